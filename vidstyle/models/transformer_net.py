@@ -1,0 +1,156 @@
+"""Feed-forward style network (Johnson et al. 2016) with conditional instance norm (Dumoulin 2017).
+
+Layout (channels for the ``full`` preset; ``small`` halves them and keeps 3 residual blocks)::
+
+    9x9 s1 ->32, 3x3 s2 ->64, 3x3 s2 ->128          reflection pad, IN, ReLU
+    R x residual(3x3 128, IN, ReLU, 3x3 128, IN) + skip
+    nearest x2, 3x3 ->64;  nearest x2, 3x3 ->32      reflection pad, IN, ReLU
+    9x9 ->3                                          no norm, no activation
+
+Every instance norm is conditional: it holds one (gamma, beta) row per style, and a forward pass
+takes a style-weight matrix ``style_w`` (N x S) that mixes the rows. A single-style network is the
+S = 1 case. Inputs and outputs are RGB in the range the model's metadata states (0..255 for ours);
+H and W must be multiples of 4 (see :func:`vidstyle.stylize.base.pad_to_multiple`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """Shape of a TransformerNet: base width ``channels`` (c, 2c, 4c), residual block count."""
+
+    channels: int = 32
+    res_blocks: int = 5
+    num_styles: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ARCH_PRESETS: dict[str, ArchConfig] = {
+    "full": ArchConfig(channels=32, res_blocks=5),
+    "small": ArchConfig(channels=16, res_blocks=3),
+}
+
+
+class CondInstanceNorm(nn.Module):
+    """Instance norm with one affine (gamma, beta) pair per style: z = (x - mu)/sigma * g_s + b_s.
+
+    ``style_w`` (N x S, rows usually summing to 1) mixes the pairs: g = style_w @ weight.
+    """
+
+    def __init__(self, channels: int, num_styles: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(num_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(num_styles, channels))
+
+    def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
+        normed = F.instance_norm(x, eps=self.eps)
+        gamma = (style_w @ self.weight)[:, :, None, None]
+        beta = (style_w @ self.bias)[:, :, None, None]
+        return normed * gamma + beta
+
+
+class ConvLayer(nn.Module):
+    """Reflection padding (k // 2) then a convolution: keeps H x W at stride 1."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1):
+        super().__init__()
+        self.pad = kernel // 2
+        self.conv = nn.Conv2d(c_in, c_out, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, (self.pad,) * 4, mode="reflect"))
+
+
+class ConvNormReLU(nn.Module):
+    """ConvLayer -> CondInstanceNorm -> ReLU, with an optional nearest x2 upsample in front."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, num_styles: int,
+                 upsample: bool = False):
+        super().__init__()
+        self.upsample = upsample
+        self.conv = ConvLayer(c_in, c_out, kernel, stride)
+        self.norm = CondInstanceNorm(c_out, num_styles)
+
+    def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        return F.relu(self.norm(self.conv(x), style_w))
+
+
+class ResidualBlock(nn.Module):
+    """x + IN(conv(ReLU(IN(conv(x))))), widths unchanged (He et al. 2016 as used by Johnson)."""
+
+    def __init__(self, channels: int, num_styles: int):
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3)
+        self.norm1 = CondInstanceNorm(channels, num_styles)
+        self.conv2 = ConvLayer(channels, channels, 3)
+        self.norm2 = CondInstanceNorm(channels, num_styles)
+
+    def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.norm1(self.conv1(x), style_w))
+        return x + self.norm2(self.conv2(y), style_w)
+
+
+class TransformerNet(nn.Module):
+    """Image -> stylized image, N x 3 x H x W -> N x 3 x H x W (H, W multiples of 4)."""
+
+    def __init__(self, arch: ArchConfig = ARCH_PRESETS["full"]):
+        super().__init__()
+        self.arch = arch
+        c, s = arch.channels, arch.num_styles
+        self.down = nn.ModuleList([
+            ConvNormReLU(3, c, 9, 1, s),
+            ConvNormReLU(c, 2 * c, 3, 2, s),
+            ConvNormReLU(2 * c, 4 * c, 3, 2, s),
+        ])
+        self.res = nn.ModuleList([ResidualBlock(4 * c, s) for _ in range(arch.res_blocks)])
+        self.up = nn.ModuleList([
+            ConvNormReLU(4 * c, 2 * c, 3, 1, s, upsample=True),
+            ConvNormReLU(2 * c, c, 3, 1, s, upsample=True),
+        ])
+        self.out = ConvLayer(c, 3, 9)
+
+    @property
+    def num_styles(self) -> int:
+        return self.arch.num_styles
+
+    def style_weights(self, batch: int, style_w: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """Expand ``style_w`` (S,) or (N x S) or None (= style 0) to an N x S tensor like ``like``."""
+        if style_w is None:
+            style_w = torch.zeros(self.num_styles, dtype=like.dtype, device=like.device)
+            style_w[0] = 1
+        style_w = style_w.to(dtype=like.dtype, device=like.device)
+        if style_w.dim() == 1:
+            style_w = style_w.unsqueeze(0).expand(batch, -1)
+        return style_w
+
+    def forward(self, x: torch.Tensor, style_w: torch.Tensor | None = None) -> torch.Tensor:
+        w = self.style_weights(x.shape[0], style_w, x)
+        for layer in self.down:
+            x = layer(x, w)
+        for block in self.res:
+            x = block(x, w)
+        for layer in self.up:
+            x = layer(x, w)
+        return self.out(x)
+
+
+def flops_per_pixel(arch: ArchConfig) -> float:
+    """Multiply-accumulates x 2 per input pixel of the conv layers (norms and adds ignored)."""
+    c = arch.channels
+    # (c_in, c_out, kernel, output pixels per input pixel)
+    convs = [(3, c, 9, 1.0), (c, 2 * c, 3, 1 / 4), (2 * c, 4 * c, 3, 1 / 16)]
+    convs += [(4 * c, 4 * c, 3, 1 / 16)] * (2 * arch.res_blocks)
+    convs += [(4 * c, 2 * c, 3, 1 / 4), (2 * c, c, 3, 1.0), (c, 3, 9, 1.0)]
+    return sum(2.0 * ci * co * k * k * share for ci, co, k, share in convs)
