@@ -1,0 +1,280 @@
+"""Frame sources: video files through PyAV, and still images (one file, a directory or a glob).
+
+Every source yields upright RGB :class:`Frame` objects with the source's own pts and time base,
+and describes itself in ``info``. Problems the user can cause become one-line
+:class:`~vidstyle.errors.InputError` messages.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import os
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import numpy as np
+
+from ..errors import InputError
+from ..log import log
+from .frame import Frame, VideoInfo
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".ts", ".mts", ".flv", ".mpg",
+                  ".mpeg", ".ogv", ".wmv", ".3gp", ".gif"}
+
+
+class FrameSource(Protocol):
+    """Yields frames in presentation order; ``info`` is valid right after construction."""
+
+    info: VideoInfo
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """Apply a display rotation (degrees counter-clockwise, multiple of 90) to an H x W x 3 image."""
+    k = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+
+
+class VideoFileSource:
+    """Decode the first video stream of a file with PyAV (frame threading on)."""
+
+    def __init__(self, path: str | os.PathLike, decode_threads: int = 0):
+        self.path = Path(path)
+        self.truncated: str = ""   # why decoding stopped early, if it did
+        self.decoded = 0
+        _check_readable(self.path)
+        try:
+            self._container = av.open(str(self.path), metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            raise InputError(f"{self.path}: not a video we can decode ({_reason(exc)})") from None
+        try:
+            self._open_stream(decode_threads)
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _open_stream(self, decode_threads: int) -> None:
+        c = self._container
+        if not c.streams.video:
+            kinds = sorted({s.type for s in c.streams}) or ["no streams"]
+            raise InputError(f"{self.path}: no video stream (contains: {', '.join(kinds)})")
+        stream = c.streams.video[0]
+        stream.thread_type = "AUTO"
+        if decode_threads:
+            stream.codec_context.thread_count = decode_threads
+        self._stream = stream
+        notes = []
+        if len(c.streams.video) > 1:
+            notes.append(f"{len(c.streams.video)} video streams: using the first, ignoring the others")
+        if c.streams.subtitles:
+            notes.append(f"{len(c.streams.subtitles)} subtitle stream(s) are not carried to the output")
+        self._frames = self._decode()
+        try:
+            first = next(self._frames)
+        except StopIteration:
+            why = f" ({self.truncated})" if self.truncated else ""
+            raise InputError(f"{self.path}: the video stream has no decodable frames{why}") from None
+        self._peeked: Frame | None = first
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        duration = _stream_duration(stream)
+        if duration is None and c.duration is not None and not c.streams.audio:
+            duration = c.duration / av.time_base
+        self.info = VideoInfo(
+            width=first.width, height=first.height,
+            rate=Fraction(rate) if rate else None,
+            time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000),
+            frames=int(stream.frames or 0), duration=duration, rotation=self._rotation,
+            path=self.path, container=c.format.name, codec=stream.codec_context.name,
+            kind="video", audio_streams=len(c.streams.audio), notes=notes, **self._color)
+
+    def _decode(self) -> Iterator[Frame]:
+        """Decode until EOF; a decoding error ends the stream early with ``truncated`` set."""
+        index = 0
+        self._rotation = 0
+        self._color: dict = {}
+        try:
+            for packet in self._container.demux(self._stream):
+                for frame in packet.decode():
+                    if index == 0:
+                        self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
+                        self._color = _color_tags(frame)
+                    rgb = _upright(_to_rgb(frame), self._rotation)
+                    pts = frame.pts if frame.pts is not None else None
+                    yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
+                                capture_time=time.monotonic())
+                    index += 1
+                    self.decoded = index
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.truncated = f"decoding stopped after {index} frames: {_reason(exc)}"
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._peeked is not None:
+            first, self._peeked = self._peeked, None
+            yield first
+        last: Frame | None = None
+        for last in self._frames:
+            yield last
+        if self.truncated:
+            return
+        info = self.info
+        if info.frames and self.decoded < info.frames - 1:
+            self.truncated = f"the container announces {info.frames} frames but only {self.decoded} decoded"
+        elif last is not None and last.time is not None and info.duration and info.rate:
+            start = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
+            missing = info.duration - (last.time - start) - 1 / float(info.rate)
+            if missing > max(3 / float(info.rate), 0.25):
+                self.truncated = (f"frames stop at {last.time - start:.2f} s of a "
+                                  f"{info.duration:.2f} s stream")
+
+    def close(self) -> None:
+        self._frames.close()
+        self._container.close()
+
+
+class ImageSource:
+    """Still images in name order; pts = index at ``rate`` frames per second."""
+
+    def __init__(self, paths: list[Path], rate: Fraction, description: str):
+        if not paths:
+            raise InputError(f"{description}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.paths = paths
+        self.truncated = ""
+        self.decoded = 0
+        first = load_image(paths[0])
+        self._peeked: np.ndarray | None = first
+        self.info = VideoInfo(width=first.shape[1], height=first.shape[0], rate=rate,
+                              time_base=1 / rate, frames=len(paths), duration=len(paths) / rate,
+                              path=paths[0], kind="images")
+
+    def __iter__(self) -> Iterator[Frame]:
+        tb = self.info.time_base
+        for i, path in enumerate(self.paths):
+            if i == 0 and self._peeked is not None:
+                rgb, self._peeked = self._peeked, None
+            else:
+                rgb = load_image(path)
+            self.decoded = i + 1
+            yield Frame(i, rgb, i, tb, name=path.name, capture_time=time.monotonic())
+
+    def close(self) -> None:
+        self._peeked = None
+
+
+def load_image(path: Path) -> np.ndarray:
+    """An image file as upright (EXIF orientation applied) RGB uint8 H x W x 3."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    _check_readable(path)
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "P") and im.mode != "RGB":
+                im = im.convert("RGBA")
+                background = Image.new("RGBA", im.size, (0, 0, 0, 255))
+                im = Image.alpha_composite(background, im)
+            return np.array(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{path}: not an image we can read ({exc})") from None
+
+
+def _stream_duration(stream) -> float | None:
+    """The video stream's own duration in seconds (MKV keeps it in a DURATION tag)."""
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    if tag:
+        try:
+            h, m, sec = tag.split(":")
+            return int(h) * 3600 + int(m) * 60 + float(sec)
+        except ValueError:
+            return None
+    return None
+
+
+def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """RGB24 with the frame's own matrix and range (swscale otherwise assumes limited range)."""
+    if frame.format.name in ("rgb24",):
+        return frame.to_ndarray()
+    rng = frame.color_range if frame.color_range in (1, 2) else None
+    return frame.to_ndarray(format="rgb24", src_color_range=rng)
+
+
+def _color_tags(frame: av.VideoFrame) -> dict:
+    """Colour tags to reproduce on the output; empty when the source leaves the matrix unset."""
+    if frame.colorspace in (None, 0, 2) or frame.format.name.startswith(("rgb", "bgr", "gbr")):
+        return {}
+    return {"colorspace": int(frame.colorspace), "color_primaries": int(frame.color_primaries),
+            "color_trc": int(frame.color_trc)}
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes)")
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return str(text).strip().rstrip(".") or type(exc).__name__
+
+
+def is_glob(spec: str) -> bool:
+    return any(ch in spec for ch in "*?[")
+
+
+def image_paths(spec: str) -> list[Path]:
+    """Image files named by a directory or a glob pattern, sorted by name."""
+    if is_glob(spec):
+        candidates = [Path(p) for p in globlib.glob(os.path.expanduser(spec))]
+    else:
+        candidates = list(Path(spec).iterdir())
+    return sorted((p for p in candidates if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                  key=lambda p: _natural_key(p.name))
+
+
+def _natural_key(name: str) -> list:
+    import re
+    return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
+
+
+def parse_rate(text: str) -> Fraction:
+    try:
+        rate = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"bad frame rate {text!r}") from None
+    if rate <= 0:
+        raise InputError(f"bad frame rate {text!r}")
+    return rate
+
+
+def input_kind(spec: str) -> str:
+    """'images' for an image file, directory or glob; 'video' otherwise."""
+    if is_glob(spec) or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_SUFFIXES:
+        return "images"
+    return "video"
+
+
+def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0) -> FrameSource:
+    """Open a video file, an image, a directory of images, or a glob of images."""
+    if input_kind(spec) == "images":
+        paths = [Path(spec)] if Path(spec).is_file() else image_paths(spec)
+        if not paths and not is_glob(spec) and not Path(spec).exists():
+            raise InputError(f"input not found: {spec}")
+        return ImageSource(paths, parse_rate(image_fps), spec)
+    source = VideoFileSource(spec, decode_threads)
+    for note in source.info.notes:
+        log.info(note)
+    return source
