@@ -1,0 +1,92 @@
+"""The unit of work that flows between stages, the Stage protocol, and per-stage statistics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..io.frame import Frame
+
+
+@dataclass
+class Item:
+    """One frame on its way through the pipeline; each stage fills in its part.
+
+    Tensors are 3 x h x w float in [0, 1] on the pipeline's device, at stylization resolution
+    (``h x w`` = the frame size, or smaller under ``model.max_side``).
+    """
+
+    frame: Frame
+    image: Any = None           # preprocessed input (torch.Tensor)
+    stylized: Any = None        # stylizer output (torch.Tensor)
+    output: np.ndarray | None = None   # H x W x 3 uint8 at the source size: what the sink writes
+    extras: dict[str, Any] = field(default_factory=dict)   # stage-specific data (flow, faces)
+
+
+class Stage(Protocol):
+    """A step of the pipeline, run in its own thread by the runner.
+
+    ``process`` gets up to ``batch_size`` items in order and returns the items to pass on (in
+    order; it may hold some back and return them from a later call or from ``close``).
+    With ``workers > 1`` the runner calls ``process([item])`` concurrently from a pool and keeps
+    the order; such a stage must be stateless across calls.
+    """
+
+    name: str
+    batch_size: int
+    workers: int
+
+    def start(self) -> None: ...
+
+    def process(self, items: list[Item]) -> list[Item]: ...
+
+    def close(self) -> list[Item]: ...
+
+
+class BaseStage:
+    """Defaults for the Stage protocol: per-frame, single worker, nothing to start or flush."""
+
+    name = "stage"
+    batch_size = 1
+    workers = 1
+
+    def start(self) -> None:
+        pass
+
+    def process(self, items: list[Item]) -> list[Item]:
+        raise NotImplementedError
+
+    def close(self) -> list[Item]:
+        return []
+
+
+@dataclass
+class StageStats:
+    """Busy time and item count of one stage (busy = inside process/close, or decoding)."""
+
+    name: str
+    items: int = 0
+    busy_s: float = 0.0
+    calls: int = 0
+    _t0: float = 0.0
+
+    def begin(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def end(self, items: int) -> None:
+        self.busy_s += time.perf_counter() - self._t0
+        self.items += items
+        self.calls += 1
+
+    @property
+    def fps(self) -> float:
+        """Throughput the stage would reach on its own (items per busy second)."""
+        return self.items / self.busy_s if self.busy_s > 0 else float("inf")
+
+    def to_dict(self, wall_s: float) -> dict:
+        return {"stage": self.name, "items": self.items, "busy_s": round(self.busy_s, 4),
+                "fps": round(self.fps, 2) if self.busy_s > 0 else None,
+                "busy_share": round(self.busy_s / wall_s, 4) if wall_s > 0 else None}
