@@ -1,0 +1,30 @@
+# Two commands on a fresh machine: `make demo` (main job) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: install demo test bench clean
+
+# The stamp depends on pyproject.toml, so changed dependencies reinstall.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	# facenet-pytorch pins torch<2.3 and numpy<2; its MTCNN runs fine on current versions
+	$(PIP) install -q --no-deps 'facenet-pytorch==2.6.0'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/vidstyle demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/stylize_vs_naive.py
+
+clean:
+	rm -rf out .pytest_cache

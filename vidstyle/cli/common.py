@@ -1,0 +1,69 @@
+"""Flags shared by the subcommands that run the pipeline, and their mapping onto the config.
+
+A flag whose argparse ``dest`` is a dotted config key (``model.batch``) overrides that key; its raw
+string is parsed and validated by the config itself, so a bad value reads the same whether it came
+from pipeline.yaml or the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import PipelineConfig, load_config
+from ..errors import ConfigError
+
+
+def add_config_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("configuration")
+    g.add_argument("--config", metavar="FILE",
+                   help="pipeline config (default: ./pipeline.yaml when present, else built-in defaults)")
+    g.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="set_items",
+                   help="override any config key, e.g. --set encode.audio=none (repeatable)")
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--style", dest="model.style", metavar="NAME|PATH",
+                   help="style name (see `vidstyle models list`) or model file")
+    g.add_argument("--style-mix", dest="model.style_mix", metavar="A=W,B=W",
+                   help="blend the styles of a multi-style model, e.g. wave=0.7,the_scream=0.3")
+    g.add_argument("--device", dest="model.device", metavar="auto|cpu|cuda[:N]")
+    g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16")
+    g.add_argument("--batch", dest="model.batch", metavar="N", help="frames per stylizer call")
+    g.add_argument("--max-side", dest="model.max_side", metavar="PX",
+                   help="stylize at most this long side, then scale back to the source size")
+
+
+def add_encode_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("encoding")
+    g.add_argument("--crf", dest="encode.crf", metavar="N", help="x264 quality, lower is better")
+    g.add_argument("--preset", dest="encode.preset", metavar="P", help="x264 speed preset")
+    g.add_argument("--codec", dest="encode.codec", metavar="NAME", help="video encoder")
+    g.add_argument("--audio", dest="encode.audio", metavar="auto|copy|transcode|none")
+
+
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("run")
+    g.add_argument("--stats", dest="run.stats", action="store_const", const="true",
+                   help="print per-stage throughput at the end")
+    g.add_argument("--no-progress", dest="run.progress", action="store_const", const="off",
+                   help="no progress bar")
+
+
+def parse_set_items(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    """Effective config: file, then ``--set`` items, then dedicated flags (most specific wins)."""
+    overrides: dict[str, object] = parse_set_items(getattr(args, "set_items", []) or [])
+    for dest, value in vars(args).items():
+        if "." in dest and value is not None:
+            overrides[dest] = value
+    return load_config(getattr(args, "config", None), overrides)
