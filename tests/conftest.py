@@ -1,0 +1,122 @@
+"""Shared fixtures: tiny style models, generated clips, the ../shared data root, CLI runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    """``$VIDSTYLE_SHARED`` or ``<repo>/../shared``, its ``data`` folder, when present."""
+    root = Path(os.environ.get("VIDSTYLE_SHARED", REPO.parent / "shared"))
+    data = root / "data"
+    return data if data.is_dir() else None
+
+
+SHARED = shared_data_dir()
+needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/data is not present (set VIDSTYLE_SHARED)")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if SHARED is None:
+        pytest.skip("../shared/data is not present (set VIDSTYLE_SHARED)")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dir(tmp_path_factory, monkeypatch):
+    """Keep tests away from the real user model directory."""
+    monkeypatch.setenv("VIDSTYLE_HOME", str(tmp_path_factory.mktemp("vidstyle_home")))
+
+
+def make_model(path: Path, channels: int = 4, res_blocks: int = 1, num_styles: int = 1,
+               seed: int = 0, name: str = "tiny") -> Path:
+    """A small random TransformerNet saved in our format (fast enough for every test)."""
+    from vidstyle.models.store import ModelMeta, save_model
+    from vidstyle.models.transformer_net import ArchConfig, TransformerNet
+
+    torch.manual_seed(seed)
+    net = TransformerNet(ArchConfig(channels=channels, res_blocks=res_blocks, num_styles=num_styles))
+    with torch.no_grad():   # make the output depend visibly on the input
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+        net.out.conv.weight.mul_(100.0)     # output spread of tens of levels around mid-grey
+        net.out.conv.bias.fill_(127.0)
+    styles = [{"name": f"s{i}" if num_styles > 1 else name, "style_image": f"s{i}.jpg"}
+              for i in range(num_styles)]
+    meta = ModelMeta(name=name, arch="custom", styles=styles, placeholder=True,
+                     description="random test network")
+    return save_model(net, meta, path, dtype=torch.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return make_model(tmp_path_factory.mktemp("models") / "tiny.safetensors")
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+def moving_frames(n: int, h: int = 96, w: int = 128, seed: int = 0):
+    """n frames of a textured image panning right 2 px per frame (RGB uint8)."""
+    from vidstyle.io.synth import textured
+
+    big = textured(h, w + 2 * n + 8, seed)
+    return [np.ascontiguousarray(big[:, 2 * i: 2 * i + w]) for i in range(n)]
+
+
+@pytest.fixture(scope="session")
+def basic_clip(clip_dir) -> Path:
+    """2 s, 128x96, 25 fps H.264 MP4 with a stereo AAC tone."""
+    from vidstyle.io.synth import tone, write_clip
+
+    return write_clip(clip_dir / "basic.mp4", moving_frames(50), 25, audio=tone(2.0))
+
+
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m vidstyle ARGS`` in a subprocess (real exit codes and stderr)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "vidstyle", *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=cwd)
+
+
+def probe(path: Path) -> dict:
+    """Frame count, exact average rate, per-frame pts, duration and audio of a video file."""
+    import av
+
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        pts = [f.pts for f in c.decode(v)]
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        audio = [(s.codec_context.name, float(s.duration * s.time_base) if s.duration else None)
+                 for s in c.streams.audio]
+        return {"frames": len(pts), "rate": Fraction(v.average_rate) if v.average_rate else None,
+                "pts": pts, "time_base": Fraction(v.time_base), "width": v.codec_context.width,
+                "height": v.codec_context.height, "audio": audio,
+                "duration": c.duration / 1e6 if c.duration else None}
+
+
+def decode_rgb(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
