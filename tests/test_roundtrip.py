@@ -106,7 +106,7 @@ def test_output_pixels_are_the_model_applied_to_decoded_frames(tmp_path, tiny_mo
     src = write_clip(tmp_path / "px.mp4", moving_frames(8), 25)
     out = tmp_path / "px_out.mkv"
     stylize_file(src, out, model__style=str(tiny_model), encode__crf=0,
-                 encode__pix_fmt="yuv444p", **FAST)
+                 encode__pix_fmt="yuv444p", temporal__mode="off", **FAST)
     net, meta = load_model(tiny_model)
     stylizer = TorchStylizer(net, meta, torch.device("cpu"))
     decoded_in, decoded_out = decode_rgb(src), decode_rgb(out)
@@ -167,7 +167,7 @@ def test_batching_does_not_change_output(tmp_path, tiny_model):
     for batch in (1, 3):
         out = tmp_path / f"b{batch}.mkv"
         stylize_file(src, out, model__style=str(tiny_model), model__batch=batch, encode__crf=0,
-                     encode__pix_fmt="yuv444p", **FAST)
+                     encode__pix_fmt="yuv444p", temporal__mode="off", **FAST)
         outs.append(decode_rgb(out))
     assert len(outs[0]) == len(outs[1]) == 7
     for a, b in zip(*outs):

@@ -55,6 +55,43 @@ class EncodeConfig:
 
 
 @dataclass
+class FarnebackConfig:
+    pyr_scale: float = knob(0.5, "image scale between pyramid levels", min=0.1, max=0.9)
+    levels: int = knob(3, "pyramid levels", min=1, max=10)
+    winsize: int = knob(15, "averaging window (px at flow scale)", min=3, max=101)
+    iterations: int = knob(3, "iterations per pyramid level", min=1, max=20)
+    poly_n: int = knob(5, "pixel neighbourhood of the polynomial expansion", choices=(5, 7))
+    poly_sigma: float = knob(1.2, "Gaussian sigma of the polynomial expansion", min=0.5, max=3.0)
+
+
+@dataclass
+class FlowConfig:
+    backend: str = knob("farneback", "optical-flow estimator (dis: faster, a little less accurate)",
+                        choices=("farneback", "dis"))
+    long_side: int = knob(480, "flow is computed with the long side scaled to this (px; 0: full size)",
+                          min=0, max=8192)
+    workers: int = knob(2, "parallel flow workers (frame pairs are independent)", min=1, max=64)
+    farneback: FarnebackConfig = section(FarnebackConfig, "Farneback parameters (OpenCV)")
+    dis_preset: str = knob("fast", "DIS preset", choices=("ultrafast", "fast", "medium"))
+
+
+@dataclass
+class TemporalConfig:
+    mode: str = knob("blend", "off: per-frame; blend: mix in the previous output warped along the flow",
+                     choices=("off", "blend"))
+    alpha: float = knob(0.7, "weight of the warped previous output where the flow is consistent",
+                        min=0.0, max=1.0)
+    occlusion: list[float] = knob([0.01, 0.5], "Ruder occlusion test a, b: |w~+w^|^2 > a(|w~|^2+|w^|^2) + b",
+                                  min=0.0, length=2)
+    motion_boundary: list[float] = knob([0.01, 0.002], "Ruder motion-boundary test a, b: "
+                                        "|grad u^|^2+|grad v^|^2 > a|w^|^2 + b", min=0.0, length=2)
+    erode: int = knob(1, "shrink the consistent region by this many px (flow scale)", min=0, max=32)
+    feather: int = knob(2, "soften mask edges over about 2x this many px (flow scale)", min=0, max=64)
+    scene_cut: float = knob(0.35, "reset when fewer than this share of pixels are consistent",
+                            min=0.0, max=1.0)
+
+
+@dataclass
 class RunConfig:
     queue_size: int = knob(8, "frames buffered between two stages (bounds memory)", min=1, max=1024)
     progress: str = knob("auto", "progress bar: auto = when stderr is a terminal",
@@ -66,6 +103,8 @@ class RunConfig:
 class PipelineConfig:
     model: ModelConfig = section(ModelConfig, "style network and inference")
     input: InputConfig = section(InputConfig, "decoding")
+    flow: FlowConfig = section(FlowConfig, "optical flow between consecutive frames (temporal mode)")
+    temporal: TemporalConfig = section(TemporalConfig, "temporal stabilisation")
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
     run: RunConfig = section(RunConfig, "pipeline mechanics")
 

@@ -2,7 +2,7 @@
 
 A config is a tree of dataclasses. Each field may carry ``metadata`` with ``help`` (one line, used
 in ``vidstyle config show`` and pipeline.yaml), ``choices`` (allowed values), ``min``/``max``
-(inclusive bounds), or ``pattern`` (a regex a string must match). Supported field types: ``int``,
+(inclusive bounds), ``pattern`` (a regex a string must match) or ``length`` (of a list). Supported field types: ``int``,
 ``float``, ``bool``, ``str``, ``X | None``, ``list[str|int|float]``, ``dict[str, str]`` and nested
 dataclasses.
 """
@@ -87,6 +87,8 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
 def _check(value: Any, meta: typing.Mapping, key: str) -> None:
     if value is None:
         return
+    if "length" in meta and len(value) != meta["length"]:
+        raise ConfigError(f"{key}: expected {meta['length']} values, got {len(value)}")
     values = value if isinstance(value, list) else [value]
     for v in values:
         choices = meta.get("choices")

@@ -14,7 +14,7 @@ from ..errors import VidstyleError
 from ..log import log, redact, setup_logging
 
 # subcommand name -> module under vidstyle.cli
-COMMANDS = ("stylize", "models", "config", "demo")
+COMMANDS = ("stylize", "models", "config", "demo", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

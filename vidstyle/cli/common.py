@@ -34,6 +34,15 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="stylize at most this long side, then scale back to the source size")
 
 
+def add_temporal_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("temporal stabilisation")
+    g.add_argument("--temporal", dest="temporal.mode", metavar="off|blend",
+                   help="blend: mix in the previous output warped along the optical flow (default)")
+    g.add_argument("--alpha", dest="temporal.alpha", metavar="A",
+                   help="weight of the warped previous output, 0..1")
+    g.add_argument("--flow", dest="flow.backend", metavar="farneback|dis", help="flow estimator")
+
+
 def add_encode_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("encoding")
     g.add_argument("--crf", dest="encode.crf", metavar="N", help="x264 quality, lower is better")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_config_args, add_encode_args, add_model_args, add_run_args, config_from_args
+from .common import (add_config_args, add_encode_args, add_model_args, add_run_args,
+                     add_temporal_args, config_from_args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="OUTPUT",
                    help="output file (container from its extension) or folder for image inputs; "
                         "default: INPUT.<style>.<ext> beside the input")
+    p.add_argument("--compare", metavar="FILE",
+                   help="also write a side-by-side video: original | per-frame | stabilised")
     add_model_args(p)
+    add_temporal_args(p)
     add_encode_args(p)
     add_run_args(p)
     add_config_args(p)
@@ -29,12 +33,18 @@ def run(args: argparse.Namespace) -> int:
     from .report import print_stats
 
     cfg = config_from_args(args)
-    report = Pipeline(cfg).run(args.input, args.output)
+    report = Pipeline(cfg).run(args.input, args.output, compare=args.compare)
     if report.output is None:
         log.warning("no frames were written")
         return 1
     log.info(f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, "
              f"{report.fps:.1f} fps)")
+    temporal = report.summary.get("temporal")
+    if temporal:
+        log.info(f"temporal: {temporal['blended']} frames blended, {temporal['scene_resets']} "
+                 f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent")
+    if report.compare is not None:
+        log.info(f"side-by-side: {report.compare}")
     if cfg.run.stats:
         print_stats(report.stats, report.wall_s)
     return 0

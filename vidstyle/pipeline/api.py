@@ -17,7 +17,10 @@ import torch
 from ..config import PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
-from ..io.sink import check_output, default_output, open_sink
+from ..compose.stage import ComposeStage
+from ..flow.stage import FlowStage
+from ..io.compare import CompareSink
+from ..io.sink import CONTAINERS, check_output, default_output, open_sink
 from ..io.source import input_kind, open_source
 from ..log import log, redact
 from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
@@ -40,6 +43,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     stats: list[dict] = field(default_factory=list)
     stylizer: str = ""
+    summary: dict = field(default_factory=dict)     # per-stage extras (e.g. temporal resets)
+    compare: Path | None = None
 
     @property
     def fps(self) -> float:
@@ -126,83 +131,128 @@ class Pipeline:
             self._stylizer = build_stylizer(self.cfg)
         return self._stylizer
 
-    def stages(self, sink) -> list:
+    def stages(self, sink, compare=None) -> list:
+        """decode -> [flow] -> preprocess -> stylize -> [compose] -> postprocess -> encode."""
         cfg = self.cfg
         stylizer = self.stylizer
-        return [PreprocessStage(stylizer.device, cfg.model.max_side),
-                StylizeStage(stylizer, cfg.model.batch),
-                PostprocessStage(),
-                EncodeStage(sink)]
+        temporal = cfg.temporal.mode != "off"
+        stages: list = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
+        stages += [PreprocessStage(stylizer.device, cfg.model.max_side),
+                   StylizeStage(stylizer, cfg.model.batch)]
+        if temporal or compare is not None:
+            stages.append(ComposeStage(cfg.temporal, keep_per_frame=compare is not None))
+        stages += [PostprocessStage(), EncodeStage(sink, compare)]
+        return stages
 
-    def run(self, input: str | Path, output: str | Path | None = None) -> RunReport:
-        """Stylize ``input`` (video file, image, image directory or glob) into ``output``."""
+    def run(self, input: str | Path, output: str | Path | None = None,
+            compare: str | Path | None = None) -> RunReport:
+        """Stylize ``input`` (video file, image, image directory or glob) into ``output``.
+
+        ``compare``: also write a side-by-side video (original | per-frame | stabilised) there.
+        """
         cfg = self.cfg
         spec = str(input)
         kind = input_kind(spec)
         entry = resolve_style(cfg.model.style)      # unknown style fails before any decoding
         out = Path(output) if output is not None else default_output(spec, entry.name, kind)
-        check_output(out, [Path(spec)] if Path(spec).is_file() else [])
+        inputs = [Path(spec)] if Path(spec).is_file() else []
+        check_output(out, inputs)
+        if compare is not None:
+            compare = Path(compare)
+            check_output(compare, inputs + [out])
+            if compare.suffix.lower() not in CONTAINERS:
+                raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
         source = open_source(spec, cfg.input.image_fps, cfg.input.decode_threads)
         try:
-            return self._run(source, out, single_image=kind == "images" and Path(spec).is_file())
+            return self._run(source, out, kind == "images" and Path(spec).is_file(), compare)
         finally:
             source.close()
 
-    def _run(self, source, out: Path, single_image: bool) -> RunReport:
+    def _run(self, source, out: Path, single_image: bool, compare_path: Path | None) -> RunReport:
         cfg = self.cfg
         info = source.info
         stylizer = self.stylizer
-        sink = open_sink(out, info, cfg.encode, single_image)
-        audio = getattr(sink, "audio", None)
+        sinks = _Sinks(open_sink(out, info, cfg.encode, single_image))
+        if compare_path is not None:
+            try:
+                sinks.compare = CompareSink(compare_path, info, cfg.encode)
+            except BaseException:
+                sinks.abort()
+                raise
+        audio = getattr(sinks.main, "audio", None)
         log.info(f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
                  f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
                  + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
                  + f" -> {out} [{stylizer.name}]")
-        runner = Runner(source, self.stages(sink), cfg.run.queue_size)
+        stages = self.stages(sinks.main, sinks.compare)
+        runner = Runner(source, stages, cfg.run.queue_size)
         progress = _Progress(cfg.run.progress, info.frames, out.name)
         try:
             with _signals_stop(runner):
                 result = runner.run(on_tick=progress.tick)
         except BaseException:
             runner.abort()
-            sink.abort()
+            sinks.abort()
             raise
         finally:
             progress.close()
-        return self._finish(result, sink, source, out, stylizer)
-
-    def _finish(self, result: RunResult, sink, source, out: Path, stylizer: Stylizer) -> RunReport:
         report = RunReport(None, result.frames_in, result.frames_out, result.wall_s,
                            stats=[s.to_dict(result.wall_s) for s in result.stats],
                            stylizer=stylizer.name)
+        for stage in stages:
+            report.summary.update(stage.summary())
+        return self._finish(result, sinks, source, report)
+
+    def _finish(self, result: RunResult, sinks: "_Sinks", source, report: RunReport) -> RunReport:
         if result.error is not None:
             err = result.error
             if isinstance(err, OutputError) or result.frames_out == 0:
-                sink.abort()
+                sinks.abort()
             else:
-                kept = sink.close(complete=False)
+                kept = sinks.close(complete=False)
                 if kept is not None:
                     log.warning(f"partial output ({result.frames_out} frames) kept at {kept}")
             if isinstance(err, VidstyleError):
                 raise err
             raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: {err}") from err
         if result.stopped_by is not None:
-            kept = sink.close(complete=False)
+            kept = sinks.close(complete=False)
             name = signal.Signals(result.stopped_by).name
             where = f"partial output ({result.frames_out} frames) kept at {kept}" if kept \
                 else "no frames were written"
             raise Interrupted(f"interrupted by {name}: {where}", result.stopped_by)
-        report.output = sink.close(complete=True)
+        report.output = sinks.close(complete=True)
+        report.compare = sinks.compare_path
         if source.truncated:
             msg = f"input ended early ({source.truncated}); output has the {result.frames_out} frames that decoded"
             log.warning(msg)
             report.warnings.append(msg)
-        pts_fixed = getattr(sink, "pts_fixed", 0)
+        pts_fixed = getattr(sinks.main, "pts_fixed", 0)
         if pts_fixed:
             msg = f"{pts_fixed} frame(s) had missing or non-increasing timestamps and were re-timed"
             log.warning(msg)
             report.warnings.append(msg)
         return report
+
+
+class _Sinks:
+    """The main sink and the optional comparison sink, closed and aborted together."""
+
+    def __init__(self, main):
+        self.main = main
+        self.compare: CompareSink | None = None
+        self.compare_path: Path | None = None
+
+    def close(self, complete: bool) -> Path | None:
+        kept = self.main.close(complete=complete)
+        if self.compare is not None:
+            self.compare_path = self.compare.close(complete=complete)
+        return kept
+
+    def abort(self) -> None:
+        self.main.abort()
+        if self.compare is not None:
+            self.compare.abort()
 
 
 def _rate_text(rate) -> str:

@@ -156,6 +156,7 @@ class Runner:
                 if got is _END:
                     ended = True
                     break
+                stage.prepare(got)
                 batch.append(got)
             if batch:
                 stats.begin()
@@ -192,6 +193,7 @@ class Runner:
                         return False
                     if got is _END:
                         return drain(0)
+                    stage.prepare(got)
                     pending.append(pool.submit(timed, got))
                     if not drain(2 * stage.workers - 1):
                         return False

@@ -32,7 +32,8 @@ class Stage(Protocol):
     ``process`` gets up to ``batch_size`` items in order and returns the items to pass on (in
     order; it may hold some back and return them from a later call or from ``close``).
     With ``workers > 1`` the runner calls ``process([item])`` concurrently from a pool and keeps
-    the order; such a stage must be stateless across calls.
+    the order; such a stage keeps its sequential state in ``prepare``, which the runner calls for
+    every item in order before handing it to ``process``. ``summary`` feeds the run report.
     """
 
     name: str
@@ -41,9 +42,13 @@ class Stage(Protocol):
 
     def start(self) -> None: ...
 
+    def prepare(self, item: Item) -> None: ...
+
     def process(self, items: list[Item]) -> list[Item]: ...
 
     def close(self) -> list[Item]: ...
+
+    def summary(self) -> dict: ...
 
 
 class BaseStage:
@@ -56,11 +61,17 @@ class BaseStage:
     def start(self) -> None:
         pass
 
+    def prepare(self, item: Item) -> None:
+        pass
+
     def process(self, items: list[Item]) -> list[Item]:
         raise NotImplementedError
 
     def close(self) -> list[Item]:
         return []
+
+    def summary(self) -> dict:
+        return {}
 
 
 @dataclass

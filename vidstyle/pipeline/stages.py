@@ -98,24 +98,35 @@ class StylizeStage(BaseStage):
 
 
 class PostprocessStage(BaseStage):
+    """Back to the source size as uint8 on the host (also the per-frame panel, when kept)."""
+
     name = "postprocess"
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            out = resize(item.stylized, (item.frame.height, item.frame.width))
-            item.output = to_uint8(out)
+            size = (item.frame.height, item.frame.width)
+            item.output = to_uint8(resize(item.stylized, size))
+            per_frame = item.extras.pop("per_frame", None)
+            if per_frame is not None:
+                item.extras["per_frame_rgb"] = to_uint8(resize(per_frame, size))
             item.image = item.stylized = None   # release device memory early
         return items
 
 
 class EncodeStage(BaseStage):
+    """Hands outputs to the sink (and the side-by-side comparison sink, when there is one)."""
+
     name = "encode"
 
-    def __init__(self, sink: FrameSink):
+    def __init__(self, sink: FrameSink, compare=None):
         self.sink = sink
+        self.compare = compare
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
             self.sink.write(item.frame, item.output)
+            if self.compare is not None:
+                per_frame = item.extras.pop("per_frame_rgb")
+                self.compare.write(item.frame, [item.frame.rgb, per_frame, item.output])
             item.frame.rgb = item.output = None
         return items
