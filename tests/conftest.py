@@ -33,15 +33,20 @@ def shared() -> Path:
     return SHARED
 
 
-@pytest.fixture(autouse=True)
-def _isolated_user_dir(tmp_path_factory, monkeypatch):
-    """Keep tests away from the real user model directory."""
-    monkeypatch.setenv("VIDSTYLE_HOME", str(tmp_path_factory.mktemp("vidstyle_home")))
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory):
+    """Keep tests away from the real user model directory and cache; one cache per session, so
+    each test model is exported to ONNX once."""
+    os.environ["VIDSTYLE_HOME"] = str(tmp_path_factory.mktemp("vidstyle_home"))
 
 
 def make_model(path: Path, channels: int = 4, res_blocks: int = 1, num_styles: int = 1,
-               seed: int = 0, name: str = "tiny") -> Path:
-    """A small random TransformerNet saved in our format (fast enough for every test)."""
+               seed: int = 0, name: str = "tiny", gain: float = 100.0) -> Path:
+    """A small random TransformerNet saved in our format (fast enough for every test).
+
+    ``gain`` scales the last layer: the default spreads the output over tens of grey levels;
+    lower gains give a gentler network whose output changes little with compression noise.
+    """
     from vidstyle.models.store import ModelMeta, save_model
     from vidstyle.models.transformer_net import ArchConfig, TransformerNet
 
@@ -50,7 +55,7 @@ def make_model(path: Path, channels: int = 4, res_blocks: int = 1, num_styles: i
     with torch.no_grad():   # make the output depend visibly on the input
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-        net.out.conv.weight.mul_(100.0)     # output spread of tens of levels around mid-grey
+        net.out.conv.weight.mul_(gain)      # output spread of tens of levels around mid-grey
         net.out.conv.bias.fill_(127.0)
     styles = [{"name": f"s{i}" if num_styles > 1 else name, "style_image": f"s{i}.jpg"}
               for i in range(num_styles)]

@@ -93,7 +93,7 @@ def test_unsupported_output_extension(tmp_path, basic_clip, style_args):
 
 @pytest.mark.parametrize("setting,pattern", [
     ("model.stlye=x", "unknown config key 'model.stlye' (did you mean 'model.style'?)"),
-    ("model.batch=0", "model.batch: 0 is below the minimum 1"),
+    ("model.batch=-1", "model.batch: -1 is below the minimum 0"),
     ("model.batch=four", "model.batch: expected an integer, got 'four'"),
     ("encode.preset=warp9", "encode.preset: 'warp9' is not one of"),
     ("model.device=tpu", "model.device: 'tpu' is not valid (auto, cpu, cuda or cuda:N)"),

@@ -29,11 +29,11 @@ def test_partial_file_keeps_other_defaults(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("encode:\n  crf: 23\n")
     cfg = load_config(path)
-    assert cfg.encode.crf == 23 and cfg.encode.preset == "medium" and cfg.model.batch == 4
+    assert cfg.encode.crf == 23 and cfg.encode.preset == "medium" and cfg.model.style == "default"
 
 
 @pytest.mark.parametrize("key,value,message", [
-    ("model.batch", "0", "model.batch: 0 is below the minimum 1"),
+    ("model.batch", "-2", "model.batch: -2 is below the minimum 0"),
     ("model.batch", "2.5", "model.batch: expected an integer, got 2.5"),
     ("run.stats", "maybe", "run.stats: expected true or false, got 'maybe'"),
     ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16"),

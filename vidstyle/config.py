@@ -18,17 +18,27 @@ DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 class ModelConfig:
     style: str = knob("default", "style name from `vidstyle models list`, or a model file path")
     style_mix: str = knob("", "multi-style models: blend, e.g. 'wave=0.7,the_scream=0.3' (empty: off)")
-    backend: str = knob("torch", "inference engine", choices=("torch",))
+    backend: str = knob("auto", "inference engine; auto = TensorRT (if installed) or torch fp16 on cuda, "
+                        "ONNX Runtime on cpu", choices=("auto", "torch", "onnx", "tensorrt"))
+    onnx_provider: str = knob("auto", "ONNX Runtime execution provider (auto: by device)",
+                              choices=("auto", "cpu", "cuda", "tensorrt"))
+    compile: bool = knob(False, "torch backend: torch.compile the network (slow first frames)")
+    input_range: str = knob("auto", "foreign .onnx models without our metadata: input/output range",
+                            choices=("auto", "0-1", "0-255"))
+    bgr: bool = knob(False, "foreign .onnx models without our metadata: they take BGR")
     device: str = knob("auto", "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
                        pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
     precision: str = knob("auto", "auto = fp16 on cuda, fp32 on cpu",
                           choices=("auto", "fp32", "fp16", "bf16"))
-    batch: int = knob(4, "frames per stylizer call", min=1, max=256)
+    batch: int = knob(0, "frames per stylizer call (0: auto = 8 on cuda, 1 on cpu)", min=0, max=256)
+    workers: int = knob(0, "stylizer calls in parallel (0: auto = one per CPU core on cpu, 1 on cuda)",
+                        min=0, max=256)
     max_side: int = knob(0, "stylize at most this long side in px, then scale back (0: native)",
                          min=0, max=16384)
     channels_last: str = knob("auto", "memory format; auto = on for cuda only",
                               choices=("auto", "on", "off"))
-    threads: int = knob(0, "torch intra-op threads on cpu (0: torch's default)", min=0, max=1024)
+    threads: int = knob(0, "torch threads per stylizer call on cpu (0: auto = cores / workers)",
+                        min=0, max=1024)
 
 
 @dataclass
@@ -92,6 +102,60 @@ class TemporalConfig:
 
 
 @dataclass
+class FacesConfig:
+    mode: str = knob("luma", "keep faces recognisable: off; blend (lerp original/stylized); luma "
+                     "(stylized colour, original luminance detail); restyle (face stylized again at "
+                     "a larger scale)", choices=("off", "blend", "luma", "restyle"))
+    strength: str = knob("auto", "style kept inside faces, 0 (original face) .. 1 (no preservation); "
+                         "auto = 0.35 for blend/luma, 1.0 for restyle",
+                         pattern=r"auto|0?\.\d+|[01](\.0*)?", pattern_help="auto or a number in 0..1")
+    feather: float = knob(0.25, "mask edge ramp, as a share of the face's radius", min=0.0, max=1.0)
+    margin: float = knob(1.1, "face ellipse size relative to the detected box", min=0.5, max=3.0)
+    every: int = knob(5, "run the detector every k frames and track in between", min=1, max=1000)
+    batch: int = knob(4, "detection frames per detector call", min=1, max=64)
+    detect_long_side: int = knob(640, "detect on frames scaled to this long side (px; 0: full size)",
+                                 min=0, max=8192)
+    min_face: int = knob(24, "smallest face searched, px in the detection image", min=12, max=2000)
+    score_min: float = knob(0.9, "drop detections scoring below this", min=0.0, max=1.0)
+    fade_frames: int = knob(6, "frames over which a face mask fades in or out", min=1, max=300)
+    hold: int = knob(1, "detection rounds a face may be missed before its mask fades", min=0, max=100)
+    smoothing: float = knob(0.6, "weight of a new detection against the tracked box", min=0.0, max=1.0)
+    iou_match: float = knob(0.3, "IoU needed to match a detection to a tracked face", min=0.0, max=1.0)
+    restyle_scale: float = knob(2.0, "restyle: upscale factor of the face crop before stylizing",
+                                min=1.0, max=8.0)
+    restyle_max_side: int = knob(512, "restyle: cap on the upscaled crop's long side (px)", min=64, max=4096)
+    debug: bool = knob(False, "draw boxes, landmarks and masks into the output")
+
+
+@dataclass
+class StreamConfig:
+    rtsp_transport: str = knob("tcp", "RTSP transport for sources and RTSP outputs", choices=("tcp", "udp"))
+    open_timeout: float = knob(10.0, "seconds to wait for a source or RTSP output to connect", min=0.5, max=600)
+    read_timeout: float = knob(5.0, "seconds without data before a source counts as lost", min=0.5, max=600)
+    reconnect: bool = knob(True, "reconnect to a lost live source (with back-off)")
+    reconnect_max_wait: float = knob(8.0, "longest pause between reconnect attempts (s)", min=0.1, max=300)
+    give_up_after: float = knob(120.0, "stop with an error when a lost source has not come back after "
+                                "this many seconds (0: never)", min=0, max=1e6)
+    drop_policy: str = knob("auto", "when the pipeline falls behind: drop the oldest waiting frame, or make "
+                            "the source wait; auto = drop_oldest for live sources, block for files",
+                            choices=("auto", "drop_oldest", "block"))
+    buffer: int = knob(1, "frames waiting between capture and the pipeline", min=1, max=1000)
+    queue_size: int = knob(1, "frames between two pipeline stages while streaming (latency)", min=1, max=64)
+    segment_seconds: float = knob(300.0, "file outputs: start a new file every this many seconds "
+                                  "(0: one file)", min=0, max=1e6)
+    preset: str = knob("veryfast", "x264 preset of stream outputs (tune zerolatency)",
+                       choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
+    preview_host: str = knob("127.0.0.1", "preview server address (keep it on loopback unless you "
+                             "mean to publish it)")
+    preview_port: int = knob(8090, "preview server port (0: any free port)", min=0, max=65535)
+    preview_width: int = knob(1280, "width of the side-by-side preview (px)", min=64, max=7680)
+    webcam_size: str = knob("", "webcam capture size, e.g. 1280x720 (empty: the camera's default)",
+                            pattern=r"(\d+x\d+)?", pattern_help="WIDTHxHEIGHT or empty")
+    webcam_fps: str = knob("", "webcam frame rate, e.g. 30 (empty: the camera's default)",
+                           pattern=r"(\d+(/\d+)?)?", pattern_help="a number or empty")
+
+
+@dataclass
 class RunConfig:
     queue_size: int = knob(8, "frames buffered between two stages (bounds memory)", min=1, max=1024)
     progress: str = knob("auto", "progress bar: auto = when stderr is a terminal",
@@ -105,6 +169,8 @@ class PipelineConfig:
     input: InputConfig = section(InputConfig, "decoding")
     flow: FlowConfig = section(FlowConfig, "optical flow between consecutive frames (temporal mode)")
     temporal: TemporalConfig = section(TemporalConfig, "temporal stabilisation")
+    faces: FacesConfig = section(FacesConfig, "face preservation (MTCNN detection, tracking, soft masks)")
+    stream: StreamConfig = section(StreamConfig, "live sources and outputs (`vidstyle stream`)")
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
     run: RunConfig = section(RunConfig, "pipeline mechanics")
 

@@ -27,11 +27,19 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="style name (see `vidstyle models list`) or model file")
     g.add_argument("--style-mix", dest="model.style_mix", metavar="A=W,B=W",
                    help="blend the styles of a multi-style model, e.g. wave=0.7,the_scream=0.3")
+    g.add_argument("--backend", dest="model.backend", metavar="auto|torch|onnx|tensorrt",
+                   help="inference engine (auto: the fastest available, named in the log)")
     g.add_argument("--device", dest="model.device", metavar="auto|cpu|cuda[:N]")
     g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16")
     g.add_argument("--batch", dest="model.batch", metavar="N", help="frames per stylizer call")
     g.add_argument("--max-side", dest="model.max_side", metavar="PX",
                    help="stylize at most this long side, then scale back to the source size")
+    g.add_argument("--compile", dest="model.compile", action="store_const", const="true",
+                   help="torch backend: torch.compile the network")
+    g.add_argument("--input-range", dest="model.input_range", metavar="0-1|0-255",
+                   help="for a foreign .onnx style model without our metadata")
+    g.add_argument("--bgr", dest="model.bgr", action="store_const", const="true",
+                   help="a foreign .onnx style model takes BGR")
 
 
 def add_temporal_args(p: argparse.ArgumentParser) -> None:
@@ -41,6 +49,16 @@ def add_temporal_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", dest="temporal.alpha", metavar="A",
                    help="weight of the warped previous output, 0..1")
     g.add_argument("--flow", dest="flow.backend", metavar="farneback|dis", help="flow estimator")
+
+
+def add_faces_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("faces")
+    g.add_argument("--faces", dest="faces.mode", metavar="off|blend|luma|restyle",
+                   help="keep faces recognisable (default luma)")
+    g.add_argument("--face-strength", dest="faces.strength", metavar="S",
+                   help="style kept inside faces, 0..1 or auto")
+    g.add_argument("--debug-faces", dest="faces.debug", action="store_const", const="true",
+                   help="draw face boxes, landmarks and masks into the output")
 
 
 def add_encode_args(p: argparse.ArgumentParser) -> None:

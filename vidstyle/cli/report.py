@@ -19,8 +19,8 @@ def print_stats(stats: list[dict], wall_s: float, file=sys.stderr) -> None:
     for s in stats:
         fps = "-" if s["fps"] is None else f"{s['fps']:.1f}"
         share = "-" if s["busy_share"] is None else f"{100 * s['busy_share']:.0f}%"
-        rows.append([s["stage"], s["items"], f"{s['busy_s']:.2f}", fps, share])
-    print(table(rows, ["stage", "frames", "busy s", "fps alone", "busy"]), file=file)
-    slowest = max((s for s in stats if s["busy_s"] > 0), key=lambda s: s["busy_s"], default=None)
+        rows.append([s["stage"], s.get("workers", 1), s["items"], f"{s['busy_s']:.2f}", fps, share])
+    print(table(rows, ["stage", "workers", "frames", "busy s", "fps alone", "busy"]), file=file)
+    slowest = max((s for s in stats if s["busy_s"] > 0), key=lambda s: s["busy_share"], default=None)
     if slowest is not None:
         print(f"wall {wall_s:.2f} s; bottleneck: {slowest['stage']}", file=file)

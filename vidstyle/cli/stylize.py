@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (add_config_args, add_encode_args, add_model_args, add_run_args,
-                     add_temporal_args, config_from_args)
+from .common import (add_config_args, add_encode_args, add_faces_args, add_model_args,
+                     add_run_args, add_temporal_args, config_from_args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write a side-by-side video: original | per-frame | stabilised")
     add_model_args(p)
     add_temporal_args(p)
+    add_faces_args(p)
     add_encode_args(p)
     add_run_args(p)
     add_config_args(p)
@@ -43,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if temporal:
         log.info(f"temporal: {temporal['blended']} frames blended, {temporal['scene_resets']} "
                  f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent")
+    faces = report.summary.get("faces")
+    if faces:
+        log.info(f"faces ({faces['mode']}, strength {faces['strength']:g}): in "
+                 f"{faces['frames_with_faces']} of {report.frames_out} frames, up to {faces['max_faces']} at once")
     if report.compare is not None:
         log.info(f"side-by-side: {report.compare}")
     if cfg.run.stats:

@@ -125,16 +125,15 @@ def resolve_style(spec: str, extra_dirs: list[Path] | None = None) -> StyleEntry
     raise ModelError(f"unknown style {spec!r} (available: {names})")
 
 
-def parse_style_mix(text: str, meta: ModelMeta) -> list[float]:
-    """``'a=0.7,b=0.3'`` -> per-style weights of ``meta`` (normalised to sum 1)."""
-    names = meta.style_names
+def parse_style_mix(text: str, names: list[str], model: str) -> list[float]:
+    """``'a=0.7,b=0.3'`` -> weights over a model's style ``names`` (normalised to sum 1)."""
     weights = [0.0] * len(names)
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
         if not sep:
             raise ModelError(f"style mix {text!r}: expected NAME=WEIGHT items")
         if name.strip() not in names:
-            raise ModelError(f"style mix: {name.strip()!r} is not a style of model {meta.name!r} "
+            raise ModelError(f"style mix: {name.strip()!r} is not a style of model {model!r} "
                              f"(it has: {', '.join(names)})")
         try:
             w = float(value)

@@ -43,7 +43,9 @@ ARCH_PRESETS: dict[str, ArchConfig] = {
 class CondInstanceNorm(nn.Module):
     """Instance norm with one affine (gamma, beta) pair per style: z = (x - mu)/sigma * g_s + b_s.
 
-    ``style_w`` (N x S, rows usually summing to 1) mixes the pairs: g = style_w @ weight.
+    ``style_w`` mixes the pairs, g = style_w @ weight: either one mix for the whole batch (S,),
+    folded into a single fused instance norm (the inference and export path), or one mix per
+    sample (N x S, training with several styles in a batch).
     """
 
     def __init__(self, channels: int, num_styles: int, eps: float = 1e-5):
@@ -53,6 +55,8 @@ class CondInstanceNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(num_styles, channels))
 
     def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
+        if style_w.dim() == 1:
+            return F.instance_norm(x, weight=style_w @ self.weight, bias=style_w @ self.bias, eps=self.eps)
         normed = F.instance_norm(x, eps=self.eps)
         gamma = (style_w @ self.weight)[:, :, None, None]
         beta = (style_w @ self.bias)[:, :, None, None]
@@ -125,18 +129,16 @@ class TransformerNet(nn.Module):
     def num_styles(self) -> int:
         return self.arch.num_styles
 
-    def style_weights(self, batch: int, style_w: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-        """Expand ``style_w`` (S,) or (N x S) or None (= style 0) to an N x S tensor like ``like``."""
+    def style_weights(self, style_w: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """``style_w`` (S,) or (N x S) on ``like``'s device and dtype; None means style 0 only."""
         if style_w is None:
             style_w = torch.zeros(self.num_styles, dtype=like.dtype, device=like.device)
             style_w[0] = 1
-        style_w = style_w.to(dtype=like.dtype, device=like.device)
-        if style_w.dim() == 1:
-            style_w = style_w.unsqueeze(0).expand(batch, -1)
-        return style_w
+        return style_w.to(dtype=like.dtype, device=like.device)
 
     def forward(self, x: torch.Tensor, style_w: torch.Tensor | None = None) -> torch.Tensor:
-        w = self.style_weights(x.shape[0], style_w, x)
+        """``style_w``: (S,) one mix for the batch, (N x S) one per sample, or None (style 0)."""
+        w = self.style_weights(style_w, x)
         for layer in self.down:
             x = layer(x, w)
         for block in self.res:

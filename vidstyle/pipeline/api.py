@@ -12,21 +12,18 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from ..config import PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
 from ..compose.stage import ComposeStage
+from ..faces.stage import FaceDetectStage
 from ..flow.stage import FlowStage
 from ..io.compare import CompareSink
 from ..io.sink import CONTAINERS, check_output, default_output, open_sink
 from ..io.source import input_kind, open_source
 from ..log import log, redact
-from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
-from ..models.store import load_model
 from ..stylize.base import Stylizer
-from ..stylize.torch_backend import TorchStylizer, resolve_device, resolve_precision
+from ..stylize.factory import build_stylizer, style_label, stylize_batch, stylize_workers
 from .runner import RunResult, Runner
 from .stages import EncodeStage, PostprocessStage, PreprocessStage, StylizeStage
 
@@ -51,32 +48,8 @@ class RunReport:
         return self.frames_out / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def style_weights(entry: StyleEntry, mix: str) -> list[float]:
-    """Per-style weights for ``entry``'s model: one-hot on its style, or the parsed ``mix``."""
-    n = len(entry.meta.styles)
-    if mix:
-        return parse_style_mix(mix, entry.meta)
-    return [1.0 if i == entry.style_index else 0.0 for i in range(n)]
-
-
-def build_stylizer(cfg: PipelineConfig) -> Stylizer:
-    """The configured style model on the configured device/precision."""
-    m = cfg.model
-    entry = resolve_style(m.style)
-    weights = style_weights(entry, m.style_mix)
-    device = resolve_device(m.device)
-    if device.type == "cpu" and m.threads:
-        torch.set_num_threads(m.threads)
-    precision = resolve_precision(m.precision, device)
-    channels_last = m.channels_last == "on" or (m.channels_last == "auto" and device.type == "cuda")
-    net, meta = load_model(entry.model_path)
-    if meta.placeholder:
-        log.warning(f"style {entry.name!r} is a placeholder model, not a trained style")
-    return TorchStylizer(net, meta, device, precision, channels_last, weights)
-
-
 @contextlib.contextmanager
-def _signals_stop(runner: Runner):
+def signals_stop(runner: Runner):
     """SIGINT/SIGTERM: first one drains and stops, a second one aborts at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -132,15 +105,19 @@ class Pipeline:
         return self._stylizer
 
     def stages(self, sink, compare=None) -> list:
-        """decode -> [flow] -> preprocess -> stylize -> [compose] -> postprocess -> encode."""
+        """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode."""
         cfg = self.cfg
         stylizer = self.stylizer
         temporal = cfg.temporal.mode != "off"
+        faces = cfg.faces.mode != "off"
         stages: list = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
+        stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces else []
         stages += [PreprocessStage(stylizer.device, cfg.model.max_side),
-                   StylizeStage(stylizer, cfg.model.batch)]
-        if temporal or compare is not None:
-            stages.append(ComposeStage(cfg.temporal, keep_per_frame=compare is not None))
+                   StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
+                                stylize_workers(cfg, stylizer.device))]
+        if temporal or faces or compare is not None:
+            stages.append(ComposeStage(cfg.temporal, cfg.faces, stylizer,
+                                       keep_per_frame=compare is not None))
         stages += [PostprocessStage(), EncodeStage(sink, compare)]
         return stages
 
@@ -153,8 +130,8 @@ class Pipeline:
         cfg = self.cfg
         spec = str(input)
         kind = input_kind(spec)
-        entry = resolve_style(cfg.model.style)      # unknown style fails before any decoding
-        out = Path(output) if output is not None else default_output(spec, entry.name, kind)
+        label = style_label(cfg.model.style)      # unknown style fails before any decoding
+        out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)
         if compare is not None:
@@ -188,7 +165,7 @@ class Pipeline:
         runner = Runner(source, stages, cfg.run.queue_size)
         progress = _Progress(cfg.run.progress, info.frames, out.name)
         try:
-            with _signals_stop(runner):
+            with signals_stop(runner):
                 result = runner.run(on_tick=progress.tick)
         except BaseException:
             runner.abort()
@@ -214,7 +191,8 @@ class Pipeline:
                     log.warning(f"partial output ({result.frames_out} frames) kept at {kept}")
             if isinstance(err, VidstyleError):
                 raise err
-            raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: {err}") from err
+            first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
+            raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: {first}") from err
         if result.stopped_by is not None:
             kept = sinks.close(complete=False)
             name = signal.Signals(result.stopped_by).name

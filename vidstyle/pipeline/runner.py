@@ -46,14 +46,18 @@ class Runner:
     """``frames`` (an iterable of Frame) -> stages[0] -> ... -> stages[-1]."""
 
     def __init__(self, frames: Iterable[Frame], stages: list[Stage], queue_size: int = 8,
-                 drain_s: float = 2.0, source_name: str = "decode"):
+                 drain_s: float = 2.0, source_name: str = "decode", live: bool = False):
+        """``live``: latency first: pull a frame only when the first queue has room (so the
+        source's own buffer decides what is dropped), and give worker pools no look-ahead."""
         self.frames = frames
         self.stages = stages
+        self.live = live
         self.queues = [queue.Queue(maxsize=max(queue_size, s.batch_size)) for s in stages]
         self.drain_s = drain_s
         self.stop_event = threading.Event()
         self.abort_event = threading.Event()
-        self.result = RunResult(stats=[StageStats(source_name)] + [StageStats(s.name) for s in stages])
+        self.result = RunResult(stats=[StageStats(source_name)] +
+                                [StageStats(s.name, max(1, s.workers)) for s in stages])
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._stop_time: float | None = None
@@ -64,6 +68,9 @@ class Runner:
             self.result.stopped_by = signum
             self._stop_time = time.monotonic()
             self.stop_event.set()
+            stop_source = getattr(self.frames, "stop", None)   # live sources wait on the network
+            if callable(stop_source):
+                stop_source()
 
     def abort(self) -> None:
         self.abort_event.set()
@@ -100,6 +107,9 @@ class Runner:
         try:
             it = iter(self.frames)
             while not self.stop_event.is_set():
+                if self.live and out is not None and out.full():
+                    time.sleep(0.002)
+                    continue
                 stats.begin()
                 try:
                     frame = next(it)
@@ -195,7 +205,7 @@ class Runner:
                         return drain(0)
                     stage.prepare(got)
                     pending.append(pool.submit(timed, got))
-                    if not drain(2 * stage.workers - 1):
+                    if not drain(stage.workers - 1 if self.live else 2 * stage.workers - 1):
                         return False
             finally:
                 for fut in pending:

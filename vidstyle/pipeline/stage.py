@@ -76,9 +76,14 @@ class BaseStage:
 
 @dataclass
 class StageStats:
-    """Busy time and item count of one stage (busy = inside process/close, or decoding)."""
+    """Busy time and item count of one stage (busy = inside process/close, or decoding).
+
+    With ``workers`` > 1 the busy seconds of all workers add up; throughput and share account
+    for the workers running side by side.
+    """
 
     name: str
+    workers: int = 1
     items: int = 0
     busy_s: float = 0.0
     calls: int = 0
@@ -94,10 +99,11 @@ class StageStats:
 
     @property
     def fps(self) -> float:
-        """Throughput the stage would reach on its own (items per busy second)."""
-        return self.items / self.busy_s if self.busy_s > 0 else float("inf")
+        """Throughput the stage would reach on its own (items per busy second, all workers)."""
+        return self.items * self.workers / self.busy_s if self.busy_s > 0 else float("inf")
 
     def to_dict(self, wall_s: float) -> dict:
-        return {"stage": self.name, "items": self.items, "busy_s": round(self.busy_s, 4),
+        return {"stage": self.name, "workers": self.workers, "items": self.items,
+                "busy_s": round(self.busy_s, 4),
                 "fps": round(self.fps, 2) if self.busy_s > 0 else None,
-                "busy_share": round(self.busy_s / wall_s, 4) if wall_s > 0 else None}
+                "busy_share": round(self.busy_s / (wall_s * self.workers), 4) if wall_s > 0 else None}

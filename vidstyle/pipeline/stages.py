@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import VidstyleError
+from ..faces.overlay import draw_tracks, tint_mask
 from ..io.sink import FrameSink
 from ..stylize.base import Stylizer, fit_max_side
 from .stage import BaseStage, Item
@@ -29,7 +30,7 @@ def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """3 x H x W float in [0, 1] -> H x W x 3 uint8 (rounded) on the host."""
-    return image.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return image.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().cpu().numpy()
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -57,13 +58,18 @@ class PreprocessStage(BaseStage):
 
 
 class StylizeStage(BaseStage):
-    """Batches equal-sized frames through the stylizer; halves the batch on GPU out-of-memory."""
+    """Batches equal-sized frames through the stylizer; halves the batch on GPU out-of-memory.
+
+    ``workers > 1`` runs frames through the stylizer concurrently (the CPU strategy: one frame
+    per core, single-threaded ops); batches and workers are exclusive.
+    """
 
     name = "stylize"
 
-    def __init__(self, stylizer: Stylizer, batch_size: int):
+    def __init__(self, stylizer: Stylizer, batch_size: int, workers: int = 1):
         self.stylizer = stylizer
-        self.batch_size = batch_size
+        self.workers = workers
+        self.batch_size = 1 if workers > 1 else batch_size
 
     def process(self, items: list[Item]) -> list[Item]:
         start = 0
@@ -105,7 +111,13 @@ class PostprocessStage(BaseStage):
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
             size = (item.frame.height, item.frame.width)
-            item.output = to_uint8(resize(item.stylized, size))
+            debug = item.extras.pop("face_debug", None)
+            stylized = item.stylized
+            if debug is not None and debug[0] is not None:
+                stylized = tint_mask(stylized, debug[0][0])
+            item.output = to_uint8(resize(stylized, size))
+            if debug is not None:
+                draw_tracks(item.output, debug[1])
             per_frame = item.extras.pop("per_frame", None)
             if per_frame is not None:
                 item.extras["per_frame_rgb"] = to_uint8(resize(per_frame, size))
