@@ -1,4 +1,4 @@
-"""``vidstyle eval flicker``: warping error of stylized videos against the original's motion."""
+"""``vidstyle eval flicker|faces``: flicker (warping error) and face metrics of stylized videos."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="quality metrics: flicker (warping error)")
+    p = sub.add_parser("eval", help="quality metrics: flicker (warping error), faces")
     esub = p.add_subparsers(dest="eval_command", metavar="METRIC", required=True)
     fl = esub.add_parser("flicker", help="warping error (Lai et al. 2018) of STYLIZED against "
                                          "ORIGINAL's optical flow; lower is steadier")
@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="evaluate at this long side (px; 0: full size; default 480)")
     fl.add_argument("--flow", choices=("farneback", "dis"), default="farneback")
     fl.set_defaults(func=run_flicker)
+    register_faces(esub)
 
 
 def _frames(path: str):
@@ -80,3 +81,57 @@ def plot_flicker(path: Path, names: list[str], results) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def register_faces(esub) -> None:
+    fa = esub.add_parser("faces", help="face recall, landmark NME and identity of STYLIZED "
+                                       "against ORIGINAL")
+    fa.add_argument("original", metavar="ORIGINAL")
+    fa.add_argument("stylized", metavar="STYLIZED")
+    fa.add_argument("--identity-weights", metavar="PTH",
+                    help="face descriptor weights (faceapi_recognition_net_dequantized_torch.pth) "
+                         "to also report the share of faces still verified as the same person")
+    fa.add_argument("--every", type=int, default=1, metavar="N", help="evaluate every N-th frame")
+    fa.add_argument("--json", metavar="FILE", help="write the summary as JSON")
+    fa.add_argument("--csv", metavar="FILE", help="write per-frame rows as CSV")
+    fa.add_argument("--device", default="cpu", metavar="cpu|cuda")
+    fa.set_defaults(func=run_faces)
+
+
+def run_faces(args: argparse.Namespace) -> int:
+    import csv
+
+    from ..errors import InputError
+    from ..eval.faces import IdentityScorer, evaluate_faces, rows_as_dicts
+    from ..faces.detector import MTCNNDetector
+    from .report import table
+
+    if args.every < 1:
+        raise InputError("--every must be at least 1")
+    identity = IdentityScorer(args.identity_weights, args.device) if args.identity_weights else None
+    detector = MTCNNDetector(args.device, min_face=20)
+    try:
+        summary, rows = evaluate_faces(_frames(args.original), _frames(args.stylized), detector,
+                                       identity, every=args.every)
+    except ValueError as exc:
+        raise InputError(f"cannot compare: {exc}") from None
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)   # noqa: E731
+    lines = [["frames evaluated", summary["frames_evaluated"]],
+             ["faces in original", summary["faces"]],
+             ["detection recall (IoU>=0.5)", fmt(summary["recall"], ".3f")],
+             ["landmark NME", fmt(summary["nme"], ".4f")]]
+    if identity is not None:
+        lines += [["identity share (dist<0.6)", fmt(summary["identity_share"], ".3f")],
+                  ["mean identity distance", fmt(summary["identity_distance"], ".3f")]]
+    print(table(lines, ["metric", "value"]))
+    if "note" in summary:
+        print(summary["note"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+    if args.csv:
+        dicts = rows_as_dicts(rows)
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(dicts[0]) if dicts else ["index"])
+            writer.writeheader()
+            writer.writerows(dicts)
+    return 0

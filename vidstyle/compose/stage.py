@@ -1,36 +1,59 @@
-"""ComposeStage: the one sequential stage, where each output depends on the previous one."""
+"""ComposeStage: the one sequential stage, where each output depends on the previous one.
+
+Per frame: temporal blend with the warped previous output, then face preservation; the result is
+what the next frame warps (so preserved faces are carried, not re-stylized by the blend).
+"""
 
 from __future__ import annotations
 
-from ..config import TemporalConfig
+from ..config import FacesConfig, TemporalConfig
 from ..pipeline.stage import BaseStage, Item
+from .faces import FacePreserver
 from .temporal import TemporalState
 
 
 class ComposeStage(BaseStage):
-    """Temporal blend of ``item.stylized`` with the warped previous output (in place).
+    """Temporal blend and face regions, in place on ``item.stylized``.
 
     With ``keep_per_frame`` the unblended stylization stays in ``extras['per_frame']`` (for
-    side-by-side comparison videos).
+    side-by-side comparison videos). With faces on and ``faces.debug``, the face mask and tracks
+    are left in ``extras['face_debug']`` for the overlay.
     """
 
     name = "compose"
 
-    def __init__(self, temporal: TemporalConfig, keep_per_frame: bool = False):
+    def __init__(self, temporal: TemporalConfig, faces: FacesConfig | None = None, stylizer=None,
+                 keep_per_frame: bool = False):
         self.temporal = TemporalState(temporal.alpha, temporal.scene_cut) \
             if temporal.mode == "blend" else None
+        self.faces = FacePreserver(faces, stylizer) if faces is not None and faces.mode != "off" else None
+        self.debug_faces = bool(faces and faces.debug)
         self.keep_per_frame = keep_per_frame
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            stylized = item.stylized[None]
+            out = item.stylized[None]
             if self.keep_per_frame:
                 item.extras["per_frame"] = item.stylized
+            flow_bw = item.extras.pop("flow_bw", None)
+            consistency = item.extras.pop("consistency", None)
             if self.temporal is not None:
-                stylized = self.temporal.step(stylized, item.extras.pop("flow_bw", None),
-                                              item.extras.pop("consistency", None))
-            item.stylized = stylized[0]
+                out = self.temporal.blend(out, flow_bw, consistency)
+            if self.faces is not None:
+                frame_hw = (item.frame.height, item.frame.width)
+                out, mask, tracks = self.faces.apply(out, item.image[None], frame_hw,
+                                                     item.extras.pop("faces", None), flow_bw)
+                if self.debug_faces:
+                    item.extras["face_debug"] = (mask, tracks)
+            if self.temporal is not None:
+                self.temporal.commit(out)
+            item.stylized = out[0]
         return items
 
     def summary(self) -> dict:
-        return {"temporal": self.temporal.summary()} if self.temporal is not None else {}
+        out = {}
+        if self.temporal is not None:
+            out["temporal"] = self.temporal.summary()
+        if self.faces is not None:
+            out["faces"] = self.faces.summary()
+        return out

@@ -22,8 +22,9 @@ def temporal_blend(stylized: torch.Tensor, warped: torch.Tensor, consistency: to
 class TemporalState:
     """Carries the previous output between frames; resets at the start and on scene cuts.
 
-    ``step`` returns O_t for S_t (1 x 3 x h x w); flow and mask arrive at flow scale and are
-    resampled to the stylized size here, on the stylized tensor's device.
+    ``blend`` returns O_t for S_t (1 x 3 x h x w); flow and mask arrive at flow scale and are
+    resampled to the stylized size here, on the stylized tensor's device. ``commit`` stores the
+    frame's final output (after any later compositing) for the next frame; ``step`` does both.
     """
 
     def __init__(self, alpha: float, scene_cut: float):
@@ -37,6 +38,15 @@ class TemporalState:
 
     def step(self, stylized: torch.Tensor, flow_bw: torch.Tensor | None,
              consistency: torch.Tensor | None) -> torch.Tensor:
+        out = self.blend(stylized, flow_bw, consistency)
+        self.commit(out)
+        return out
+
+    def commit(self, output: torch.Tensor) -> None:
+        self.prev = output
+
+    def blend(self, stylized: torch.Tensor, flow_bw: torch.Tensor | None,
+              consistency: torch.Tensor | None) -> torch.Tensor:
         out = stylized
         if self.prev is not None and flow_bw is not None and self.prev.shape == stylized.shape:
             size = tuple(stylized.shape[-2:])
@@ -50,7 +60,6 @@ class TemporalState:
                 flow = resize_flow(flow_bw.to(stylized.device, stylized.dtype), size)
                 out = temporal_blend(stylized, warp(self.prev, flow), c, self.alpha)
                 self.blended += 1
-        self.prev = out
         return out
 
     def summary(self) -> dict:

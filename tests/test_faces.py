@@ -1,0 +1,207 @@
+"""Faces: detection with landmarks, tracking, soft masks, the three modes, and face metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import decode_rgb, moving_frames, needs_shared, run_cli
+from vidstyle import stylize_file
+from vidstyle.compose.faces import FacePreserver, luma_face, rgb_to_ycbcr, ycbcr_to_rgb
+from vidstyle.config import FacesConfig
+from vidstyle.eval.faces import evaluate_faces, landmark_nme
+from vidstyle.faces.detector import Faces, MTCNNDetector
+from vidstyle.faces.masks import ellipse_mask, face_ellipse
+from vidstyle.faces.tracker import FaceTracker
+from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
+
+FAST = {"encode__preset": "ultrafast", "run__progress": "off", "encode__crf": 0,
+        "encode__pix_fmt": "yuv444p"}
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return MTCNNDetector(min_face=20)
+
+
+@pytest.fixture(scope="module")
+def portrait_frames():
+    """A camera move over Grace Hopper's portrait (ships with matplotlib: no ../shared needed)."""
+    return list(pan_zoom(demo_photo(), 10, (240, 320), zoom=(1.0, 1.2), pan=(0.06, 0.03),
+                         center=(0.5, 0.36)))
+
+
+def one_face(box, landmarks) -> Faces:
+    return Faces(np.array([box], np.float32), np.array([landmarks], np.float32), np.array([0.99], np.float32))
+
+
+def test_landmarks_follow_the_camera_move(detector, portrait_frames):
+    """The eyes found in the last frame sit where the known zoom/pan carries the first frame's eyes."""
+    first, last = detector.detect([portrait_frames[0], portrait_frames[-1]])
+    assert len(first) == 1 and len(last) == 1
+    # replay pan_zoom's affine for t = 0 and t = 1 to map first-frame points to the last frame
+    ih, iw = demo_photo().shape[:2]
+    base = max(240 / ih, 320 / iw)
+
+    def to_image(p, t):
+        s = base * (1.0 + 0.2 * t)
+        cx, cy = iw * (0.5 + 0.06 * (t - 0.5)), ih * (0.36 + 0.03 * (t - 0.5))
+        return (p - [160, 120]) / s + [cx, cy], s, (cx, cy)
+
+    pts0, _, _ = to_image(first.landmarks[0], 0.0)
+    _, s1, (cx1, cy1) = to_image(np.zeros(2), 1.0)
+    predicted = (pts0 - [cx1, cy1]) * s1 + [160, 120]
+    iod = np.linalg.norm(last.landmarks[0][1] - last.landmarks[0][0])
+    assert landmark_nme(predicted, last.landmarks[0]) < 0.08
+    eyes = last.landmarks[0][:2]
+    x1, y1, x2, y2 = last.boxes[0]
+    assert eyes[0, 0] < eyes[1, 0] and (eyes[:, 1] < (y1 + y2) / 2).all()   # eyes: upper half
+    assert 0.25 < iod / (x2 - x1) < 0.65
+
+
+@needs_shared
+def test_detector_on_shared_photos(shared, detector):
+    from PIL import Image
+
+    expected = {"two_people.jpg": 2, "obama_obama.jpg": 2, "obama_small.jpg": 1, "biden_biden.jpg": 1,
+                "rose_leslie_img2.jpg": 1}
+    for name, count in expected.items():
+        img = np.array(Image.open(shared / "faces" / "photos" / name).convert("RGB"))
+        (faces,) = detector.detect([img])
+        assert len(faces) == count, name
+        for box, marks in zip(faces.boxes, faces.landmarks):
+            x1, y1, x2, y2 = box
+            assert (marks[:, 0] > x1).all() and (marks[:, 0] < x2).all(), name
+            assert marks[0, 0] < marks[1, 0] and marks[:2, 1].max() < marks[3:, 1].min(), name
+
+
+def test_tracker_holds_moves_and_fades():
+    tracker = FaceTracker(fade_frames=4, hold=1)
+    det = one_face([10, 10, 30, 40], [[15, 20], [25, 20], [20, 27], [16, 33], [24, 33]])
+    tracks = tracker.update(det)
+    assert len(tracks) == 1 and tracks[0].visibility == pytest.approx(0.25)   # fades in
+    for _ in range(3):
+        tracks = tracker.update(None)                   # between detections: kept
+    assert len(tracks) == 1 and tracks[0].visibility == 1.0
+    motion = np.zeros((25, 25, 2), np.float32)
+    motion[..., 0] = 2.0                                # content moved 2 px (at half scale) right
+    tracks = tracker.update(None, motion, motion_scale=2.0)
+    assert tracks[0].box[0] == pytest.approx(14.0) and tracks[0].landmarks[0, 0] == pytest.approx(19.0)
+    moved = one_face([15, 10, 35, 40], [[20, 20], [30, 20], [25, 27], [21, 33], [29, 33]])
+    tracks = tracker.update(moved)                      # matched: same id, pulled towards it
+    assert len(tracks) == 1 and tracks[0].id == 0 and 14 < tracks[0].box[0] <= 15
+    tracker.update(Faces.empty())                       # one miss: held (hold=1)
+    assert tracker.update(None)[0].visibility == 1.0
+    tracker.update(Faces.empty())                       # second miss: fades out over 4 frames
+    vis = [t.visibility for t in tracker.update(None)]
+    for _ in range(4):
+        tracks = tracker.update(None)
+    assert vis and 0 < vis[0] < 1 and tracks == [] and tracker.tracks == []
+
+
+def test_mask_is_one_inside_zero_outside_and_smooth():
+    e = face_ellipse(np.array([40, 30, 80, 90], np.float32),
+                     np.array([[50, 50], [70, 50], [60, 62], [52, 75], [68, 75]], np.float32))
+    mask = ellipse_mask((120, 160), [e], [1.0], feather=0.25)[0, 0]
+    assert mask[int(e.cy), int(e.cx)] == 1 and mask[5, 150] == 0 and mask[115, 5] == 0
+    row = mask[int(e.cy)]                                 # along a horizontal line through the centre
+    steps = (row[1:] - row[:-1]).abs()
+    assert steps.max() < 0.15                             # no hard edge
+    right = row[int(e.cx):]
+    assert bool((right[1:] <= right[:-1] + 1e-6).all())   # falls monotonically outwards
+    half = ellipse_mask((120, 160), [e], [0.5])[0, 0]
+    assert half.max() == pytest.approx(0.5)               # track visibility scales the mask
+
+
+def test_blend_strength_zero_restores_the_original_inside_the_face():
+    cfg = FacesConfig(mode="blend", strength="0", feather=0.2, fade_frames=1)
+    stylized, original = torch.zeros(1, 3, 120, 160), torch.ones(1, 3, 120, 160)
+    det = one_face([40, 30, 80, 90], [[50, 50], [70, 50], [60, 62], [52, 75], [68, 75]])
+    out, mask, tracks = FacePreserver(cfg).apply(stylized, original, (120, 160), det, None)
+    assert len(tracks) == 1
+    assert torch.equal(out[..., 55:65, 55:65], original[..., 55:65, 55:65])   # face centre
+    assert torch.equal(out[..., :10, :], stylized[..., :10, :])              # far away
+    assert out[..., 55, 55].tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_luma_keeps_original_luminance_detail_and_stylized_colour():
+    g = torch.Generator().manual_seed(0)
+    original = torch.rand(1, 3, 64, 64, generator=g)
+    stylized = torch.zeros(1, 3, 64, 64)
+    stylized[:, 0], stylized[:, 1], stylized[:, 2] = 0.8, 0.4, 0.2
+    assert torch.allclose(ycbcr_to_rgb(rgb_to_ycbcr(original)), original, atol=2e-3)
+    face = luma_face(original, stylized, strength=0.0, sigma=4.0)
+    yo, yf = rgb_to_ycbcr(original)[:, 0], rgb_to_ycbcr(face)[:, 0]
+    detail_o = yo - yo.mean()
+    detail_f = yf - yf.mean()
+    corr = (detail_o * detail_f).sum() / (detail_o.norm() * detail_f.norm())
+    assert corr > 0.85                                   # the original's fine structure is there
+    ys = rgb_to_ycbcr(stylized)
+    assert abs(float(yf.mean() - ys[:, 0].mean())) < 0.08   # the stylized tone
+    cf = rgb_to_ycbcr(face)[:, 1:]
+    assert torch.allclose(cf.mean((2, 3)), ys[:, 1:].mean((2, 3)), atol=0.05)   # stylized colour
+
+
+def test_restyle_uses_the_stylizer_on_the_face(tiny_model):
+    from vidstyle.models.store import load_model
+    from vidstyle.stylize.torch_backend import TorchStylizer
+
+    net, meta = load_model(tiny_model)
+    stylizer = TorchStylizer(net, meta, torch.device("cpu"))
+    frame = torch.from_numpy(moving_frames(1, 120, 160)[0]).permute(2, 0, 1)[None].float() / 255
+    stylized = stylizer(frame)
+    det = one_face([40, 30, 80, 90], [[50, 50], [70, 50], [60, 62], [52, 75], [68, 75]])
+    restyle = FacePreserver(FacesConfig(mode="restyle", fade_frames=1), stylizer)
+    out, _, _ = restyle.apply(stylized, frame, (120, 160), det, None)
+    centre = (..., slice(50, 70), slice(50, 70))
+    assert not torch.allclose(out[centre], stylized[centre], atol=0.02)   # restyled, not the old one
+    assert not torch.allclose(out[centre], frame[centre], atol=0.02)      # and not the photo
+    assert torch.equal(out[..., :10, :], stylized[..., :10, :])
+
+
+def test_metrics_on_hand_made_cases(detector, portrait_frames):
+    summary, rows = evaluate_faces(portrait_frames[:4], portrait_frames[:4], detector)
+    assert summary["recall"] == 1.0 and summary["nme"] == pytest.approx(0.0, abs=1e-6)
+    assert [r.faces for r in rows] == [1, 1, 1, 1]
+    blank = [np.full((120, 160, 3), 128, np.uint8)] * 3
+    summary, rows = evaluate_faces(blank, blank, detector)
+    assert summary["faces"] == 0 and summary["recall"] is None and summary["nme"] is None
+    assert "no faces" in summary["note"]
+    noise = [np.random.default_rng(i).integers(0, 255, f.shape, np.uint8) for i, f in enumerate(portrait_frames[:2])]
+    summary, _ = evaluate_faces(portrait_frames[:2], noise, detector)
+    assert summary["faces"] == 2 and summary["recall"] == 0.0 and summary["nme"] is None
+
+
+def test_no_faces_leaves_the_pipeline_output_unchanged(tmp_path, tiny_model):
+    src = write_clip(tmp_path / "nofaces.mp4", moving_frames(12), 25)
+    for mode in ("off", "luma"):
+        stylize_file(src, tmp_path / f"{mode}.mkv", model__style=str(tiny_model), faces__mode=mode, **FAST)
+    a, b = decode_rgb(tmp_path / "off.mkv"), decode_rgb(tmp_path / "luma.mkv")
+    assert len(a) == len(b) == 12
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_face_pipeline_and_metrics_cli(tmp_path, tiny_model, portrait_frames):
+    src = write_clip(tmp_path / "face.mp4", portrait_frames, 25, crf=10)
+    out, dbg = tmp_path / "out.mp4", tmp_path / "dbg.mp4"
+    report = stylize_file(src, out, model__style=str(tiny_model), faces__mode="blend",
+                          faces__strength="0.2", faces__every=3, run__progress="off")
+    assert report.summary["faces"]["frames_with_faces"] == 10
+    assert report.summary["face_detections"]["frames"] == 4          # frames 0, 3, 6, 9
+    proc = run_cli("stylize", str(src), "-o", str(dbg), "--style", str(tiny_model), "--debug-faces",
+                   "--no-progress", "--preset", "ultrafast")
+    assert proc.returncode == 0 and "faces (luma" in proc.stderr
+    js, csv_path = tmp_path / "m.json", tmp_path / "m.csv"
+    proc = run_cli("eval", "faces", str(src), str(out), "--json", str(js), "--csv", str(csv_path))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(js.read_text())
+    assert summary["faces"] == 10 and summary["recall"] is not None
+    assert len(csv_path.read_text().strip().splitlines()) == 11
+    off = tmp_path / "off.mp4"
+    stylize_file(src, off, model__style=str(tiny_model), faces__mode="off", run__progress="off")
+    proc = run_cli("eval", "faces", str(src), str(off), "--json", str(tmp_path / "off.json"))
+    kept, lost = summary["recall"], json.loads((tmp_path / "off.json").read_text())["recall"]
+    assert kept > lost          # the random network erases the face; preservation brings it back
