@@ -1,0 +1,105 @@
+"""``vidstyle export MODEL --format onnx|tensorrt -o OUT``: deployable artefacts, parity-checked."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+
+def _size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (720, 1280) as (height, width)."""
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}")
+    return int(m.group(2)), int(m.group(1))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a style model to ONNX or a TensorRT engine",
+                       description="Export MODEL (a style name or .safetensors file) for deployment. "
+                                   "A parity check against torch runs after every export.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--format", choices=("onnx", "tensorrt"), default="onnx")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (default: MODEL.onnx / MODEL.engine)")
+    p.add_argument("--fp16", action="store_true", help="half-precision compute (I/O stays float32)")
+    p.add_argument("--opset", type=int, default=18, help="ONNX opset (>= 17; default 18)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--dynamic", action="store_true", default=True,
+                       help="free batch, height and width (default)")
+    shape.add_argument("--static", action="store_true", help="fix batch/height/width to --batch/--height/--width")
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--batch", type=int, default=1)
+    g = p.add_argument_group("tensorrt optimisation profile")
+    g.add_argument("--min-size", type=_size, default=(240, 320), metavar="WxH")
+    g.add_argument("--opt-size", type=_size, default=(720, 1280), metavar="WxH")
+    g.add_argument("--max-size", type=_size, default=(1088, 1920), metavar="WxH")
+    g.add_argument("--max-batch", type=int, default=8)
+    p.add_argument("--no-parity", action="store_true", help="skip the parity check (not recommended)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..errors import ModelError
+    from ..export.onnx import export_onnx
+    from ..export.parity import parity_check
+    from ..log import log
+    from ..models.catalog import resolve_style
+    from ..models.store import load_model
+    from ..stylize.torch_backend import TorchStylizer
+    from .report import table
+
+    entry = resolve_style(args.model)
+    net, meta = load_model(entry.model_path)
+    suffix = ".onnx" if args.format == "onnx" else ".engine"
+    out = Path(args.output) if args.output else Path(f"{meta.name}{'-fp16' if args.fp16 else ''}{suffix}")
+    if not out.parent.is_dir():
+        raise ModelError(f"output directory does not exist: {out.parent}")
+    static = args.static
+    if args.format == "onnx":
+        export_onnx(net, meta, out, opset=args.opset, dynamic=not static, height=args.height,
+                    width=args.width, batch=args.batch, fp16=args.fp16)
+        log.info(f"wrote {out} (opset {args.opset}, {'static' if static else 'dynamic'} shapes, "
+                 f"{'fp16' if args.fp16 else 'fp32'}, {len(meta.styles)} style(s))")
+        if args.no_parity:
+            return 0
+        from ..stylize.onnx_backend import OnnxStylizer
+
+        device = torch.device("cpu")
+        candidate = OnnxStylizer(out, device)
+        sizes = ((args.height, args.width),) if static else None
+        batches = (args.batch,) if static else None
+    else:
+        import tempfile
+
+        from ..export.tensorrt import Profile, build_engine
+        from ..stylize.tensorrt_backend import TensorRTStylizer
+
+        profile = Profile(args.min_size, args.opt_size, args.max_size, args.max_batch,
+                          min(4, args.max_batch))
+        with tempfile.TemporaryDirectory() as tmp:
+            onnx_path = export_onnx(net, meta, Path(tmp) / "model.onnx", opset=args.opset)
+            build_engine(onnx_path, out, fp16=args.fp16, profile=profile)
+        log.info(f"wrote {out} (TensorRT, {'fp16' if args.fp16 else 'fp32'}, sizes "
+                 f"{profile.min_hw[1]}x{profile.min_hw[0]}..{profile.max_hw[1]}x{profile.max_hw[0]})")
+        if args.no_parity:
+            return 0
+        device = torch.device("cuda")
+        candidate = TensorRTStylizer(out, device)
+        lo, hi = profile.min_hw, profile.max_hw
+        sizes = tuple((min(max(h, lo[0]), hi[0]), min(max(w, lo[1]), hi[1])) for h, w in ((250, 314), (360, 640)))
+        batches = None
+    reference = TorchStylizer(*load_model(entry.model_path), device)
+    kwargs = {k: v for k, v in (("sizes", sizes), ("batches", batches)) if v is not None}
+    try:
+        rows = parity_check(reference, candidate, "fp16" if args.fp16 else "fp32", **kwargs)
+    except ModelError:
+        out.unlink(missing_ok=True)   # a failed artefact must not look usable
+        raise
+    print(table([[f"{r.width}x{r.height}", r.batch, f"{r.max_abs:.2e}", f"{r.psnr_db:.1f}"] for r in rows],
+                ["size", "batch", "max abs error", "PSNR dB"]))
+    log.info(f"parity with torch: ok (worst PSNR {min(r.psnr_db for r in rows):.1f} dB)")
+    return 0

@@ -1,0 +1,134 @@
+"""ONNX export of our style models, with metadata, checking and a parity test against torch.
+
+The exported graph is self-contained for deployment: input ``input`` N x 3 x H x W float RGB in
+[0, 1] (any H, W >= 8; dynamic batch/height/width by default), output ``output`` of the same
+shape in [0, 1]. Padding to a multiple of 4 (reflect), the 0..255 scaling, clamping and cropping
+back all happen inside the graph. Multi-style models take a second input ``style_weights`` (S,)
+with the mixing weights (one-hot picks a style).
+
+The file's ``metadata_props`` carry ``vidstyle`` = JSON of the model metadata plus the tensor
+contract (``input_range`` "0-1", ``layout`` "NCHW", ``channels`` "RGB", ``style_input``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import __version__
+from ..errors import ModelError
+from ..models.store import ModelMeta
+from ..models.transformer_net import TransformerNet
+
+METADATA_KEY = "vidstyle"
+IMAGE_INPUT, STYLE_INPUT, OUTPUT = "input", "style_weights", "output"
+
+
+class ExportModule(nn.Module):
+    """[0, 1] RGB in, [0, 1] RGB out, any size: what the ONNX file computes."""
+
+    def __init__(self, net: TransformerNet, scale: float, fp16: bool = False):
+        super().__init__()
+        self.net = net.half() if fp16 else net
+        self.scale = scale
+        self.fp16 = fp16
+
+    def forward(self, x: torch.Tensor, style_w: torch.Tensor | None = None) -> torch.Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        y = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4), mode="reflect") * self.scale
+        if self.fp16:
+            y = y.half()
+            style_w = style_w.half() if style_w is not None else None
+        y = self.net(y, style_w).float()
+        return (y / self.scale).clamp(0.0, 1.0)[..., :h, :w]
+
+
+def onnx_metadata(meta: ModelMeta, fp16: bool) -> dict:
+    return {"model": json.loads(meta.to_json()), "style_names": meta.style_names,
+            "input_range": "0-1", "layout": "NCHW", "channels": "RGB",
+            "style_input": len(meta.styles) > 1, "precision": "fp16" if fp16 else "fp32",
+            "producer": f"vidstyle {__version__}"}
+
+
+def export_onnx(net: TransformerNet, meta: ModelMeta, path: str | Path, *, opset: int = 18,
+                dynamic: bool = True, height: int = 720, width: int = 1280, batch: int = 1,
+                fp16: bool = False) -> Path:
+    """Write ``net`` as ONNX to ``path``; check it with ``onnx.checker``; return the path.
+
+    ``dynamic``: batch, height and width are free (``batch``/``height``/``width`` only shape
+    the example); otherwise they are fixed to those values.
+    """
+    import onnx
+
+    if opset < 17:
+        raise ModelError(f"opset {opset} is too old: vidstyle exports need opset >= 17")
+    path = Path(path)
+    module = ExportModule(net.eval().float(), float(meta.input_range), fp16).eval()
+    x = torch.rand(batch, 3, max(height, 8), max(width, 8))
+    multi = len(meta.styles) > 1
+    args: tuple = (x, torch.full((len(meta.styles),), 1.0 / len(meta.styles))) if multi else (x,)
+    names = [IMAGE_INPUT] + ([STYLE_INPUT] if multi else [])
+    dynamic_shapes = None
+    if dynamic:
+        dims = {0: torch.export.Dim("batch", min=1, max=256), 2: torch.export.Dim("height", min=8, max=16384),
+                3: torch.export.Dim("width", min=8, max=16384)}
+        dynamic_shapes = {"x": dims, "style_w": None} if multi else {"x": dims}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")   # the exporter narrates its steps on stdout
+        program = torch.onnx.export(module, args, dynamo=True, input_names=names, output_names=[OUTPUT],
+                                    dynamic_shapes=dynamic_shapes, opset_version=opset, verbose=False)
+    model = program.model_proto
+    _name_output_dims(model)
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(onnx_metadata(meta, fp16))
+    model.producer_name, model.producer_version = "vidstyle", __version__
+    model.doc_string = f"vidstyle style model {meta.name!r} ({', '.join(meta.style_names)})"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    onnx.save(model, str(tmp))
+    try:
+        onnx.checker.check_model(str(tmp), full_check=True)
+    except onnx.checker.ValidationError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(f"exported ONNX failed onnx.checker: {str(exc).splitlines()[0]}") from None
+    tmp.replace(path)
+    return path
+
+
+def _name_output_dims(model) -> None:
+    """The output has the input's shape: give its dims the input's names instead of formulas."""
+    inp = next(i for i in model.graph.input if i.name == IMAGE_INPUT)
+    for out in model.graph.output:
+        for d_in, d_out in zip(inp.type.tensor_type.shape.dim, out.type.tensor_type.shape.dim):
+            d_out.CopyFrom(d_in)
+
+
+def read_onnx_metadata(path: str | Path) -> dict | None:
+    """Our metadata from an ONNX file, or None for files we did not produce."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises several types on garbage
+        raise ModelError(f"{path}: not a readable ONNX model ({str(exc).splitlines()[0][:160]})") from None
+    props = {p.key: p.value for p in model.metadata_props}
+    if METADATA_KEY not in props:
+        return None
+    try:
+        return json.loads(props[METADATA_KEY])
+    except json.JSONDecodeError:
+        raise ModelError(f"{path}: malformed vidstyle metadata") from None
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of images in [0, 1]."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)

@@ -1,0 +1,161 @@
+"""Stylizer backend: ONNX Runtime (CPU, CUDA or TensorRT execution provider).
+
+Files we exported carry metadata and do their own padding, scaling and cropping. Any other style
+network with one image input and one image output works too: give its input range (0-1 or
+0-255) and channel order (RGB or BGR); we pad to a multiple of 4 for it, and when its height and
+width are fixed, frames are resized to them and back. A fixed batch size is filled by repeating
+the last frame. On CUDA, frames stay on the GPU (I/O binding on torch tensors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import ModelError
+from .base import crop_to, pad_to_multiple
+
+PROVIDERS = {"cpu": ["CPUExecutionProvider"],
+             "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+             "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]}
+
+
+@dataclass
+class OnnxContract:
+    """How to feed a model: value range, channel order, and what the graph does itself."""
+
+    scale: float = 1.0          # 255 for 0..255 models
+    bgr: bool = False
+    self_padding: bool = False  # our exports pad and crop inside the graph
+    style_names: tuple[str, ...] = ()
+
+
+def contract_from(meta: dict | None, input_range: str | None, bgr: bool | None) -> OnnxContract:
+    if meta is not None:
+        return OnnxContract(scale=255.0 if meta.get("input_range") == "0-255" else 1.0,
+                            bgr=meta.get("channels") == "BGR", self_padding=True,
+                            style_names=tuple(meta.get("style_names", ())))
+    if input_range is None:
+        raise ModelError("this ONNX file has no vidstyle metadata: say how to feed it with "
+                         "--input-range 0-1|0-255 (and --bgr if it takes BGR)")
+    return OnnxContract(scale=255.0 if input_range == "0-255" else 1.0, bgr=bool(bgr))
+
+
+class OnnxStylizer:
+    """Runs an ONNX style network on N x 3 x H x W batches in [0, 1]."""
+
+    def __init__(self, path: str | Path, device: torch.device, provider: str = "auto",
+                 input_range: str | None = None, bgr: bool | None = None,
+                 style_w: list[float] | None = None, threads: int = 0):
+        import onnxruntime as ort
+
+        from ..export.onnx import read_onnx_metadata
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"ONNX model not found: {self.path}")
+        self.device = device
+        meta = read_onnx_metadata(self.path)
+        self.contract = contract_from(meta, input_range, bgr)
+        provider = provider if provider != "auto" else ("cuda" if device.type == "cuda" else "cpu")
+        available = set(ort.get_available_providers())
+        providers = [p for p in PROVIDERS[provider] if p in available]
+        if PROVIDERS[provider][0] not in available:
+            raise ModelError(f"ONNX Runtime here has no {PROVIDERS[provider][0]} "
+                             f"(available: {', '.join(sorted(available))})")
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            opts.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), opts, providers=providers)
+        except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
+            raise ModelError(f"{self.path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]})") from None
+        self._check_io()
+        self.style_w = None
+        if self.style_input is not None:
+            n = self.style_input.shape[0] if isinstance(self.style_input.shape[0], int) else len(self.contract.style_names)
+            weights = style_w if style_w is not None else [1.0] + [0.0] * (n - 1)
+            self.style_w = np.asarray(weights, np.float32)
+        self.provider = self.session.get_providers()[0]
+        self.name = f"onnxruntime-{self.provider.replace('ExecutionProvider', '').lower()}"
+
+    def _check_io(self) -> None:
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        images = [i for i in inputs if len(i.shape) == 4]
+        others = [i for i in inputs if len(i.shape) != 4]
+        if len(images) != 1 or len(outputs) < 1 or len(outputs[0].shape) != 4:
+            shapes = ", ".join(f"{i.name}{i.shape}" for i in inputs)
+            raise ModelError(f"{self.path}: expected one N x 3 x H x W image input and output, "
+                             f"got inputs {shapes}")
+        if len(others) > 1 or (others and len(others[0].shape) != 1):
+            raise ModelError(f"{self.path}: unsupported extra inputs {[i.name for i in others]}")
+        self.image_input, self.output = images[0], outputs[0]
+        self.style_input = others[0] if others else None
+        n, c, h, w = self.image_input.shape
+        if c not in (3, "C") and isinstance(c, int) and c != 3:
+            raise ModelError(f"{self.path}: the image input has {c} channels, not 3")
+        self.fixed_batch = n if isinstance(n, int) else None
+        self.fixed_hw = (h, w) if isinstance(h, int) and isinstance(w, int) else None
+        self.io_dtype = np.float16 if "float16" in self.image_input.type else np.float32
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        c = self.contract
+        n, _, h, w = batch.shape
+        x, size = batch, (h, w)
+        if self.fixed_hw is not None:
+            x = F.interpolate(x, size=self.fixed_hw, mode="bilinear", align_corners=False, antialias=True)
+        elif not c.self_padding:
+            x, size = pad_to_multiple(x, 4)
+        if c.bgr:
+            x = x.flip(1)
+        x = x * c.scale
+        if self.fixed_batch is not None and self.fixed_batch != n:
+            outs = [self._run_fixed(x[i:i + self.fixed_batch]) for i in range(0, n, self.fixed_batch)]
+            y = torch.cat(outs)[:n]
+        else:
+            y = self._run(x)
+        y = (y / c.scale).clamp(0, 1)
+        if c.bgr:
+            y = y.flip(1)
+        if self.fixed_hw is not None:
+            return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+        return y if c.self_padding else crop_to(y, size).contiguous()
+
+    def _run_fixed(self, x: torch.Tensor) -> torch.Tensor:
+        k = x.shape[0]
+        if k < self.fixed_batch:   # fill the model's fixed batch with copies of the last frame
+            x = torch.cat([x, x[-1:].expand(self.fixed_batch - k, -1, -1, -1)])
+        return self._run(x)[:k]
+
+    def _feeds(self, x_np: np.ndarray) -> dict:
+        feeds = {self.image_input.name: x_np}
+        if self.style_input is not None:
+            feeds[self.style_input.name] = self.style_w.astype(self.io_dtype)
+        return feeds
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda" and self.provider != "CPUExecutionProvider":
+            return self._run_bound(x)
+        x_np = x.detach().cpu().numpy().astype(self.io_dtype, copy=False)
+        y = self.session.run([self.output.name], self._feeds(x_np))[0]
+        return torch.from_numpy(y.astype(np.float32, copy=False)).to(self.device)
+
+    def _run_bound(self, x: torch.Tensor) -> torch.Tensor:
+        """I/O binding on CUDA tensors: no host round trip."""
+        torch_dtype = torch.float16 if self.io_dtype == np.float16 else torch.float32
+        x = x.to(torch_dtype).contiguous()
+        y = torch.empty_like(x)
+        binding = self.session.io_binding()
+        dev = self.device.index or 0
+        binding.bind_input(self.image_input.name, "cuda", dev, self.io_dtype, list(x.shape), x.data_ptr())
+        if self.style_input is not None:
+            binding.bind_cpu_input(self.style_input.name, self.style_w.astype(self.io_dtype))
+        binding.bind_output(self.output.name, "cuda", dev, self.io_dtype, list(y.shape), y.data_ptr())
+        torch.cuda.current_stream(self.device).synchronize()
+        self.session.run_with_iobinding(binding)
+        return y.float()
