@@ -18,8 +18,8 @@ import numpy as np
 
 from ..config import EncodeConfig
 from ..errors import OutputError
-from ..log import log
 from .audio import AudioPassthrough
+from .encoder import VideoEncoder
 from .frame import Frame, VideoInfo
 from .source import IMAGE_SUFFIXES
 
@@ -28,11 +28,6 @@ CONTAINERS = {
     ".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
     ".mkv": ("matroska", "libx264"), ".avi": ("avi", "libx264"), ".webm": ("webm", "libvpx-vp9"),
 }
-# AVCOL_SPC_* (stream tags) -> swscale matrix names
-SWS_MATRIX = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
-# x264/x265 presets -> libvpx-vp9 cpu-used
-VP9_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast": 4, "medium": 3,
-             "slow": 2, "slower": 1, "veryslow": 0}
 
 
 class FrameSink(Protocol):
@@ -77,122 +72,62 @@ def _temp_name(path: Path) -> Path:
     return Path(name)
 
 
-def _even_ok(codec: str) -> bool:
-    return codec in ("libvpx-vp9",)
-
-
 class VideoFileSink:
-    """Encode frames into ``path``; timing (rate, time base, pts) and audio follow ``info``."""
+    """Encode frames into ``path``; timing (rate, time base, pts) and audio follow ``info``.
 
-    def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig):
+    ``fragmented``: MP4/MOV are written as fragments (playable even if the process dies).
+    """
+
+    def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, fragmented: bool = False):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in CONTAINERS:
             raise OutputError(f"unsupported output extension {suffix or '(none)'!r} "
                               f"(use one of: {', '.join(sorted(CONTAINERS))})")
         fmt, auto_codec = CONTAINERS[suffix]
-        codec = auto_codec if cfg.codec == "auto" else cfg.codec
         self.info = info
-        self.frames_written = 0
-        self.pts_fixed = 0
-        self._last_pts: int | None = None
+        self.audio = None
         self._tmp = _temp_name(self.path)
+        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} \
+            if fragmented and fmt in ("mp4", "mov") else {}
         try:
-            self._container = av.open(str(self._tmp), mode="w", format=fmt)
+            self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
         except av.error.FFmpegError as exc:
             self._tmp.unlink(missing_ok=True)
             raise OutputError(f"cannot create {self.path}: {exc}") from None
         try:
-            self._stream = self._add_video_stream(codec, cfg, fmt)
+            codec = auto_codec if cfg.codec == "auto" else cfg.codec
+            self.video = VideoEncoder(self._container, info, codec, cfg, where=str(self.path))
             self.audio = AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate) \
                 if info.audio_streams and info.path is not None else None
         except BaseException:
             self.abort()
             raise
 
-    def _add_video_stream(self, codec: str, cfg: EncodeConfig, fmt: str) -> av.video.stream.VideoStream:
-        info = self.info
-        if codec not in self._container.supported_codecs and \
-                av.codec.Codec(codec, "w").name not in self._container.supported_codecs:
-            raise OutputError(f"a {fmt} file cannot hold {codec} video")
-        try:
-            stream = self._container.add_stream(codec, rate=info.rate)
-        except (av.error.FFmpegError, ValueError) as exc:
-            raise OutputError(f"video encoder {codec} is not available: {exc}") from None
-        stream.width, stream.height = info.width, info.height
-        pix_fmt = cfg.pix_fmt
-        if pix_fmt == "yuv420p" and (info.width % 2 or info.height % 2) and not _even_ok(codec):
-            log.warning(f"{info.width}x{info.height} has an odd side: encoding yuv444p to keep the "
-                        f"exact size (some players only play yuv420p)")
-            pix_fmt = "yuv444p"
-        stream.pix_fmt = pix_fmt
-        stream.time_base = info.time_base
-        stream.codec_context.time_base = info.time_base
-        if info.rate:
-            stream.codec_context.framerate = info.rate
-        stream.options = self._encoder_options(codec, cfg)
-        if info.colorspace is not None:
-            cc = stream.codec_context
-            cc.colorspace, cc.color_range = info.colorspace, 1  # limited (MPEG) range
-            cc.color_primaries, cc.color_trc = info.color_primaries, info.color_trc
-        return stream
+    @property
+    def frames_written(self) -> int:
+        return self.video.frames_written
 
-    @staticmethod
-    def _encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
-        if codec in ("libx264", "libx265"):
-            opts = {"crf": str(cfg.crf), "preset": cfg.preset}
-        elif codec == "libvpx-vp9":
-            opts = {"crf": str(cfg.crf), "b": "0", "cpu-used": str(VP9_SPEED[cfg.preset]),
-                    "row-mt": "1", "deadline": "good"}
-        elif codec.endswith("_nvenc"):
-            opts = {"rc": "vbr", "cq": str(cfg.crf), "b": "0"}
-        else:
-            opts = {}
-        opts.update(cfg.options)
-        return opts
-
-    def _next_pts(self, frame: Frame) -> int:
-        pts = frame.pts
-        if pts is not None and frame.time_base != self.info.time_base:
-            pts = int(round(pts * frame.time_base / self.info.time_base))
-        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
-            step = int(round(1 / (self.info.rate * self.info.time_base))) if self.info.rate else 1
-            pts = (self._last_pts + max(step, 1)) if self._last_pts is not None else 0
-            self.pts_fixed += 1
-        self._last_pts = pts
-        return pts
+    @property
+    def pts_fixed(self) -> int:
+        return self.video.pts_fixed
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
-        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        if self.info.colorspace is not None:
-            vf = vf.reformat(format=self._stream.pix_fmt, dst_color_range=1,
-                             dst_colorspace=SWS_MATRIX.get(self.info.colorspace, "ITU601"))
-        vf.pts = self._next_pts(frame)
-        vf.time_base = self.info.time_base
-        if self.audio is not None:
-            self.audio.write_until(float(vf.pts * self.info.time_base) + 0.5)
-        try:
-            for packet in self._stream.encode(vf):
-                self._container.mux(packet)
-        except OSError as exc:
-            raise OutputError(f"writing {self.path} failed: {exc.strerror or exc}") from None
-        self.frames_written += 1
+        t = self.video.write(frame, rgb)
+        if self.audio is not None:   # interleave: audio up to just past this frame's time
+            self.audio.write_until(t + 0.5)
 
     def close(self, complete: bool = True) -> Path | None:
         """Flush and finalise; rename to the final (or ``.partial``) name. None if nothing written."""
         if self._container is None:
             return None
         try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
+            self.video.flush()
             if self.audio is not None:
-                end = None
-                if not complete and self._last_pts is not None:
-                    end = float(self._last_pts * self.info.time_base)
-                self.audio.finish(end)
+                self.audio.finish(None if complete else self.video.end_time)
                 self.audio.close()
             self._container.close()
-        except (OSError, av.error.FFmpegError) as exc:
+        except (OSError, av.error.FFmpegError, OutputError) as exc:
             self.abort()
             raise OutputError(f"finishing {self.path} failed: {getattr(exc, 'strerror', None) or exc}") from None
         self._container = None
@@ -206,7 +141,7 @@ class VideoFileSink:
 
     def abort(self) -> None:
         """Drop everything: close without finalising and remove the temporary file."""
-        if getattr(self, "audio", None) is not None:
+        if self.audio is not None:
             self.audio.close()
         if getattr(self, "_container", None) is not None:
             try:

@@ -1,0 +1,65 @@
+"""``vidstyle stream SOURCE``: stylize a live stream, webcam or paced file into live outputs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import (add_config_args, add_faces_args, add_model_args, add_temporal_args,
+                     config_from_args)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stream", help="stylize a live stream (rtsp/rtmp/srt/udp/http), a webcam, or a file in real time",
+                       description="SOURCE: rtsp://, rtmp://, srt://, udp://, http(s):// URL; a webcam "
+                                   "(/dev/videoN or N); or a file (with --realtime to play it at its own "
+                                   "rate). Stops at the end of a file, after --duration, or on Ctrl-C/SIGTERM "
+                                   "with every output flushed and closed.")
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("-o", "--output", action="append", default=[], metavar="rtsp://...|FILE",
+                   help="publish to an RTSP server, or record to a file (segmented); repeatable")
+    p.add_argument("--preview", action="store_true",
+                   help="serve original | stylized as MJPEG on http://127.0.0.1:PORT (see stream.preview_port)")
+    p.add_argument("--realtime", action="store_true", help="play a file source at its native frame rate")
+    p.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds")
+    g = p.add_argument_group("stream")
+    g.add_argument("--rtsp-transport", dest="stream.rtsp_transport", metavar="tcp|udp")
+    g.add_argument("--drop-policy", dest="stream.drop_policy", metavar="auto|drop_oldest|block")
+    g.add_argument("--segment", dest="stream.segment_seconds", metavar="S",
+                   help="file outputs: a new file every S seconds (0: one file)")
+    g.add_argument("--preview-port", dest="stream.preview_port", metavar="PORT")
+    add_model_args(p)
+    add_temporal_args(p)
+    add_faces_args(p)
+    add_config_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+
+    from ..errors import OutputError
+    from ..io.sink import CONTAINERS, check_output
+    from ..log import log
+    from ..stream.run import run_stream
+
+    cfg = config_from_args(args)
+    rtsp = [o for o in args.output if o.lower().startswith(("rtsp://", "rtsps://"))]
+    files = [Path(o) for o in args.output if o not in rtsp]
+    if len(rtsp) > 1 or len(files) > 1:
+        raise OutputError("give at most one RTSP output and one file output")
+    for f in files:
+        if f.suffix.lower() not in CONTAINERS:
+            raise OutputError(f"unsupported output extension {f.suffix or '(none)'!r} "
+                              f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        check_output(f, [Path(args.source)] if Path(args.source).is_file() else [])
+    if not args.output and not args.preview:
+        raise OutputError("no output: give -o rtsp://...|FILE and/or --preview")
+    report = run_stream(args.source, cfg, file_out=files[0] if files else None,
+                        rtsp_out=rtsp[0] if rtsp else None, preview=args.preview,
+                        realtime=args.realtime, duration=args.duration)
+    how = f"stopped by {signal.Signals(report.stopped_by).name}" if report.stopped_by else "ended"
+    log.info(f"stream {how}: {report.line()}")
+    for out in report.outputs:
+        log.info(f"output: {out}")
+    return 0

@@ -1,0 +1,111 @@
+"""One encoded video stream inside an open PyAV output container (file or network).
+
+Handles what every output shares: encoder choice and options, pixel format (odd sizes fall back
+to yuv444p), the source's time base, rate and colour tags, and strictly increasing pts.
+"""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+
+from ..config import EncodeConfig
+from ..errors import OutputError
+from ..log import log
+from .frame import Frame, VideoInfo
+
+# AVCOL_SPC_* (stream tags) -> swscale matrix names
+SWS_MATRIX = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
+# x264/x265 presets -> libvpx-vp9 cpu-used
+VP9_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast": 4, "medium": 3,
+             "slow": 2, "slower": 1, "veryslow": 0}
+
+
+def encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
+    if codec in ("libx264", "libx265"):
+        opts = {"crf": str(cfg.crf), "preset": cfg.preset}
+    elif codec == "libvpx-vp9":
+        opts = {"crf": str(cfg.crf), "b": "0", "cpu-used": str(VP9_SPEED[cfg.preset]),
+                "row-mt": "1", "deadline": "good"}
+    elif codec.endswith("_nvenc"):
+        opts = {"rc": "vbr", "cq": str(cfg.crf), "b": "0"}
+    else:
+        opts = {}
+    opts.update(cfg.options)
+    return opts
+
+
+class VideoEncoder:
+    """Adds a video stream for ``info`` to ``container``; ``write`` encodes and muxes frames."""
+
+    def __init__(self, container: av.container.OutputContainer, info: VideoInfo, codec: str,
+                 cfg: EncodeConfig, extra_options: dict[str, str] | None = None, where: str = ""):
+        self.container = container
+        self.info = info
+        self.where = where
+        self.frames_written = 0
+        self.pts_fixed = 0
+        self.last_pts: int | None = None
+        fmt = container.format.name.split(",")[0]
+        if codec not in container.supported_codecs and \
+                av.codec.Codec(codec, "w").name not in container.supported_codecs:
+            raise OutputError(f"a {fmt} output cannot hold {codec} video")
+        try:
+            stream = container.add_stream(codec, rate=info.rate)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise OutputError(f"video encoder {codec} is not available: {exc}") from None
+        stream.width, stream.height = info.width, info.height
+        pix_fmt = cfg.pix_fmt
+        if pix_fmt == "yuv420p" and (info.width % 2 or info.height % 2) and codec != "libvpx-vp9":
+            log.warning(f"{info.width}x{info.height} has an odd side: encoding yuv444p to keep the "
+                        f"exact size (some players only play yuv420p)")
+            pix_fmt = "yuv444p"
+        stream.pix_fmt = pix_fmt
+        stream.time_base = info.time_base
+        stream.codec_context.time_base = info.time_base
+        if info.rate:
+            stream.codec_context.framerate = info.rate
+        stream.options = {**encoder_options(codec, cfg), **(extra_options or {})}
+        if info.colorspace is not None:
+            cc = stream.codec_context
+            cc.colorspace, cc.color_range = info.colorspace, 1  # limited (MPEG) range
+            cc.color_primaries, cc.color_trc = info.color_primaries, info.color_trc
+        self.stream = stream
+
+    def next_pts(self, frame: Frame) -> int:
+        """The frame's pts in the stream's time base; missing or non-increasing ones are re-timed."""
+        info = self.info
+        pts = frame.pts
+        if pts is not None and frame.time_base != info.time_base:
+            pts = int(round(pts * frame.time_base / info.time_base))
+        if pts is None or (self.last_pts is not None and pts <= self.last_pts):
+            step = int(round(1 / (info.rate * info.time_base))) if info.rate else 1
+            pts = (self.last_pts + max(step, 1)) if self.last_pts is not None else 0
+            self.pts_fixed += 1
+        self.last_pts = pts
+        return pts
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> float:
+        """Encode one H x W x 3 uint8 frame; returns its presentation time in seconds."""
+        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if self.info.colorspace is not None:
+            vf = vf.reformat(format=self.stream.pix_fmt, dst_color_range=1,
+                             dst_colorspace=SWS_MATRIX.get(self.info.colorspace, "ITU601"))
+        vf.pts = self.next_pts(frame)
+        vf.time_base = self.info.time_base
+        self._mux(self.stream.encode(vf))
+        self.frames_written += 1
+        return float(vf.pts * self.info.time_base)
+
+    def flush(self) -> None:
+        self._mux(self.stream.encode(None))
+
+    def _mux(self, packets) -> None:
+        try:
+            self.container.mux(packets)
+        except OSError as exc:
+            raise OutputError(f"writing {self.where} failed: {exc.strerror or exc}") from None
+
+    @property
+    def end_time(self) -> float | None:
+        return None if self.last_pts is None else float(self.last_pts * self.info.time_base)

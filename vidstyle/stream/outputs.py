@@ -1,0 +1,266 @@
+"""Live outputs: RTSP push, segmented files, and an MJPEG preview over HTTP on localhost.
+
+:class:`LiveSink` fans the stylized frames out to the configured outputs and measures what a live
+user cares about: output rate and end-to-end latency (capture -> encoded), as percentiles.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from dataclasses import replace
+from fractions import Fraction
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from ..config import EncodeConfig, StreamConfig
+from ..errors import OutputError
+from ..io.encoder import VideoEncoder
+from ..io.frame import Frame, VideoInfo
+from ..io.sink import VideoFileSink
+from ..log import log, redact
+
+
+def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction) -> tuple[EncodeConfig, dict]:
+    """x264 for live: the stream preset, zero-latency tuning, a keyframe every 2 s, no B-frames."""
+    gop = str(max(1, int(round(2 * float(rate or 30)))))
+    return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), \
+        {"tune": "zerolatency", "g": gop, "bf": "0"}
+
+
+class RtspOutput:
+    """Publish H.264 to an RTSP server (PyAV's rtsp muxer)."""
+
+    def __init__(self, url: str, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
+        self.url = url
+        try:
+            self.container = av.open(url, "w", format="rtsp", options={"rtsp_transport": stream.rtsp_transport},
+                                     timeout=(stream.open_timeout, stream.read_timeout))
+        except (av.error.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot publish to {redact(url)}: {redact(str(exc))}") from None
+        live_cfg, extra = _live_encode(cfg, stream, info.rate)
+        self.video = VideoEncoder(self.container, info, "libx264", live_cfg, extra, where=redact(url))
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        self.video.write(frame, rgb)
+
+    def close(self, complete: bool = True) -> str:
+        try:
+            self.video.flush()
+            self.container.close()
+        except (av.error.FFmpegError, OSError, OutputError) as exc:
+            log.warning(f"closing {redact(self.url)}: {exc}")
+        return redact(self.url)
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+
+
+class SegmentedFile:
+    """Record to ``path``, starting a new file every ``seconds`` (0: one file).
+
+    Segments are named ``stem-000.ext``, ``stem-001.ext``...; each is a complete file with its
+    own timestamps starting at 0, and MP4/MOV segments are fragmented, so a crash loses at most
+    the last fragment of the current segment.
+    """
+
+    def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
+        self.path = Path(path)
+        self.info = info
+        self.seconds = stream.segment_seconds
+        self.cfg, self.extra = _live_encode(cfg, stream, info.rate)
+        self.cfg = replace(self.cfg, options={**self.cfg.options, **self.extra}, audio="none")
+        self.closed: list[Path] = []
+        self._sink: VideoFileSink | None = None
+        self._start_pts = 0
+        self._index = 0
+
+    def _name(self) -> Path:
+        if not self.seconds:
+            return self.path
+        return self.path.with_name(f"{self.path.stem}-{self._index:03d}{self.path.suffix}")
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        t = frame.time or 0.0
+        if self._sink is not None and self.seconds and t - self._start_pts / 1000 >= self.seconds:
+            self._rotate()
+        if self._sink is None:
+            self._sink = VideoFileSink(self._name(), replace(self.info, audio_streams=0), self.cfg,
+                                       fragmented=True)
+            self._start_pts = frame.pts or 0
+            self._index += 1
+        self._sink.write(replace(frame, pts=(frame.pts or 0) - self._start_pts), rgb)
+
+    def _rotate(self) -> None:
+        done = self._sink.close(complete=True)
+        if done is not None:
+            self.closed.append(done)
+            log.info(f"segment written: {done}")
+        self._sink = None
+
+    def close(self, complete: bool = True) -> Path | None:
+        if self._sink is not None:
+            self._rotate()
+        return self.closed[-1] if self.closed else None
+
+    def abort(self) -> None:
+        if self._sink is not None:
+            self._sink.abort()
+
+
+class PreviewServer:
+    """MJPEG over HTTP: ``/`` a page, ``/stream.mjpg`` the live side-by-side, ``/frame.jpg`` one frame."""
+
+    PAGE = (b"<!doctype html><title>vidstyle preview</title><style>body{margin:0;background:#111}"
+            b"img{width:100%}</style><img src='/stream.mjpg' alt='original | stylized'>")
+
+    def __init__(self, host: str, port: int, width: int):
+        self.width = width
+        self._cond = threading.Condition()
+        self._mosaic: np.ndarray | None = None
+        self._jpeg: bytes | None = None
+        self._seq = 0
+        self._closed = False
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:   # keep the terminal for the progress line
+                pass
+
+            def do_GET(self) -> None:
+                if self.path in ("/", "/index.html"):
+                    self._send(200, "text/html", server.PAGE)
+                elif self.path.startswith("/frame.jpg"):
+                    jpeg = server.latest_jpeg()
+                    if jpeg is None:
+                        self._send(503, "text/plain", b"no frame yet")
+                    else:
+                        self._send(200, "image/jpeg", jpeg)
+                elif self.path.startswith("/stream.mjpg"):
+                    self._stream()
+                else:
+                    self._send(404, "text/plain", b"not found")
+
+            def _send(self, code: int, ctype: str, body: bytes) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _stream(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                seq = -1
+                try:
+                    while True:
+                        jpeg, seq = server.wait_jpeg(seq)
+                        if jpeg is None:
+                            return
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:
+            raise OutputError(f"preview server cannot listen on {host}:{port}: {exc.strerror}") from None
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}/"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="vidstyle-preview", daemon=True)
+        self._thread.start()
+
+    def update(self, original: np.ndarray, stylized: np.ndarray) -> None:
+        """Keep the newest side-by-side (JPEG-encoded only when someone asks)."""
+        h, w = original.shape[:2]
+        tile_w = max(2, self.width // 2)
+        tile_h = max(2, round(h * tile_w / w))
+        tiles = [cv2.resize(im, (tile_w, tile_h), interpolation=cv2.INTER_AREA) for im in (original, stylized)]
+        with self._cond:
+            self._mosaic = np.hstack(tiles)
+            self._jpeg = None
+            self._seq += 1
+            self._cond.notify_all()
+
+    def latest_jpeg(self) -> bytes | None:
+        with self._cond:
+            if self._jpeg is None and self._mosaic is not None:
+                ok, buf = cv2.imencode(".jpg", cv2.cvtColor(self._mosaic, cv2.COLOR_RGB2BGR),
+                                       [cv2.IMWRITE_JPEG_QUALITY, 80])
+                self._jpeg = buf.tobytes() if ok else None
+            return self._jpeg
+
+    def wait_jpeg(self, seen: int, timeout: float = 5.0) -> tuple[bytes | None, int]:
+        """The next frame after sequence number ``seen`` (None when the server is closing)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._seq != seen or self._closed, timeout)
+            if self._closed:
+                return None, seen
+            seq = self._seq
+        return self.latest_jpeg(), seq
+
+    def close(self, complete: bool = True) -> str:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        return self.url
+
+    def abort(self) -> None:
+        self.close()
+
+
+class LiveSink:
+    """Writes each output frame to every output; measures output rate and latency."""
+
+    def __init__(self, outputs: list, window: int = 100_000):
+        self.outputs = outputs
+        self.frames_written = 0
+        self.latencies: collections.deque[float] = collections.deque(maxlen=window)
+        self.first_write: float | None = None
+        self.last_write: float | None = None
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        original = frame.rgb
+        for out in self.outputs:
+            if isinstance(out, PreviewServer):
+                out.update(original, rgb)
+            else:
+                out.write(frame, rgb)
+        now = time.monotonic()
+        self.latencies.append(now - frame.capture_time)
+        self.first_write = self.first_write or now
+        self.last_write = now
+        self.frames_written += 1
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies:
+            return None
+        return float(np.percentile(np.fromiter(self.latencies, float), q))
+
+    def close(self, complete: bool = True):
+        results = []
+        for out in self.outputs:
+            try:
+                results.append(out.close(complete))
+            except OutputError as exc:
+                log.error(str(exc))
+        return results
+
+    def abort(self) -> None:
+        for out in self.outputs:
+            out.abort()

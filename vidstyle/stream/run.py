@@ -1,0 +1,146 @@
+"""Run the pipeline on a live source into live outputs, with a live status line.
+
+The same stages as ``stylize`` (flow, faces, compose when enabled), with short queues and batch 1
+so latency stays bounded; the source drops frames instead of letting them queue up.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import PipelineConfig
+from ..configtools import override
+from ..errors import OutputError, VidstyleError
+from ..log import log, redact
+from ..pipeline.api import Pipeline, signals_stop
+from ..pipeline.runner import Runner
+from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
+from .source import LiveSource
+
+
+@dataclass
+class StreamReport:
+    captured: int
+    delivered: int
+    dropped: int
+    written: int
+    reconnects: int
+    seconds: float
+    input_fps: float
+    output_fps: float
+    latency_p50: float | None
+    latency_p95: float | None
+    outputs: list = field(default_factory=list)
+    stopped_by: int | None = None
+
+    def line(self) -> str:
+        lat = "-" if self.latency_p50 is None else f"{1000 * self.latency_p50:.0f}/{1000 * self.latency_p95:.0f} ms"
+        return (f"in {self.input_fps:.1f} fps, out {self.output_fps:.1f} fps, {self.written} frames, "
+                f"{self.dropped} dropped, {self.reconnects} reconnects, latency p50/p95 {lat}")
+
+
+def live_config(cfg: PipelineConfig) -> PipelineConfig:
+    """Short queues and single-frame batches: latency over throughput."""
+    for key, value in (("run.queue_size", cfg.stream.queue_size), ("model.batch", 1), ("faces.batch", 1)):
+        cfg = override(cfg, key, value)
+    return cfg
+
+
+def report_of(source: LiveSource, sink: LiveSink) -> StreamReport:
+    secs = max(source.elapsed, 1e-6)
+    span = (sink.last_write - sink.first_write) if sink.first_write and sink.last_write else 0.0
+    return StreamReport(source.captured, source.delivered, source.dropped, sink.frames_written,
+                        source.reconnects, secs, source.captured / secs,
+                        (sink.frames_written - 1) / span if span > 0 else 0.0,
+                        sink.percentile(50), sink.percentile(95))
+
+
+def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, rtsp_out: str | None = None,
+               preview: bool = False, realtime: bool = False, duration: float = 0.0,
+               pipeline: Pipeline | None = None, status: bool = True) -> StreamReport:
+    """Stylize the live ``spec`` until it ends, ``duration`` seconds pass, or SIGINT/SIGTERM."""
+    cfg = live_config(cfg)
+    pipeline = pipeline or Pipeline(cfg)
+    pipeline.cfg = cfg
+    pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
+    source = LiveSource(spec, cfg.stream, realtime)
+    outputs: list = []
+    try:
+        info = source.info
+        if file_out is not None:
+            outputs.append(SegmentedFile(file_out, info, cfg.encode, cfg.stream))
+        if rtsp_out is not None:
+            outputs.append(RtspOutput(rtsp_out, info, cfg.encode, cfg.stream))
+        if preview:
+            server = PreviewServer(cfg.stream.preview_host, cfg.stream.preview_port, cfg.stream.preview_width)
+            outputs.append(server)
+            log.info(f"preview: {server.url}")
+        if not outputs:
+            raise OutputError("no output: give -o FILE|rtsp://... and/or --preview")
+    except BaseException:
+        for out in outputs:
+            out.abort()
+        source.close()
+        raise
+    sink = LiveSink(outputs)
+    log.info(f"{redact(spec)}: {info.width}x{info.height} at ~{float(info.rate):.2f} fps -> "
+             f"{', '.join(_describe(o) for o in outputs)} [{pipeline.stylizer.name}]")
+    runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",
+                    live=True)
+    timer = threading.Timer(duration, runner.request_stop) if duration > 0 else None
+    status_line = _Status(source, sink, enabled=status and sys.stderr.isatty())
+    try:
+        if timer:
+            timer.start()
+        with signals_stop(runner):
+            result = runner.run(on_tick=status_line.tick)
+    finally:
+        if timer:
+            timer.cancel()
+        status_line.close()
+        source.close()
+    report = report_of(source, sink)
+    report.stopped_by = result.stopped_by
+    if result.error is not None:
+        sink.close()
+        err = result.error
+        if isinstance(err, VidstyleError):
+            raise err
+        raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: "
+                            f"{str(err).splitlines()[0] if str(err) else ''}") from err
+    report.outputs = [str(o) for o in sink.close() if o is not None]
+    return report
+
+
+def _describe(out) -> str:
+    if isinstance(out, SegmentedFile):
+        return f"{out.path}" + (f" (segments of {out.seconds:g} s)" if out.seconds else "")
+    if isinstance(out, RtspOutput):
+        return redact(out.url)
+    return out.url
+
+
+class _Status:
+    """One self-overwriting stderr line, refreshed every second."""
+
+    def __init__(self, source: LiveSource, sink: LiveSink, enabled: bool):
+        self.source, self.sink, self.enabled = source, sink, enabled
+        self._last = 0.0
+        self._shown = False
+
+    def tick(self, _result) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 1.0:
+            return
+        self._last = now
+        sys.stderr.write("\r" + report_of(self.source, self.sink).line()[:160] + "\x1b[K")
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")

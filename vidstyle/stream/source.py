@@ -1,0 +1,253 @@
+"""Live frame sources: network streams, webcams, and files played at their own pace.
+
+A capture thread reads without ever waiting for the pipeline; decoded frames wait in a small
+buffer. When the pipeline falls behind, ``drop_oldest`` discards the oldest waiting frame (live
+default, keeps latency bounded) and ``block`` makes capture wait (file default, keeps every
+frame). A lost network source is reopened with exponential back-off. Frames are stamped with
+their capture time (ms since the start, time base 1/1000), so output timestamps keep increasing
+across reconnects and follow the real timing of the stream.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import threading
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from ..config import StreamConfig
+from ..errors import InputError
+from ..io.frame import Frame, VideoInfo
+from ..io.source import _check_readable, _to_rgb, _upright
+from ..log import log, redact
+
+URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://", "udp://", "tcp://", "http://", "https://")
+TIME_BASE = Fraction(1, 1000)
+
+
+def source_kind(spec: str) -> str:
+    """'url', 'webcam' (/dev/videoN or a bare index) or 'file'."""
+    if spec.lower().startswith(URL_SCHEMES):
+        return "url"
+    if re.fullmatch(r"\d+", spec) or re.fullmatch(r"/dev/video\d+", spec):
+        return "webcam"
+    return "file"
+
+
+def _open_error(spec: str, exc: BaseException, timeout: float) -> InputError:
+    where = redact(spec)
+    text = str(exc)
+    if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in text or "Unauthorized" in text:
+        return InputError(f"{where}: authentication failed (check the user name and password)")
+    if isinstance(exc, av.error.HTTPForbiddenError) or "403" in text:
+        return InputError(f"{where}: access forbidden by the server")
+    if isinstance(exc, (av.error.HTTPNotFoundError,)) or "404" in text or "Not Found" in text:
+        return InputError(f"{where}: no such stream on the server (404)")
+    if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
+        return InputError(f"{where}: connection refused (is the server running?)")
+    if isinstance(exc, (TimeoutError, av.error.ExitError)) or "timed out" in text.lower():
+        return InputError(f"{where}: no answer within {timeout:g} s")
+    reason = getattr(exc, "strerror", None) or text
+    return InputError(f"{where}: cannot open ({redact(str(reason)).strip()})")
+
+
+class LiveSource:
+    """Frames of ``spec`` (URL, webcam or file) from a capture thread. ``realtime`` paces files."""
+
+    def __init__(self, spec: str, cfg: StreamConfig, realtime: bool = False):
+        self.spec = spec
+        self.cfg = cfg
+        self.kind = source_kind(spec)
+        self.realtime = realtime or self.kind != "file"
+        policy = cfg.drop_policy
+        self.drop = (self.kind != "file") if policy == "auto" else policy == "drop_oldest"
+        self.captured = 0
+        self.dropped = 0
+        self.delivered = 0
+        self.reconnects = 0
+        self.truncated = ""
+        self.error: BaseException | None = None
+        self._buffer: collections.deque[Frame] = collections.deque()
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._done = False
+        self._t0 = time.monotonic()
+        self._container = self._open()
+        first = self._first_frame()
+        self.info = VideoInfo(width=first.width, height=first.height, rate=self._rate, time_base=TIME_BASE,
+                              frames=0, kind="stream", notes=[])
+        self._push(first)
+        self._thread = threading.Thread(target=self._capture, name="vidstyle-capture", daemon=True)
+        self._thread.start()
+
+    # -- opening ---------------------------------------------------------------------------
+    def _open(self) -> av.container.InputContainer:
+        cfg = self.cfg
+        options: dict[str, str] = {}
+        fmt = None
+        target = self.spec
+        if self.kind == "file":
+            _check_readable(Path(self.spec))
+        elif self.kind == "webcam":
+            fmt = "v4l2"
+            target = self.spec if self.spec.startswith("/dev/") else f"/dev/video{self.spec}"
+            if not Path(target).exists():
+                raise InputError(f"webcam {target} not found")
+            if cfg.webcam_size:
+                options["video_size"] = cfg.webcam_size
+            if cfg.webcam_fps:
+                options["framerate"] = cfg.webcam_fps
+        elif self.spec.lower().startswith("rtsp"):
+            options["rtsp_transport"] = cfg.rtsp_transport
+        try:
+            container = av.open(target, format=fmt, options=options, metadata_errors="ignore",
+                                timeout=(cfg.open_timeout, cfg.read_timeout))
+        except (av.error.FFmpegError, OSError) as exc:
+            raise _open_error(self.spec, exc, cfg.open_timeout) from None
+        if not container.streams.video:
+            container.close()
+            raise InputError(f"{redact(self.spec)}: no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        self._rate = Fraction(rate) if rate and 0 < rate < 1000 else Fraction(30)
+        self._frames = self._decode(container, stream)
+        return container
+
+    def _decode(self, container, stream) -> Iterator[Frame]:
+        rotation = None
+        first_time = None
+        start = time.monotonic()
+        for packet in container.demux(stream):
+            for vf in packet.decode():
+                if rotation is None:
+                    rotation = int(round((vf.rotation or 0) / 90.0)) * 90
+                if self.kind == "file" and self.realtime and vf.time is not None:
+                    first_time = vf.time if first_time is None else first_time
+                    delay = start + (vf.time - first_time) - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        return
+                now = time.monotonic()
+                index, self.captured = self.captured, self.captured + 1
+                yield Frame(index, _upright(_to_rgb(vf), rotation), int(round((now - self._t0) * 1000)),
+                            TIME_BASE, capture_time=now)
+
+    def _first_frame(self) -> Frame:
+        try:
+            return next(self._frames)
+        except StopIteration:
+            self._container.close()
+            raise InputError(f"{redact(self.spec)}: the stream ended before its first frame") from None
+        except (av.error.FFmpegError, OSError) as exc:
+            self._container.close()
+            raise _open_error(self.spec, exc, self.cfg.read_timeout) from None
+
+    # -- capture thread --------------------------------------------------------------------
+    def _capture(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    for frame in self._frames:
+                        self._push(frame)
+                        if self._stop.is_set():
+                            break
+                    if self._stop.is_set() or self.kind == "file":
+                        return
+                    lost = "the stream ended"
+                except (av.error.FFmpegError, OSError) as exc:
+                    if self._stop.is_set():
+                        return
+                    if self.kind == "file":
+                        self.truncated = f"decoding stopped: {exc}"
+                        return
+                    lost = redact(str(getattr(exc, "strerror", None) or exc))
+                if not self.cfg.reconnect:
+                    raise InputError(f"{redact(self.spec)}: source lost ({lost})")
+                self._reconnect(lost)
+        except BaseException as exc:  # noqa: BLE001 - handed to the pipeline's thread
+            self.error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _reconnect(self, why: str) -> None:
+        log.warning(f"{redact(self.spec)}: source lost ({why}); reconnecting")
+        self._close_container()
+        wait, lost_at = 0.25, time.monotonic()
+        while not self._stop.is_set():
+            if self.cfg.give_up_after and time.monotonic() - lost_at > self.cfg.give_up_after:
+                raise InputError(f"{redact(self.spec)}: source lost and not back after "
+                                 f"{self.cfg.give_up_after:g} s")
+            if self._stop.wait(wait):
+                return
+            try:
+                self._container = self._open()
+            except InputError as exc:
+                log.debug(f"reconnect failed: {exc}")
+                wait = min(wait * 2, self.cfg.reconnect_max_wait)
+                continue
+            self.reconnects += 1
+            log.info(f"{redact(self.spec)}: reconnected (after {time.monotonic() - lost_at:.1f} s)")
+            return
+
+    def _push(self, frame: Frame) -> None:
+        with self._cond:
+            if self._stop.is_set():
+                self.dropped += 1
+                return
+            if self.drop:
+                while len(self._buffer) >= self.cfg.buffer:
+                    self._buffer.popleft()
+                    self.dropped += 1
+            else:
+                while len(self._buffer) >= self.cfg.buffer and not self._stop.is_set():
+                    self._cond.wait(0.1)
+            self._buffer.append(frame)
+            self._cond.notify_all()
+
+    # -- the pipeline's side ---------------------------------------------------------------
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            with self._cond:
+                while not self._buffer and not self._done and not self._stop.is_set():
+                    self._cond.wait(0.1)
+                if self._buffer and not self._stop.is_set():
+                    frame = self._buffer.popleft()
+                    self._cond.notify_all()
+                else:
+                    break
+            self.delivered += 1
+            yield frame
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        """End capture; frames already waiting are discarded (counted as dropped)."""
+        self._stop.set()
+        with self._cond:
+            self.dropped += len(self._buffer)
+            self._buffer.clear()
+            self._cond.notify_all()
+
+    def _close_container(self) -> None:
+        try:
+            self._frames.close()
+            self._container.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
+
+    def close(self) -> None:
+        self.stop()
+        self._thread.join(timeout=self.cfg.read_timeout + 2)
+        if not self._thread.is_alive():   # never close a container under a blocked read
+            self._close_container()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t0
