@@ -41,16 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from ..errors import ModelError
-    from ..export.onnx import export_onnx
-    from ..export.parity import parity_check
-    from ..log import log
     from ..models.catalog import resolve_style
     from ..models.store import load_model
-    from ..stylize.torch_backend import TorchStylizer
-    from .report import table
 
     entry = resolve_style(args.model)
     net, meta = load_model(entry.model_path)
@@ -59,6 +52,24 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ModelError(f"output directory does not exist: {out.parent}")
     static = args.static
+    try:
+        return _export(args, entry, net, meta, out, static)
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise ModelError(f"writing {out} failed: {exc.strerror or exc}") from None
+
+
+def _export(args, entry, net, meta, out: Path, static: bool) -> int:
+    import torch
+
+    from ..errors import ModelError
+    from ..export.onnx import export_onnx
+    from ..export.parity import parity_check
+    from ..log import log
+    from ..models.store import load_model
+    from ..stylize.torch_backend import TorchStylizer
+    from .report import table
+
     if args.format == "onnx":
         export_onnx(net, meta, out, opset=args.opset, dynamic=not static, height=args.height,
                     width=args.width, batch=args.batch, fp16=args.fp16)

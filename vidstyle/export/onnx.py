@@ -93,7 +93,11 @@ def export_onnx(net: TransformerNet, meta: ModelMeta, path: str | Path, *, opset
     model.doc_string = f"vidstyle style model {meta.name!r} ({', '.join(meta.style_names)})"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    onnx.save(model, str(tmp))
+    try:
+        onnx.save(model, str(tmp))
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
     try:
         onnx.checker.check_model(str(tmp), full_check=True)
     except onnx.checker.ValidationError as exc:

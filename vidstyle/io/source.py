@@ -83,6 +83,7 @@ class VideoFileSource:
             why = f" ({self.truncated})" if self.truncated else ""
             raise InputError(f"{self.path}: the video stream has no decodable frames{why}") from None
         self._peeked: Frame | None = first
+        notes += self._first_notes
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         duration = _stream_duration(stream)
         if duration is None and c.duration is not None and not c.streams.audio:
@@ -106,6 +107,7 @@ class VideoFileSource:
                     if index == 0:
                         self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
                         self._color = _color_tags(frame)
+                        self._first_notes = _frame_notes(frame)
                     rgb = _upright(_to_rgb(frame), self._rotation)
                     pts = frame.pts if frame.pts is not None else None
                     yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
@@ -183,6 +185,16 @@ def load_image(path: Path) -> np.ndarray:
             return np.array(im.convert("RGB"))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image we can read ({exc})") from None
+
+
+def _frame_notes(frame: av.VideoFrame) -> list[str]:
+    notes = []
+    if any(c.is_alpha for c in frame.format.components):
+        notes.append("the video has an alpha channel: it is dropped (the output is opaque)")
+    if frame.interlaced_frame:
+        notes.append("interlaced video: processed as progressive frames (deinterlace it first for "
+                     "the best result)")
+    return notes
 
 
 def _stream_duration(stream) -> float | None:

@@ -23,7 +23,8 @@ from ..io.sink import CONTAINERS, check_output, default_output, open_sink
 from ..io.source import input_kind, open_source
 from ..log import log, redact
 from ..stylize.base import Stylizer
-from ..stylize.factory import build_stylizer, style_label, stylize_batch, stylize_workers
+from ..stylize.factory import (build_stylizer, memory_limited_side, style_label, stylize_batch,
+                               stylize_workers)
 from .runner import RunResult, Runner
 from .stages import EncodeStage, PostprocessStage, PreprocessStage, StylizeStage
 
@@ -104,15 +105,18 @@ class Pipeline:
             self._stylizer = build_stylizer(self.cfg)
         return self._stylizer
 
-    def stages(self, sink, compare=None) -> list:
-        """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode."""
+    def stages(self, sink, compare=None, max_side: int | None = None) -> list:
+        """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode.
+
+        ``max_side`` overrides ``model.max_side`` (the memory guard lowers it for huge frames).
+        """
         cfg = self.cfg
         stylizer = self.stylizer
         temporal = cfg.temporal.mode != "off"
         faces = cfg.faces.mode != "off"
         stages: list = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
         stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces else []
-        stages += [PreprocessStage(stylizer.device, cfg.model.max_side),
+        stages += [PreprocessStage(stylizer.device, cfg.model.max_side if max_side is None else max_side),
                    StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
                                 stylize_workers(cfg, stylizer.device))]
         if temporal or faces or compare is not None:
@@ -161,7 +165,7 @@ class Pipeline:
                  f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
                  + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
                  + f" -> {out} [{stylizer.name}]")
-        stages = self.stages(sinks.main, sinks.compare)
+        stages = self.stages(sinks.main, sinks.compare, self._max_side(info.height, info.width))
         runner = Runner(source, stages, cfg.run.queue_size)
         progress = _Progress(cfg.run.progress, info.frames, out.name)
         try:
@@ -179,6 +183,19 @@ class Pipeline:
         for stage in stages:
             report.summary.update(stage.summary())
         return self._finish(result, sinks, source, report)
+
+    def _max_side(self, h: int, w: int) -> int:
+        """``model.max_side``, lowered (with a warning) when full-size frames would not fit in memory."""
+        cfg, stylizer = self.cfg, self.stylizer
+        parallel = stylize_workers(cfg, stylizer.device) * stylize_batch(cfg, stylizer.device)
+        limit = memory_limited_side(stylizer, h, w, parallel)
+        wanted = cfg.model.max_side or max(h, w)
+        if limit and limit < min(wanted, max(h, w)):
+            log.warning(f"{w}x{h} frames need more memory than is free: stylizing at a long side of "
+                        f"{limit} px and scaling back to {w}x{h} (set --max-side to choose, or use fewer "
+                        f"--batch/workers)")
+            return limit
+        return cfg.model.max_side
 
     def _finish(self, result: RunResult, sinks: "_Sinks", source, report: RunReport) -> RunReport:
         if result.error is not None:

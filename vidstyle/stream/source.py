@@ -39,9 +39,13 @@ def source_kind(spec: str) -> str:
     return "file"
 
 
-def _open_error(spec: str, exc: BaseException, timeout: float) -> InputError:
+def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0) -> InputError:
+    """A clear message for a failed open; ``elapsed`` >= ``timeout`` means the peer never answered
+    (FFmpeg then reports whatever its last read saw)."""
     where = redact(spec)
     text = str(exc)
+    if elapsed >= 0.9 * timeout:
+        return InputError(f"{where}: no answer within {timeout:g} s")
     if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in text or "Unauthorized" in text:
         return InputError(f"{where}: authentication failed (check the user name and password)")
     if isinstance(exc, av.error.HTTPForbiddenError) or "403" in text:
@@ -104,11 +108,12 @@ class LiveSource:
                 options["framerate"] = cfg.webcam_fps
         elif self.spec.lower().startswith("rtsp"):
             options["rtsp_transport"] = cfg.rtsp_transport
+        t0 = time.monotonic()
         try:
             container = av.open(target, format=fmt, options=options, metadata_errors="ignore",
                                 timeout=(cfg.open_timeout, cfg.read_timeout))
         except (av.error.FFmpegError, OSError) as exc:
-            raise _open_error(self.spec, exc, cfg.open_timeout) from None
+            raise _open_error(self.spec, exc, cfg.open_timeout, time.monotonic() - t0) from None
         if not container.streams.video:
             container.close()
             raise InputError(f"{redact(self.spec)}: no video stream")

@@ -51,6 +51,35 @@ def style_weights(entry: StyleEntry, mix: str) -> list[float]:
     return [1.0 if i == entry.style_index else 0.0 for i in range(len(entry.meta.styles))]
 
 
+def available_memory(device: torch.device) -> int:
+    """Bytes free for activations: CUDA free memory, or the kernel's MemAvailable."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 << 30
+
+
+def memory_limited_side(stylizer: Stylizer, h: int, w: int, parallel: int) -> int:
+    """Longest side a frame may be stylized at so ``parallel`` calls fit in memory (0: no limit).
+
+    Peak activation memory of TransformerNet is about 30 bytes x base channels per pixel in fp32
+    (measured: 960 B/px full, 475 B/px small, CPU eager); half that in fp16.
+    """
+    channels = getattr(stylizer, "channels", 32)
+    per_px = 30.0 * channels * (0.5 if getattr(stylizer, "precision", "fp32") == "fp16" else 1.0)
+    share = 0.7 if stylizer.device.type == "cuda" else 0.6
+    max_px = available_memory(stylizer.device) * share / max(parallel, 1) / per_px
+    if h * w <= max_px:
+        return 0
+    return max(64, int(max(h, w) * (max_px / (h * w)) ** 0.5) // 4 * 4)
+
+
 def cache_dir() -> Path:
     if os.environ.get("VIDSTYLE_HOME"):
         return Path(os.environ["VIDSTYLE_HOME"]) / "cache"
@@ -132,12 +161,27 @@ def build_stylizer(cfg: PipelineConfig) -> Stylizer:
     if entry.meta.placeholder:
         log.warning(f"style {entry.name!r} is a placeholder model, not a trained style")
     backend = choose_backend(m.backend, device)
+    try:
+        stylizer = _ours(cfg, entry, backend, device, precision, weights, threads)
+    except OSError as exc:   # the export cache cannot be written (disk full, read-only home)
+        if m.backend != "auto":
+            raise ModelError(f"cannot prepare the {backend} model in {cache_dir()}: "
+                             f"{exc.strerror or exc}") from None
+        log.warning(f"cannot write the model cache in {cache_dir()} ({exc.strerror or exc}); using torch")
+        stylizer = _ours(cfg, entry, "torch", device, precision, weights, threads)
+    stylizer.channels = entry.meta.arch_obj().channels    # for the memory estimate
+    stylizer.precision = precision
+    return stylizer
+
+
+def _ours(cfg: PipelineConfig, entry: StyleEntry, backend: str, device: torch.device, precision: str,
+          weights: list[float], threads: int) -> Stylizer:
+    m = cfg.model
     if backend == "onnx":
         from .onnx_backend import OnnxStylizer
 
         fp16 = precision == "fp16"
-        provider = m.onnx_provider
-        return OnnxStylizer(cached_onnx(entry, fp16), device, provider, style_w=weights, threads=threads)
+        return OnnxStylizer(cached_onnx(entry, fp16), device, m.onnx_provider, style_w=weights, threads=threads)
     if backend == "tensorrt":
         from .tensorrt_backend import TensorRTStylizer
 

@@ -107,9 +107,10 @@ class OnnxStylizer:
         c = self.contract
         n, _, h, w = batch.shape
         x, size = batch, (h, w)
+        own_pad = not c.self_padding or min(h, w) < 8   # our graphs need H, W >= 8 to reflect-pad
         if self.fixed_hw is not None:
             x = F.interpolate(x, size=self.fixed_hw, mode="bilinear", align_corners=False, antialias=True)
-        elif not c.self_padding:
+        elif own_pad:
             x, size = pad_to_multiple(x, 4)
         if c.bgr:
             x = x.flip(1)
@@ -124,7 +125,7 @@ class OnnxStylizer:
             y = y.flip(1)
         if self.fixed_hw is not None:
             return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-        return y if c.self_padding else crop_to(y, size).contiguous()
+        return crop_to(y, size).contiguous() if own_pad else y
 
     def _run_fixed(self, x: torch.Tensor) -> torch.Tensor:
         k = x.shape[0]
