@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from ..errors import VidstyleError
 from ..log import log, redact, setup_logging
 
 # subcommand name -> module under vidstyle.cli
-COMMANDS = ("stylize", "models", "config", "demo", "eval")
+COMMANDS = ("stylize", "models", "config", "demo", "train", "eval", "export", "bench", "stream")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
+    if hasattr(signal, "SIGXFSZ"):
+        # over a file-size limit, get EFBIG from write() (reported, temp file removed) rather
+        # than being killed mid-write
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         return int(args.func(args) or 0)
     except VidstyleError as exc:
