@@ -23,6 +23,20 @@ from .errors import ConfigError
 
 T = TypeVar("T")
 
+# YAML 1.1 reads 1e5 (no dot) as a string, yet that is how loss weights and the like are written.
+_EXP_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with 1e5-style numbers read as floats."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
+
+
+def yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
 
 def knob(default: Any, help: str, **checks: Any) -> Any:
     """A dataclass field with a help line and validation ``checks`` (choices/min/max/pattern)."""
@@ -135,7 +149,7 @@ def override(obj: T, key: str, raw: Any) -> T:
     """Return a copy of ``obj`` with dotted ``key`` set to ``raw`` (a YAML scalar string or value)."""
     if isinstance(raw, str):
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = yaml_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         hints = _leaf_hint(type(obj), key)
@@ -179,7 +193,7 @@ def load_yaml(cls: type[T], path: str | Path) -> T:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -61,7 +61,7 @@ def effective_config(args: argparse.Namespace):
     """Recipe (or the checkpoint's when resuming without --config) <- --set <- flags."""
     from ..configtools import from_dict
     from ..train.checkpoint import read_checkpoint_info
-    from ..train.config import TrainConfig, check, load_train_config
+    from ..train.config import TrainConfig, apply_overrides, load_train_config
     from .common import parse_set_items
 
     overrides: dict[str, object] = parse_set_items(args.set_items)
@@ -74,13 +74,8 @@ def effective_config(args: argparse.Namespace):
             absolute = lambda v: os.path.abspath(os.path.expanduser(v))  # noqa: E731
             overrides[key] = [absolute(v) for v in value] if isinstance(value, list) else absolute(value)
     if args.resume and not args.config:
-        from ..configtools import override
-
-        cfg = from_dict(TrainConfig, read_checkpoint_info(args.resume)["config"])
-        for key, value in overrides.items():
-            cfg = override(cfg, key, value)
-        check(cfg)
-        return cfg
+        return apply_overrides(from_dict(TrainConfig, read_checkpoint_info(args.resume)["config"]),
+                               overrides)
     return load_train_config(args.config, overrides)
 
 

@@ -1,0 +1,301 @@
+"""The training loop on tiny generated images with random-initialised loss networks."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vidstyle.errors import ConfigError, InputError
+from vidstyle.faces.detector import Faces
+from vidstyle.train.config import TrainConfig, load_train_config
+
+SIZE = 32
+
+
+def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    base = rng.uniform(0, 255, (h // 8 + 1, w // 8 + 1, 3)).astype(np.uint8)
+    im = Image.fromarray(base).resize((w, h), Image.BICUBIC)
+    noise = rng.normal(0, 12, (h, w, 3))
+    return np.clip(np.asarray(im) + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("traindata")
+    rng = np.random.default_rng(0)
+    content = root / "content"
+    (content / "sub").mkdir(parents=True)
+    for i in range(5):
+        Image.fromarray(_texture(rng, 40 + 4 * i, 52)).save(content / ("sub" if i % 2 else "") / f"c{i}.png")
+    Image.fromarray(_texture(rng, 48, 48)).save(content / "c5.jpg")
+    for name in ("swirl", "stripes"):
+        Image.fromarray(_texture(rng, 64, 80)).save(root / f"{name}.jpg")
+    return root
+
+
+class CentreFace:
+    """A fake detector: one face in the middle of every image."""
+
+    calls = 0
+
+    def detect(self, images):
+        out = []
+        for im in images:
+            CentreFace.calls += 1
+            h, w = im.shape[:2]
+            cx, cy, s = w / 2, h / 2, min(h, w) / 3
+            lm = np.array([[cx - s / 3, cy - s / 4], [cx + s / 3, cy - s / 4], [cx, cy],
+                           [cx - s / 4, cy + s / 3], [cx + s / 4, cy + s / 3]], np.float32)
+            out.append(Faces(np.array([[cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2]], np.float32),
+                             lm[None], np.ones(1, np.float32)))
+        return out
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    from vidstyle.train.vgg import VGGFeatures
+
+    torch.manual_seed(0)
+    net = VGGFeatures()
+    with torch.no_grad():  # random conv stacks shrink activations layer by layer; keep them alive
+        for m in net.features:
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.mul_(2.0)
+    return net
+
+
+@pytest.fixture(scope="module")
+def idnet():
+    from vidstyle.faces.identity import FaceRecognitionNet
+
+    torch.manual_seed(1)
+    net = FaceRecognitionNet()
+    with torch.no_grad():
+        net.fc.normal_(0, 0.2)
+    return net.eval().requires_grad_(False)
+
+
+def make_cfg(data, tmp_path, styles=("swirl",), **sets) -> TrainConfig:
+    overrides = {
+        "paths.content": [str(data / "content")],
+        "paths.styles": [str(data / f"{s}.jpg") for s in styles],
+        "paths.run_dir": str(tmp_path / "run"), "paths.cache_dir": str(tmp_path / "cache"),
+        "model.arch": "small", "data.image_size": SIZE, "data.style_size": 48,
+        "data.max_faces": 2, "loss.face_mode": "both", "loss.identity_min_face": 4,
+        "optim.batch": 2, "optim.steps": 4, "optim.lr": 1e-3,
+        "run.device": "cpu", "run.sample_size": SIZE, "run.sample_count": 2,
+        "run.log_every": 1, "run.checkpoint_every": 0, "run.sample_every": 0,
+        "run.progress": "off", "run.amp": "off",
+    }
+    overrides.update(sets)
+    return load_train_config(None, overrides)
+
+
+def make_trainer(cfg, tmp_path, vgg, idnet, **kw):
+    from vidstyle.train.trainer import Trainer
+
+    return Trainer(cfg, tmp_path / "model.safetensors", vgg=vgg, identity_net=idnet,
+                   detector_factory=CentreFace, progress=False, **kw)
+
+
+def test_batches_are_pure_functions_of_the_step(data, tmp_path, vgg, idnet):
+    t = make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, idnet)
+    t.setup()
+    a, b = t.batches[3], t.batches[3]
+    assert set(a) >= {"content", "style", "face_mask", "landmarks", "face_ok", "next", "next_clean",
+                      "grid", "mask"}
+    for k in a:
+        if isinstance(a[k], torch.Tensor):
+            assert torch.equal(a[k], b[k]), k
+    assert a["content"].shape == (2, 3, SIZE, SIZE)
+    assert a["face_mask"].sum() > 0 and a["face_ok"].any()
+    assert not torch.equal(t.batches[4]["content"], a["content"])
+
+
+def test_loader_processes_give_the_same_batches(data, tmp_path, vgg, idnet):
+    t = make_trainer(make_cfg(data, tmp_path, **{"data.workers": 2, "optim.steps": 3}),
+                     tmp_path, vgg, idnet)
+    t.setup()
+    t.step = 1
+    got = list(t._loader())
+    assert len(got) == 2
+    for step, batch in zip((1, 2), got):
+        want = t.batches[step]
+        assert torch.equal(batch["content"], want["content"])
+        assert torch.equal(batch["grid"], want["grid"])
+
+
+def test_each_loss_term_descends_along_its_gradient(data, tmp_path, vgg, idnet):
+    t = make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, idnet)
+    t.setup()
+    from vidstyle.train.data import to_device
+
+    batch = to_device({k: v for k, v in t.batches[0].items() if k != "skipped"}, t.device)
+    terms = t.compute_losses(batch)
+    assert set(terms) == {"content", "style", "tv", "face", "identity", "temporal"}
+    params = [p for p in t.net.parameters()]
+    start = {k: p.detach().clone() for k, p in t.net.named_parameters()}
+    for name in terms:
+        with torch.no_grad():
+            for k, p in t.net.named_parameters():
+                p.copy_(start[k])
+        value = t.compute_losses(batch)[name]
+        v0 = float(value.detach())
+        grads = torch.autograd.grad(value, params, allow_unused=True)
+        norm2 = sum(float((g ** 2).sum()) for g in grads if g is not None)
+        assert norm2 > 0, f"{name} has no gradient"
+        lr = 1e-3 * v0 / norm2       # a short step: a predicted decrease of 0.1 %
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                if g is not None:
+                    p.sub_(lr * g)
+        after = t.compute_losses(batch)[name]
+        after = float(after.detach())
+        assert after < v0, f"{name}: {v0} -> {after}"
+
+
+def test_training_steps_lower_the_total(data, tmp_path, vgg, idnet):
+    cfg = make_cfg(data, tmp_path, **{"optim.lr": 1e-2})
+    t = make_trainer(cfg, tmp_path, vgg, idnet)
+    t.setup()
+    batch = t.batches[0]
+    batch.pop("skipped")
+    totals = [t.train_step(batch)["total"] for _ in range(8)]
+    assert totals[-1] < totals[0]
+
+
+def test_resume_gives_the_identical_next_step(data, tmp_path, vgg, idnet):
+    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"))
+    t = make_trainer(cfg, tmp_path, vgg, idnet)
+    t.setup()
+    for s in range(2):
+        b = t.batches[s]
+        b.pop("skipped")
+        t.train_step(b)
+    ckpt = t.save_checkpoint(tmp_path / "ckpt.safetensors")
+    b = t.batches[2]
+    b.pop("skipped")
+    expected = t.train_step(b)
+    expected_params = {k: v.clone() for k, v in t.net.state_dict().items()}
+
+    r = make_trainer(cfg, tmp_path, vgg, idnet, resume=ckpt)
+    r.setup()
+    assert r.step == 2
+    b = r.batches[r.step]
+    b.pop("skipped")
+    got = r.train_step(b)
+    assert got == expected
+    for k, v in r.net.state_dict().items():
+        assert torch.equal(v, expected_params[k]), k
+
+
+def test_run_writes_model_samples_and_checkpoints(data, tmp_path, vgg, idnet):
+    from vidstyle.models.store import load_model
+
+    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"),
+                   **{"run.checkpoint_every": 2, "run.sample_every": 2, "optim.steps": 3})
+    t = make_trainer(cfg, tmp_path, vgg, idnet)
+    out = t.run()
+    net, meta = load_model(out)
+    assert [s["name"] for s in meta.styles] == ["swirl", "stripes"]
+    assert meta.styles[0]["style_image"] == "swirl.jpg"
+    assert net.num_styles == 2 and meta.arch == "small"
+    assert meta.recipe["steps"] == 3 and meta.recipe["config"]["optim"]["batch"] == 2
+    assert set(meta.recipe["final_losses"]) >= {"total", "style", "temporal", "identity"}
+    assert meta.recipe["it_per_s"] > 0 and meta.recipe["machine"]["device"]
+    run = tmp_path / "run"
+    assert (run / "samples" / "step-0000002.png").is_file()
+    assert (run / "samples" / "step-0000003.png").is_file()
+    assert (run / "loss_curve.png").is_file() and (run / "model_card.md").is_file()
+    assert (run / "checkpoints" / "step-0000002.safetensors").is_file()
+    grid = Image.open(run / "samples" / "step-0000003.png")
+    assert grid.size == (3 * SIZE + 2 * 4, 2 * SIZE + 4)       # content | swirl | stripes
+    # faces were detected once and cached: a second setup detects nothing new
+    calls = CentreFace.calls
+    t2 = make_trainer(cfg, tmp_path, vgg, idnet)
+    t2.setup()
+    assert CentreFace.calls == calls
+
+
+def test_bad_inputs_give_clear_errors(data, tmp_path, vgg, idnet):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no images here")
+    with pytest.raises(InputError, match="no images"):
+        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(empty)]}),
+                     tmp_path, vgg, idnet).setup()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.jpg").write_bytes(b"not a jpeg")
+    (bad / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(InputError, match="none of the 2 content images can be read"):
+        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(bad)]}),
+                     tmp_path, vgg, idnet).setup()
+    with pytest.raises(InputError, match="content directory not found"):
+        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(tmp_path / "nope")]}),
+                     tmp_path, vgg, idnet).setup()
+    with pytest.raises(InputError, match="style image not found"):
+        make_trainer(make_cfg(data, tmp_path, styles=("missing",)), tmp_path, vgg, idnet).setup()
+    (tmp_path / "broken.jpg").write_bytes(b"GIF89a broken")
+    cfg = make_cfg(data, tmp_path, **{"paths.styles": [str(tmp_path / "broken.jpg")]})
+    with pytest.raises(InputError, match="style image cannot be read"):
+        make_trainer(cfg, tmp_path, vgg, idnet).setup()
+    with pytest.raises(ConfigError, match="multiple of 4"):
+        make_cfg(data, tmp_path, **{"data.image_size": 34})
+    with pytest.raises(ConfigError, match="identity"):
+        make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, None).setup()
+
+
+def test_undecodable_content_is_skipped_and_counted(data, tmp_path, vgg, idnet, caplog):
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(data / "content", mixed)
+    raw = (mixed / "c5.jpg").read_bytes()
+    (mixed / "c9.jpg").write_bytes(raw[:200])               # valid header, truncated data
+    cfg = make_cfg(data, tmp_path, **{"paths.content": [str(mixed)], "loss.face_mode": "off",
+                                      "optim.steps": 6})
+    t = make_trainer(cfg, tmp_path, vgg, idnet)
+    logging.getLogger("vidstyle").propagate = True
+    try:
+        with caplog.at_level(logging.WARNING, logger="vidstyle"):
+            t.run()
+    finally:
+        logging.getLogger("vidstyle").propagate = False
+    assert any("c9.jpg" in s for s in t.skipped)
+    assert "1 content image(s) could not be read" in caplog.text
+
+
+def test_cli_trains_end_to_end(data, tmp_path, capsys):
+    from vidstyle.cli import main
+    from vidstyle.models.store import load_model
+    from vidstyle.train.vgg import vgg16_features
+
+    torch.manual_seed(0)
+    vgg_file = tmp_path / "vgg.pth"
+    torch.save(vgg16_features().state_dict(), vgg_file)
+    out = tmp_path / "models" / "tiny.safetensors"
+    args = ["train", "--style", str(data / "swirl.jpg"), "--style", str(data / "stripes.jpg"),
+            "--content", str(data / "content"), "-o", str(out), "--vgg-weights", str(vgg_file),
+            "--arch", "small", "--steps", "3", "--batch", "2", "--image-size", str(SIZE),
+            "--device", "cpu", "--no-progress", "--set", f"run.sample_size={SIZE}",
+            "--set", "data.style_size=48"]
+    assert main(args) == 0
+    net, meta = load_model(out)
+    assert meta.name == "tiny" and meta.style_names == ["swirl", "stripes"]
+    with torch.no_grad():
+        y = net(torch.rand(1, 3, 16, 16) * 255, torch.tensor([0.5, 0.5]))
+    assert y.shape == (1, 3, 16, 16) and torch.isfinite(y).all()
+    # resume and extend by one step from the last checkpoint
+    last = out.with_suffix(".run") / "checkpoints" / "last.safetensors"
+    assert main(["train", "--resume", str(last), "-o", str(out), "--steps", "4", "--no-progress"]) == 0
+    assert load_model(out)[1].recipe["steps"] == 4
+    # user errors are one line and a non-zero exit code
+    assert main(["train", "--style", str(tmp_path / "nope.jpg"), "--content", str(data / "content"),
+                 "-o", str(out), "--vgg-weights", str(vgg_file)]) == 1
+    assert main(["train", "--dump-config", "--steps", "7"]) == 0
+    assert "steps: 7" in capsys.readouterr().out

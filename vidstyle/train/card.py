@@ -1,0 +1,60 @@
+"""Markdown model cards from a model's metadata (its ``recipe`` holds how it was trained)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models.store import ModelMeta
+from ..models.transformer_net import TransformerNet
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def model_card(meta: ModelMeta, extra: str = "") -> str:
+    recipe = meta.recipe or {}
+    cfg = recipe.get("config", {})
+    params = sum(p.numel() for p in TransformerNet(meta.arch_obj()).parameters())
+    styles = ", ".join(f"{s['name']} ({s.get('style_image', '')})" for s in meta.styles)
+    lines = [f"# {meta.name}", ""]
+    if meta.description:
+        lines += [meta.description, ""]
+    lines += ["| | |", "|---|---|",
+              f"| architecture | TransformerNet `{meta.arch}` ({params / 1e6:.2f} M parameters, "
+              f"{meta.arch_obj().num_styles} style(s), conditional instance norm) |",
+              f"| styles | {styles} |",
+              f"| input | RGB 0..{meta.input_range:g}, sides multiples of 4 |",
+              f"| licence | {meta.licence or 'not stated'} |"]
+    if recipe:
+        lines += [f"| steps | {recipe.get('steps', '?')} |",
+                  f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
+                  f"{recipe.get('machine', {}).get('device', '?')} |"]
+    if cfg:
+        data, loss, optim = cfg.get("data", {}), cfg.get("loss", {}), cfg.get("optim", {})
+        lines += ["", "## Training", "",
+                  f"- content: {', '.join(cfg.get('paths', {}).get('content', []))}, "
+                  f"{data.get('image_size')} px crops, batch {optim.get('batch')}, "
+                  f"Adam lr {_fmt(optim.get('lr'))} ({optim.get('schedule')})",
+                  f"- style images at {data.get('style_size')} px (longer side)",
+                  "- loss weights: " + ", ".join(
+                      f"{k} {_fmt(loss[k])}" for k in ("content", "style", "tv", "face", "identity",
+                                                       "temporal") if k in loss)
+                  + f"; face mode {loss.get('face_mode')}"]
+        final = recipe.get("final_losses") or {}
+        if final:
+            lines.append("- final weighted losses: "
+                         + ", ".join(f"{k} {_fmt(v)}" for k, v in final.items()))
+    if extra:
+        lines += ["", extra.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def write_model_card(meta: ModelMeta, path: str | Path, extra: str = "") -> Path:
+    """Write :func:`model_card` to ``path`` (a ``.md`` sidecar of the model)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(model_card(meta, extra), encoding="utf-8")
+    return path

@@ -1,0 +1,229 @@
+"""Content images, style images, and the per-step training batches.
+
+A batch is a pure function of (seed, step): the data order is a seeded permutation per epoch and
+every random choice of a step (crop, flip, motion, noise, style) comes from a generator seeded with
+(seed, step). Resuming at step k therefore sees exactly the batches an uninterrupted run would,
+with or without loader processes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..faces.detector import Faces
+from .config import DataConfig, MotionConfig
+from .temporal import frame_pair
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+_FLIP_LANDMARKS = [1, 0, 2, 4, 3]  # left/right swap under a horizontal flip
+
+
+def read_rgb(path: Path) -> np.ndarray | None:
+    """The image as RGB uint8 H x W x 3, or None when it cannot be decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's decompression-bomb and EXIF chatter
+            with Image.open(path) as im:
+                im = im.convert("RGB")
+                im.load()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    if im.width < 8 or im.height < 8:
+        return None
+    return np.asarray(im)
+
+
+def list_images(dirs: list[Path]) -> list[Path]:
+    """Image files under ``dirs`` (recursive, sorted); errors name the directory at fault."""
+    if not dirs:
+        raise InputError("no content directory given (--content DIR)")
+    found: list[Path] = []
+    for d in dirs:
+        if not d.exists():
+            raise InputError(f"content directory not found: {d}")
+        if not d.is_dir():
+            raise InputError(f"content path is not a directory: {d}")
+        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise InputError(f"no images (.jpg, .png, ...) in content directory {d}")
+        found += files
+    return found
+
+
+def check_readable(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split ``paths`` into (readable, bad) by their headers; all bad is an error."""
+    from PIL import Image, UnidentifiedImageError
+
+    good, bad = [], []
+    for p in paths:
+        try:
+            with Image.open(p) as im:
+                ok = im.width >= 8 and im.height >= 8
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+            ok = False
+        (good if ok else bad).append(p)
+    if not good:
+        where = ", ".join(sorted({str(p.parent) for p in paths})[:3])
+        raise InputError(f"none of the {len(paths)} content images can be read ({where})")
+    return good, bad
+
+
+def load_style(path: Path, size: int) -> torch.Tensor:
+    """Style image as 1 x 3 x H x W float (0..255), longer side ``size``."""
+    from PIL import Image
+
+    if not path.is_file():
+        raise InputError(f"style image not found: {path}")
+    rgb = read_rgb(path)
+    if rgb is None:
+        raise InputError(f"style image cannot be read (not an image, or corrupt): {path}")
+    im = Image.fromarray(rgb)
+    f = size / max(im.size)
+    im = im.resize((max(4, round(im.width * f)), max(4, round(im.height * f))), Image.LANCZOS)
+    return torch.from_numpy(np.array(im)).permute(2, 0, 1)[None].float()
+
+
+def center_crop(rgb: np.ndarray, size: int) -> torch.Tensor:
+    """Shorter side resized to ``size``, centre crop: 3 x size x size float (0..255)."""
+    from PIL import Image
+
+    im = Image.fromarray(rgb)
+    f = size / min(im.size)
+    im = im.resize((max(size, round(im.width * f)), max(size, round(im.height * f))), Image.BILINEAR)
+    x0, y0 = (im.width - size) // 2, (im.height - size) // 2
+    return torch.from_numpy(np.array(im.crop((x0, y0, x0 + size, y0 + size)))).permute(2, 0, 1).float()
+
+
+def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + stream) * 2_147_483_647 + step)
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """``batches[step]`` -> the training batch of that step (a dict of stacked tensors).
+
+    Keys: ``content`` N x 3 x S x S (0..255); ``style`` N (style index); with faces
+    ``face_mask`` N x 1 x S x S, ``landmarks`` N x F x 5 x 2, ``face_ok`` N x F (usable for the
+    identity loss); with ``temporal`` also ``next``, ``next_clean``, ``grid``, ``mask``;
+    ``skipped`` lists content files that failed to decode.
+    """
+
+    def __init__(self, paths: list[Path], cfg: DataConfig, motion: MotionConfig, batch: int,
+                 num_styles: int, seed: int, faces: dict[Path, Faces] | None = None,
+                 temporal: bool = False, face_margin: float = 0.15, identity_min_face: int = 24):
+        self.paths = list(paths)
+        self.cfg, self.motion, self.batch = cfg, motion, batch
+        self.num_styles, self.seed = num_styles, seed
+        self.faces = faces
+        self.temporal = temporal
+        self.face_margin, self.identity_min_face = face_margin, identity_min_face
+        self.bad: set[int] = set()
+        self._perms: dict[int, torch.Tensor] = {}
+
+    def __len__(self) -> int:  # steps are unbounded; the sampler decides which ones run
+        return 2 ** 62
+
+    def _index(self, pos: int) -> int:
+        n = len(self.paths)
+        epoch, k = divmod(pos, n)
+        if epoch not in self._perms:
+            self._perms = {epoch: torch.randperm(n, generator=step_generator(self.seed, epoch, 1))}
+        return int(self._perms[epoch][k])
+
+    def _load(self, pos: int, skipped: list[str]) -> tuple[np.ndarray, Path]:
+        for attempt in range(len(self.paths)):
+            i = self._index(pos + attempt)
+            if i in self.bad:
+                continue
+            rgb = read_rgb(self.paths[i])
+            if rgb is not None:
+                return rgb, self.paths[i]
+            self.bad.add(i)
+            skipped.append(str(self.paths[i]))
+        raise InputError("none of the content images can be decoded")
+
+    def __getitem__(self, step: int) -> dict:
+        gen = step_generator(self.seed, step)
+        S = self.cfg.image_size
+        skipped: list[str] = []
+        if self.cfg.style_pick == "step":
+            styles = torch.full((self.batch,), int(torch.randint(self.num_styles, (), generator=gen)))
+        else:
+            styles = torch.randint(self.num_styles, (self.batch,), generator=gen)
+        samples = [self._sample(step * self.batch + j, gen, skipped) for j in range(self.batch)]
+        out = {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
+        out["style"] = styles
+        out["skipped"] = skipped
+        assert out["content"].shape[-1] == S
+        return out
+
+    def _sample(self, pos: int, gen: torch.Generator, skipped: list[str]) -> dict:
+        from PIL import Image
+
+        rgb, path = self._load(pos, skipped)
+        S, cfg = self.cfg.image_size, self.cfg
+        h, w = rgb.shape[:2]
+        short = S * (1.0 + cfg.scale_jitter * float(torch.rand((), generator=gen)))
+        f = short / min(h, w)
+        wc, hc = max(S, round(w * f)), max(S, round(h * f))
+        canvas_im = Image.fromarray(rgb).resize((wc, hc), Image.BILINEAR)
+        flip = cfg.hflip and bool(torch.rand((), generator=gen) < 0.5)
+        if flip:
+            canvas_im = canvas_im.transpose(Image.FLIP_LEFT_RIGHT)
+        canvas = torch.from_numpy(np.array(canvas_im)).permute(2, 0, 1).float()
+        x0 = int(torch.randint(wc - S + 1, (), generator=gen))
+        y0 = int(torch.randint(hc - S + 1, (), generator=gen))
+        sample = {"content": canvas[:, y0:y0 + S, x0:x0 + S].contiguous()}
+        if self.temporal:
+            pair = frame_pair(canvas, x0, y0, S, gen, self.motion)
+            sample.update(next=pair.next, next_clean=pair.next_clean, grid=pair.grid, mask=pair.mask)
+        if self.faces is not None:
+            faces = self.faces.get(path, Faces.empty())
+            faces = faces.scaled(wc / w) if len(faces) else faces
+            sample.update(self._face_targets(faces, wc, x0, y0, flip))
+        return sample
+
+    def _face_targets(self, faces: Faces, wc: int, x0: int, y0: int, flip: bool) -> dict:
+        S, m = self.cfg.image_size, self.cfg.max_faces
+        mask = torch.zeros(1, S, S)
+        lms = torch.zeros(m, 5, 2)
+        ok = torch.zeros(m, dtype=torch.bool)
+        boxes, marks = faces.boxes.copy(), faces.landmarks.copy()
+        if flip and len(faces):
+            boxes[:, [0, 2]] = wc - 1 - boxes[:, [2, 0]]
+            marks = marks[:, _FLIP_LANDMARKS]
+            marks[..., 0] = wc - 1 - marks[..., 0]
+        boxes -= np.array([x0, y0, x0, y0], np.float32)
+        marks -= np.array([x0, y0], np.float32)
+        order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+        kept = 0
+        for i in order:
+            x1, y1, x2, y2 = boxes[i]
+            if x2 <= 0 or y2 <= 0 or x1 >= S - 1 or y1 >= S - 1 or kept >= m:
+                continue
+            gx, gy = (x2 - x1) * self.face_margin, (y2 - y1) * self.face_margin
+            xa, ya = max(0, int(x1 - gx)), max(0, int(y1 - gy))
+            xb, yb = min(S, int(np.ceil(x2 + gx)) + 1), min(S, int(np.ceil(y2 + gy)) + 1)
+            mask[:, ya:yb, xa:xb] = 1.0
+            lms[kept] = torch.from_numpy(marks[i])
+            inside = bool(((marks[i] >= 0) & (marks[i] <= S - 1)).all())
+            ok[kept] = inside and bool(x2 - x1 >= self.identity_min_face)
+            kept += 1
+        return {"face_mask": mask, "landmarks": lms, "face_ok": ok}
+
+
+def to_device(batch: dict, device: torch.device, channels_last: bool = False) -> dict:
+    out = {}
+    for k, v in batch.items():
+        if isinstance(v, torch.Tensor):
+            v = v.to(device, non_blocking=True)
+            if channels_last and v.dim() == 4 and v.shape[1] == 3:
+                v = v.contiguous(memory_format=torch.channels_last)
+        out[k] = v
+    return out

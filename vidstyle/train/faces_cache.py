@@ -1,0 +1,104 @@
+"""Faces of the content images, detected once and kept in a JSON cache.
+
+Entries are keyed by absolute path, modification time and size, so an edited image is detected
+again; the detector settings are part of the file, so changing them starts a fresh cache.
+Images are detected at most ``max_side`` px on the longer side and the coordinates scaled back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..faces.detector import FaceDetector, Faces
+from ..log import log
+from .data import read_rgb
+
+CACHE_VERSION = 1
+SAVE_EVERY = 50
+
+
+def cache_key(path: Path) -> str:
+    st = path.stat()
+    return f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}"
+
+
+def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    h, w = image.shape[:2]
+    if max(h, w) <= max_side:
+        return image, 1.0
+    from PIL import Image
+
+    f = max_side / max(h, w)
+    small = Image.fromarray(image).resize((max(1, round(w * f)), max(1, round(h * f))),
+                                          Image.BILINEAR)
+    return np.asarray(small), w / small.width
+
+
+class FaceCache:
+    """``faces(paths)`` -> {path: Faces}; unreadable images are listed in ``bad``."""
+
+    def __init__(self, file: Path, detector_factory: Callable[[], FaceDetector],
+                 settings: dict, max_side: int = 1024):
+        self.file = Path(file)
+        self.factory = detector_factory
+        self.settings = {**settings, "max_side": max_side}
+        self.max_side = max_side
+        self.entries: dict[str, dict] = {}
+        self.bad: list[Path] = []
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return
+        if data.get("version") == CACHE_VERSION and data.get("settings") == self.settings:
+            self.entries = data.get("entries", {})
+
+    def save(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_name(f".{self.file.name}.tmp")
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, "settings": self.settings,
+                                   "entries": self.entries}))
+        os.replace(tmp, self.file)
+
+    def faces(self, paths: Iterable[Path], progress: bool = False) -> dict[Path, Faces]:
+        paths = list(paths)
+        keys = {p: cache_key(p) for p in paths}
+        todo = [p for p in paths if keys[p] not in self.entries]
+        if todo:
+            log.info(f"detecting faces in {len(todo)} content images "
+                     f"(cached in {self.file})")
+            self._detect(todo, keys, progress)
+        out = {}
+        for p in paths:
+            entry = self.entries.get(keys[p])
+            if entry is None or entry.get("bad"):
+                continue
+            out[p] = Faces.from_json(entry)
+        self.bad = [p for p in paths if self.entries.get(keys[p], {}).get("bad")]
+        return out
+
+    def _detect(self, todo: list[Path], keys: dict[Path, str], progress: bool) -> None:
+        from tqdm import tqdm
+
+        detector = self.factory()
+        for i, path in enumerate(tqdm(todo, desc="faces", unit="img", disable=not progress,
+                                      leave=False)):
+            image = read_rgb(path)
+            if image is None:
+                self.entries[keys[path]] = {"bad": True}
+                continue
+            small, back = _shrink(image, self.max_side)
+            found = detector.detect([small])[0]
+            if back != 1.0:
+                found = found.scaled(back)
+            self.entries[keys[path]] = found.to_json()
+            if (i + 1) % SAVE_EVERY == 0:
+                self.save()
+        self.save()
