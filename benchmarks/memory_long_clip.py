@@ -22,9 +22,9 @@ def main() -> int:
     import numpy as np
 
     from vidstyle import Pipeline
-    from vidstyle.bench.runner import PeakRSS
     from vidstyle.config import load_config
     from vidstyle.io.synth import textured, write_clip
+    from vidstyle.sysinfo import rss_bytes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=10_000)
@@ -47,7 +47,7 @@ def main() -> int:
 
         def sample() -> None:
             while not stop.is_set():
-                samples.append((time.monotonic(), progress["n"], PeakRSS.current()))
+                samples.append((time.monotonic(), progress["n"], rss_bytes()))
                 stop.wait(0.05)
 
         import vidstyle.pipeline.api as api

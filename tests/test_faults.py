@@ -128,7 +128,7 @@ def test_8k_frame_is_scaled_to_fit_memory_with_a_message(tmp_path, capsys, monke
     from vidstyle.cli import main
     from vidstyle.stylize import factory
 
-    monkeypatch.setattr(factory, "available_memory", lambda device: 2 << 30)
+    monkeypatch.setattr(factory, "available_memory", lambda device: 2 << 30)   # as the guard sees it
     model = make_model(tmp_path / "full.safetensors", channels=32, res_blocks=1, gain=10.0)
     src = _big_png(tmp_path)
     out = tmp_path / "out.png"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..config import PipelineConfig
 from ..errors import ConfigError
+from ..sysinfo import cpu_count, cpu_model, rss_bytes
 
 RESOLUTIONS = {"240p": (240, 426), "360p": (360, 640), "480p": (480, 854), "540p": (540, 960),
                "720p": (720, 1280), "1080p": (1080, 1920), "1440p": (1440, 2560), "4k": (2160, 3840)}
@@ -54,32 +55,20 @@ class PeakRSS:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def current() -> int:
-        try:
-            with open("/proc/self/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
+            self.peak = max(self.peak, rss_bytes())
             self._stop.wait(0.02)
 
     def __enter__(self) -> "PeakRSS":
-        self.peak = self.current()
+        self.peak = rss_bytes()
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self.current())
+        self.peak = max(self.peak, rss_bytes())
 
 
 @dataclass
@@ -113,12 +102,6 @@ def machine_description() -> dict:
 
     from .. import __version__
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
     try:
         import onnxruntime
         ort = onnxruntime.__version__
@@ -126,8 +109,7 @@ def machine_description() -> dict:
         ort = None
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-    from ..stylize.factory import cpu_count
-    return {"date": time.strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": cpu_count(),
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), "cpu": cpu_model(), "cores": cpu_count(),
             "ram_gb": round(mem / 2**30, 1), "gpu": gpu, "python": platform.python_version(),
             "vidstyle": __version__, "torch": torch.__version__, "onnxruntime": ort,
             "av": av.__version__, "opencv": cv2.__version__, "numpy": np.__version__,

@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from .common import add_config_args, add_faces_args, add_model_args, add_temporal_args, config_from_args
+from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="FILE", help="write results + machine description as JSON")
     p.add_argument("--csv", metavar="FILE", help="write one row per resolution as CSV")
     p.add_argument("--plot", metavar="FILE", help="write fps and stage-time plots (PNG)")
-    add_model_args(p)
-    add_temporal_args(p)
-    add_faces_args(p)
-    add_config_args(p)
+    add_pipeline_args(p)
     p.set_defaults(func=run)
 
 

@@ -77,6 +77,18 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
                    help="no progress bar")
 
 
+def add_pipeline_args(p: argparse.ArgumentParser, encode: bool = False, run: bool = False) -> None:
+    """The flags of every command that runs the pipeline (model, temporal, faces, config)."""
+    add_model_args(p)
+    add_temporal_args(p)
+    add_faces_args(p)
+    if encode:
+        add_encode_args(p)
+    if run:
+        add_run_args(p)
+    add_config_args(p)
+
+
 def parse_set_items(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:

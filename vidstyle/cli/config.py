@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_config_args, add_encode_args, add_model_args, config_from_args
+from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="show the effective pipeline configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = csub.add_parser("show", help="print the effective config (file + flags) as YAML")
-    add_model_args(show)
-    add_encode_args(show)
-    add_config_args(show)
+    add_pipeline_args(show, encode=True, run=True)
     show.set_defaults(func=run_show)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_config_args, add_model_args, add_run_args, config_from_args
+from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,9 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output-dir", default="out/demo", metavar="DIR",
                    help="where the sample and its stylized copy go (default: out/demo)")
     p.add_argument("--seconds", type=float, default=4.0, help="sample length (default 4)")
-    add_model_args(p)
-    add_run_args(p)
-    add_config_args(p)
+    add_pipeline_args(p, run=True)
     p.set_defaults(func=run)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (add_config_args, add_faces_args, add_model_args, add_temporal_args,
-                     config_from_args)
+from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--segment", dest="stream.segment_seconds", metavar="S",
                    help="file outputs: a new file every S seconds (0: one file)")
     g.add_argument("--preview-port", dest="stream.preview_port", metavar="PORT")
-    add_model_args(p)
-    add_temporal_args(p)
-    add_faces_args(p)
-    add_config_args(p)
+    add_pipeline_args(p)
     p.set_defaults(func=run)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (add_config_args, add_encode_args, add_faces_args, add_model_args,
-                     add_run_args, add_temporal_args, config_from_args)
+from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,12 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "default: INPUT.<style>.<ext> beside the input")
     p.add_argument("--compare", metavar="FILE",
                    help="also write a side-by-side video: original | per-frame | stabilised")
-    add_model_args(p)
-    add_temporal_args(p)
-    add_faces_args(p)
-    add_encode_args(p)
-    add_run_args(p)
-    add_config_args(p)
+    add_pipeline_args(p, encode=True, run=True)
     p.set_defaults(func=run)
 
 

@@ -19,19 +19,13 @@ import torch
 from ..config import PipelineConfig
 from ..errors import ModelError
 from ..log import log
+from ..sysinfo import available_memory, cpu_count
 from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
 from ..models.store import load_model
 from .base import Stylizer
 from .torch_backend import TorchStylizer, resolve_device, resolve_precision
 
 FOREIGN_SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt", ".trt": "tensorrt", ".plan": "tensorrt"}
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def stylize_workers(cfg: PipelineConfig, device: torch.device) -> int:
@@ -49,20 +43,6 @@ def style_weights(entry: StyleEntry, mix: str) -> list[float]:
     if mix:
         return parse_style_mix(mix, entry.meta.style_names, entry.meta.name)
     return [1.0 if i == entry.style_index else 0.0 for i in range(len(entry.meta.styles))]
-
-
-def available_memory(device: torch.device) -> int:
-    """Bytes free for activations: CUDA free memory, or the kernel's MemAvailable."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 << 30
 
 
 def memory_limited_side(stylizer: Stylizer, h: int, w: int, parallel: int) -> int:

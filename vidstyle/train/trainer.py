@@ -24,6 +24,7 @@ from ..errors import ConfigError, InputError, VidstyleError
 from ..faces.align import face_chips
 from ..faces.detector import FaceDetector
 from ..log import log
+from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from ..models.store import ModelMeta, save_model
 from ..models.transformer_net import ARCH_PRESETS, TransformerNet
 from . import losses as L
@@ -35,26 +36,8 @@ from .report import loss_curve, sample_grid
 FACE_SETTINGS = {"detector": "mtcnn", "min_face": 20, "thresholds": [0.6, 0.7, 0.7], "score_min": 0.9}
 
 
-def cpu_has_fast_bf16() -> bool:
-    """AVX512-BF16 or AMX: bf16 autocast roughly halves a CPU training step there."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines()
-                  if line.startswith("flags")), [])
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def machine_info(device: torch.device) -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU {cpu}"
     return {"device": name, "cpu": cpu, "threads": torch.get_num_threads(),
             "torch": torch.__version__, "platform": platform.platform(terse=True)}
