@@ -115,3 +115,30 @@ def test_flicker_cli_rejects_mismatched_videos(tmp_path, noisy_clip):
     proc = run_cli("eval", "flicker", str(noisy_clip), str(short))
     assert proc.returncode == 1 and "cannot compare: video 2 has fewer frames" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_compose_skips_flow_that_points_to_a_dropped_frame():
+    """If a frame vanished between the flow stage and compose, its successor's flow points to a
+    frame whose output compose never made: that pair must not be blended."""
+    from fractions import Fraction
+
+    from vidstyle.compose.stage import ComposeStage
+    from vidstyle.config import FacesConfig, TemporalConfig
+    from vidstyle.io.frame import Frame
+    from vidstyle.pipeline.stage import Item
+
+    stage = ComposeStage(TemporalConfig(alpha=0.9, scene_cut=0.0), FacesConfig(mode="off"))
+
+    def item(index: int, flow_from: int | None) -> Item:
+        it = Item(Frame(index, np.zeros((8, 8, 3), np.uint8), index, Fraction(1, 25)))
+        it.stylized = torch.full((3, 8, 8), float(index))
+        it.image = it.stylized.clone()
+        it.extras.update(flow_bw=torch.zeros(1, 2, 8, 8), consistency=torch.ones(1, 1, 8, 8),
+                         flow_from=flow_from)
+        return it
+
+    a, b, d = item(0, None), item(1, 0), item(3, 2)     # frame 2 was dropped after the flow stage
+    stage.process([a, b, d])
+    assert torch.allclose(b.stylized, torch.full((3, 8, 8), 0.9 * 0 + 0.1 * 1))   # blended with frame 0
+    assert torch.equal(d.stylized, torch.full((3, 8, 8), 3.0))                     # not blended
+    assert stage.temporal.summary()["blended"] == 1

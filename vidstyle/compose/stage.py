@@ -29,6 +29,7 @@ class ComposeStage(BaseStage):
         self.faces = FacePreserver(faces, stylizer) if faces is not None and faces.mode != "off" else None
         self.debug_faces = bool(faces and faces.debug)
         self.keep_per_frame = keep_per_frame
+        self._last_index: int | None = None
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
@@ -37,6 +38,9 @@ class ComposeStage(BaseStage):
                 item.extras["per_frame"] = item.stylized
             flow_bw = item.extras.pop("flow_bw", None)
             consistency = item.extras.pop("consistency", None)
+            if item.extras.pop("flow_from", None) != self._last_index:
+                flow_bw = consistency = None   # a frame was dropped after the flow stage: no pair
+            self._last_index = item.frame.index
             if self.temporal is not None:
                 out = self.temporal.blend(out, flow_bw, consistency)
             if self.faces is not None:

@@ -19,6 +19,7 @@ def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
 class FlowStage(BaseStage):
     """Adds ``extras['flow_bw']`` (1 x 2 x h x w, t -> t-1, px at flow scale) and
     ``extras['consistency']`` (1 x 1 x h x w in [0, 1]); both None for a first frame.
+    ``extras['flow_from']`` is the index of the frame the flow points back to.
     """
 
     name = "flow"
@@ -29,13 +30,15 @@ class FlowStage(BaseStage):
         self.workers = flow.workers
         self.estimator = make_estimator(flow)
         self._prev_gray: np.ndarray | None = None
+        self._prev_index: int | None = None
 
     def prepare(self, item: Item) -> None:
         size = flow_size(item.frame.height, item.frame.width, self.cfg.long_side)
         gray = to_gray(item.frame.rgb, size)
         prev = self._prev_gray
         item.extras["flow_pair"] = (prev if prev is not None and prev.shape == gray.shape else None, gray)
-        self._prev_gray = gray
+        item.extras["flow_from"] = self._prev_index
+        self._prev_gray, self._prev_index = gray, item.frame.index
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:

@@ -1,0 +1,93 @@
+"""Face preservation, measured per mode on the signing clips (a benchmark, not a test).
+
+    python benchmarks/faces_eval.py [--style default] [--shared ../shared/data] [--json FILE]
+
+For each ../shared/data/video/dev/asl clip (640x480) and each face mode (off, blend, luma,
+restyle): stylize (temporal blending on), then `eval faces` against the original: detection
+recall, landmark NME and the share of faces the descriptor network still verifies as the same
+person (distance < 0.6); and the end-to-end fps with its cost against faces off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+MODES = ("off", "blend", "luma", "restyle")
+
+
+def main() -> int:
+    from vidstyle import Pipeline
+    from vidstyle.config import load_config
+    from vidstyle.eval.faces import IdentityScorer, evaluate_faces
+    from vidstyle.faces.detector import MTCNNDetector
+    from vidstyle.io.source import open_source
+    from vidstyle.models.catalog import resolve_style
+    from vidstyle.sysinfo import cpu_count, cpu_model
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--style", default="default")
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--every", type=int, default=2, help="evaluate every N-th frame")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    def frames(path: Path):
+        src = open_source(str(path))
+        try:
+            yield from (f.rgb for f in src)
+        finally:
+            src.close()
+
+    entry = resolve_style(args.style)
+    clips = sorted((args.shared / "video" / "dev" / "asl").glob("*.mkv"))
+    if not clips:
+        print(f"no clips in {args.shared / 'video/dev/asl'}", file=sys.stderr)
+        return 1
+    identity = IdentityScorer(str(args.shared / "faces" / "recognition_net"))
+    detector = MTCNNDetector(min_face=20)
+    per_mode: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in MODES:
+            pipe = Pipeline(load_config(search_cwd=False, overrides={
+                "model.style": str(entry.model_path), "run.progress": "off", "faces.mode": mode}))
+            pipe.run(clips[0], Path(tmp) / "warm.mp4")
+            totals = {"faces": 0, "recalled": 0, "nme_sum": 0.0, "same": 0, "frames": 0, "seconds": 0.0}
+            for clip in clips:
+                out = Path(tmp) / f"{clip.stem}.{mode}.mkv"
+                t0 = time.perf_counter()
+                report = pipe.run(clip, out)
+                totals["seconds"] += time.perf_counter() - t0
+                totals["frames"] += report.frames_out
+                s, _ = evaluate_faces(frames(clip), frames(out), detector, identity, every=args.every)
+                totals["faces"] += s["faces"]
+                totals["recalled"] += s["recalled"]
+                totals["nme_sum"] += (s["nme"] or 0.0) * s["recalled"]
+                totals["same"] += s["identity_same"]
+            row = {"mode": mode, "faces": totals["faces"],
+                   "recall": totals["recalled"] / max(totals["faces"], 1),
+                   "nme": totals["nme_sum"] / max(totals["recalled"], 1) if totals["recalled"] else None,
+                   "identity_share": totals["same"] / max(totals["faces"], 1),
+                   "fps": totals["frames"] / totals["seconds"]}
+            per_mode[mode] = row
+            print(json.dumps(row), flush=True)
+    for row in per_mode.values():
+        row["fps_cost"] = 1 - row["fps"] / per_mode["off"]["fps"]
+    result = {"style": entry.name, "stylizer": pipe.stylizer.name, "clips": [c.name for c in clips],
+              "machine": f"{cpu_model()}, {cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),
+              "every": args.every, "modes": list(per_mode.values())}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

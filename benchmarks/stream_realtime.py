@@ -1,0 +1,106 @@
+"""Sustained real-time streaming (a benchmark, not a test).
+
+    python benchmarks/stream_realtime.py [--style default-small] [--size 360x640] [--fps 30]
+                                         [--seconds 70] [--json FILE]
+
+Starts rtsp-server-perl on 127.0.0.1, publishes a generated camera move at --fps for --seconds,
+and runs `vidstyle stream` on it (to a file) for seconds - 10; reports achieved output fps,
+dropped frames and end-to-end latency p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def publish(url: str, size: tuple[int, int], fps: int, seconds: float, ready: threading.Event) -> None:
+    import av
+
+    from vidstyle.io.synth import demo_photo, pan_zoom
+
+    frames = list(pan_zoom(demo_photo(), 150, size, zoom=(1.0, 1.3), center=(0.5, 0.4)))
+    frames += frames[::-1]
+    out = av.open(url, "w", format="rtsp", options={"rtsp_transport": "udp"})
+    s = out.add_stream("libx264", rate=fps)
+    s.height, s.width = size
+    s.pix_fmt = "yuv420p"
+    s.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(fps)}
+    t0 = time.monotonic()
+    for i in range(int(seconds * fps)):
+        vf = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")
+        vf.pts, vf.time_base = i, Fraction(1, fps)
+        out.mux(s.encode(vf))
+        if i == fps:
+            ready.set()
+        time.sleep(max(0.0, t0 + (i + 1) / fps - time.monotonic()))
+    out.close()
+
+
+def main() -> int:
+    from vidstyle.config import load_config
+    from vidstyle.models.catalog import resolve_style
+    from vidstyle.stream.run import run_stream
+    from vidstyle.sysinfo import cpu_count, cpu_model
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--style", default="default")
+    ap.add_argument("--size", default="360x640", help="HxW")
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--seconds", type=float, default=75)
+    ap.add_argument("--faces", default="luma")
+    ap.add_argument("--temporal", default="blend")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    entry = resolve_style(args.style)
+    client, source = free_port(), free_port()
+    server = subprocess.Popen(["rtsp-server-perl", "-c", str(client), "-s", str(source), "-l", "0",
+                               "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        ready = threading.Event()
+        pub = threading.Thread(target=publish, args=(f"rtsp://127.0.0.1:{source}/cam", size, args.fps,
+                                                     args.seconds, ready), daemon=True)
+        pub.start()
+        ready.wait(30)
+        cfg = load_config(search_cwd=False, overrides={
+            "model.style": str(entry.model_path), "stream.rtsp_transport": "udp", "faces.mode": args.faces,
+            "temporal.mode": args.temporal, "stream.segment_seconds": 0})
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            report = run_stream(f"rtsp://127.0.0.1:{client}/cam", cfg, file_out=Path(tmp) / "live.mkv",
+                                duration=args.seconds - 10, status=False)
+        pub.join(timeout=30)
+    finally:
+        server.terminate()
+    result = {"style": entry.name, "size": args.size, "input_fps": args.fps, "seconds": round(report.seconds, 1),
+              "captured": report.captured, "written": report.written, "dropped": report.dropped,
+              "output_fps": round(report.output_fps, 2),
+              "latency_p50_ms": round(1000 * report.latency_p50, 1) if report.latency_p50 else None,
+              "latency_p95_ms": round(1000 * report.latency_p95, 1) if report.latency_p95 else None,
+              "faces": args.faces, "temporal": args.temporal,
+              "machine": f"{cpu_model()}, {cpu_count()} cores", "date": time.strftime("%Y-%m-%d")}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
