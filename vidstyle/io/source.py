@@ -281,6 +281,9 @@ def input_kind(spec: str) -> str:
 
 def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0) -> FrameSource:
     """Open a video file, an image, a directory of images, or a glob of images."""
+    if "://" in spec or spec.startswith("/dev/video"):
+        from ..log import redact
+        raise InputError(f"{redact(spec)} is a live source: use `vidstyle stream {redact(spec)} -o OUTPUT`")
     if input_kind(spec) == "images":
         paths = [Path(spec)] if Path(spec).is_file() else image_paths(spec)
         if not paths and not is_glob(spec) and not Path(spec).exists():
