@@ -10,7 +10,7 @@ import torch
 
 from conftest import decode_rgb, make_model, moving_frames, probe, psnr, run_cli
 from vidstyle import stylize_file
-from vidstyle.compose.temporal import TemporalState, temporal_blend
+from vidstyle.compose.temporal import TemporalState, restore_detail, temporal_blend
 from vidstyle.eval.flicker import warping_errors
 from vidstyle.io.synth import textured, write_clip
 from vidstyle.models.catalog import default_style_name, resolve_style
@@ -27,6 +27,20 @@ def test_blend_formula():
     out = temporal_blend(s, w, c, 0.6)
     expected = c * (0.6 * w + 0.4 * s) + (1 - c) * s
     assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_restore_detail_gives_back_the_contrast_a_blend_of_two_textures_loses():
+    g = torch.Generator().manual_seed(0)
+    base = torch.full((1, 3, 64, 64), 0.5)
+    s = base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)      # fresh strokes
+    w = base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)      # previous strokes, not aligned
+    blended = temporal_blend(s, w, torch.ones(1, 1, 64, 64), 0.7)
+    inner = (..., slice(8, -8), slice(8, -8))
+    assert blended[inner].std() < 0.8 * s[inner].std()          # the blend washes strokes out
+    restored = restore_detail(blended, s, radius=4)
+    assert abs(restored[inner].std() / s[inner].std() - 1) < 0.15
+    assert torch.allclose(restore_detail(s, s), s, atol=1e-5)   # nothing lost: unchanged
+    assert torch.allclose(restored.mean(), blended.mean(), atol=1e-3)   # brightness kept
 
 
 def test_state_resets_on_first_frame_and_scene_cut():

@@ -24,7 +24,7 @@ class ComposeStage(BaseStage):
 
     def __init__(self, temporal: TemporalConfig, faces: FacesConfig | None = None, stylizer=None,
                  keep_per_frame: bool = False):
-        self.temporal = TemporalState(temporal.alpha, temporal.scene_cut) \
+        self.temporal = TemporalState(temporal.alpha, temporal.scene_cut, temporal.detail) \
             if temporal.mode == "blend" else None
         self.faces = FacePreserver(faces, stylizer) if faces is not None and faces.mode != "off" else None
         self.debug_faces = bool(faces and faces.debug)

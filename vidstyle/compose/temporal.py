@@ -4,11 +4,17 @@
 
 S_t: the stylized frame, W_t: the previous *output* warped onto frame t along the backward flow,
 c: the consistency mask (1 where frame t's pixel was visible in frame t-1).
+
+Averaging two brush-stroke textures that do not line up exactly lowers their contrast (two
+uncorrelated textures mixed alpha : 1 - alpha keep sqrt(alpha^2 + (1 - alpha)^2) of their
+amplitude), which washes the style out over time. :func:`restore_detail` gives the blend back the
+local stroke contrast of the fresh stylized frame.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ..flow.ops import resize_flow, resize_mask, warp
 
@@ -19,6 +25,27 @@ def temporal_blend(stylized: torch.Tensor, warped: torch.Tensor, consistency: to
     return stylized + (alpha * consistency) * (warped - stylized)
 
 
+def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    return F.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
+
+
+def restore_detail(blended: torch.Tensor, stylized: torch.Tensor, radius: int = 4,
+                   max_gain: float = 2.0, eps: float = 1e-6) -> torch.Tensor:
+    """Scale the blend's high frequencies up to the stylized frame's local contrast.
+
+    Both N x 3 x H x W. Detail = image - box blur (radius px); its energy is averaged over the
+    same window and channels; gain = sqrt(energy_stylized / energy_blended) in [1, max_gain]
+    (never reduces contrast, so where the blend kept the strokes nothing changes).
+    """
+    low = _box(blended, radius)
+    detail = blended - low
+    energy_b = _box(detail.square().mean(1, keepdim=True), radius)
+    detail_s = stylized - _box(stylized, radius)
+    energy_s = _box(detail_s.square().mean(1, keepdim=True), radius)
+    gain = ((energy_s + eps) / (energy_b + eps)).sqrt().clamp_(1.0, max_gain)
+    return low + gain * detail
+
+
 class TemporalState:
     """Carries the previous output between frames; resets at the start and on scene cuts.
 
@@ -27,8 +54,9 @@ class TemporalState:
     frame's final output (after any later compositing) for the next frame; ``step`` does both.
     """
 
-    def __init__(self, alpha: float, scene_cut: float):
+    def __init__(self, alpha: float, scene_cut: float, detail_radius: int = 0):
         self.alpha = alpha
+        self.detail_radius = detail_radius
         self.scene_cut = scene_cut
         self.prev: torch.Tensor | None = None
         self.pairs = 0
@@ -59,6 +87,8 @@ class TemporalState:
             else:
                 flow = resize_flow(flow_bw.to(stylized.device, stylized.dtype), size)
                 out = temporal_blend(stylized, warp(self.prev, flow), c, self.alpha)
+                if self.detail_radius:
+                    out = restore_detail(out, stylized, self.detail_radius)
                 self.blended += 1
         return out
 
