@@ -91,6 +91,8 @@ class TemporalConfig:
                      choices=("off", "blend"))
     alpha: float = knob(0.7, "weight of the warped previous output where the flow is consistent",
                         min=0.0, max=1.0)
+    detail: int = knob(4, "give the blend back the stylized frame's stroke contrast, measured over "
+                       "windows of this radius in px at output size; 0 = off", min=0, max=64)
     occlusion: list[float] = knob([0.01, 0.5], "Ruder occlusion test a, b: |w~+w^|^2 > a(|w~|^2+|w^|^2) + b",
                                   min=0.0, length=2)
     motion_boundary: list[float] = knob([0.01, 0.002], "Ruder motion-boundary test a, b: "
@@ -103,7 +105,7 @@ class TemporalConfig:
 
 @dataclass
 class FacesConfig:
-    mode: str = knob("luma", "keep faces recognisable: off; blend (lerp original/stylized); luma "
+    mode: str = knob("blend", "keep faces recognisable: off; blend (lerp original/stylized); luma "
                      "(stylized colour, original luminance detail); restyle (face stylized again at "
                      "a larger scale)", choices=("off", "blend", "luma", "restyle"))
     strength: str = knob("auto", "style kept inside faces, 0 (original face) .. 1 (no preservation); "
