@@ -2,8 +2,8 @@
 
     python benchmarks/faces_eval.py [--style default] [--shared ../shared/data] [--json FILE]
 
-For each ../shared/data/video/dev/asl clip (640x480) and each face mode (off, blend, luma,
-restyle): stylize (temporal blending on), then `eval faces` against the original: detection
+For each ../shared/data/video/dev/asl clip (640x480, its first --frames frames) and each face
+mode (off, blend, luma, restyle): stylize (temporal blending on), then `eval faces` against the original: detection
 recall, landmark NME and the share of faces the descriptor network still verifies as the same
 person (distance < 0.6); and the end-to-end fps with its cost against faces off.
 """
@@ -29,12 +29,14 @@ def main() -> int:
     from vidstyle.faces.detector import MTCNNDetector
     from vidstyle.io.source import open_source
     from vidstyle.models.catalog import resolve_style
+    from temporal_eval import cut     # a sibling script: the clips cut the same way
     from vidstyle.sysinfo import cpu_count, cpu_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--every", type=int, default=2, help="evaluate every N-th frame")
+    ap.add_argument("--frames", type=int, default=40, help="frames per clip (its start)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -54,10 +56,12 @@ def main() -> int:
     detector = MTCNNDetector(min_face=20)
     per_mode: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        warm = cut(clips[0], Path(tmp) / "warm.mkv", 8)
+        clips = [cut(c, Path(tmp) / c.name, args.frames) for c in clips]
         for mode in MODES:
             pipe = Pipeline(load_config(search_cwd=False, overrides={
                 "model.style": str(entry.model_path), "run.progress": "off", "faces.mode": mode}))
-            pipe.run(clips[0], Path(tmp) / "warm.mp4")
+            pipe.run(warm, Path(tmp) / "warm.out.mkv")
             totals = {"faces": 0, "recalled": 0, "nme_sum": 0.0, "same": 0, "frames": 0, "seconds": 0.0}
             for clip in clips:
                 out = Path(tmp) / f"{clip.stem}.{mode}.mkv"

@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--size", default="360x640", help="HxW")
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=75)
-    ap.add_argument("--faces", default="luma")
+    ap.add_argument("--faces", default="blend")
     ap.add_argument("--temporal", default="blend")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()

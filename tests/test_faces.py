@@ -193,7 +193,7 @@ def test_face_pipeline_and_metrics_cli(tmp_path, tiny_model, portrait_frames):
     assert report.summary["face_detections"]["frames"] == 4          # frames 0, 3, 6, 9
     proc = run_cli("stylize", str(src), "-o", str(dbg), "--style", str(tiny_model), "--debug-faces",
                    "--no-progress", "--preset", "ultrafast")
-    assert proc.returncode == 0 and "faces (luma" in proc.stderr
+    assert proc.returncode == 0 and "faces (blend" in proc.stderr
     js, csv_path = tmp_path / "m.json", tmp_path / "m.csv"
     proc = run_cli("eval", "faces", str(src), str(out), "--json", str(js), "--csv", str(csv_path))
     assert proc.returncode == 0, proc.stderr

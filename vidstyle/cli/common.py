@@ -54,7 +54,7 @@ def add_temporal_args(p: argparse.ArgumentParser) -> None:
 def add_faces_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("faces")
     g.add_argument("--faces", dest="faces.mode", metavar="off|blend|luma|restyle",
-                   help="keep faces recognisable (default luma)")
+                   help="keep faces recognisable (default blend)")
     g.add_argument("--face-strength", dest="faces.strength", metavar="S",
                    help="style kept inside faces, 0..1 or auto")
     g.add_argument("--debug-faces", dest="faces.debug", action="store_const", const="true",
