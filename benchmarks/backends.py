@@ -25,7 +25,7 @@ def main() -> int:
     from vidstyle.config import load_config
     from vidstyle.models.catalog import resolve_style
     from vidstyle.stylize.factory import build_stylizer, stylize_batch, stylize_workers
-    from vidstyle.sysinfo import cpu_count, cpu_model
+    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -62,12 +62,8 @@ def main() -> int:
                    "batch": batch, "fps": round(calls * batch / secs, 3)}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"style": entry.name, "machine": f"{cpu_model()}, {cpu_count()} cores",
-              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-              "date": time.strftime("%Y-%m-%d"), "rows": rows}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    result = {"style": entry.name, "machine": machine(), "rows": rows}
+    save_json(args.json, result)
     return 0
 
 

@@ -23,6 +23,7 @@ def main() -> int:
     import torch
     from PIL import Image
 
+    from common import machine, save_json     # benchmarks/common.py
     from vidstyle.eval.faces import IdentityScorer
     from vidstyle.faces.detector import MTCNNDetector
     from vidstyle.models.catalog import resolve_style
@@ -61,9 +62,7 @@ def main() -> int:
                "mean_distance": float(np.mean(dists)), "same_person_share": float(np.mean(np.array(dists) < 0.6))}
         results.append(row)
         print(json.dumps(row), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"photos": [p[0] for p in photos], "results": results}, indent=2))
+    save_json(args.json, {"machine": machine(), "photos": [p[0] for p in photos], "results": results})
     return 0
 
 

@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 MODES = ("off", "blend", "luma", "restyle")
 
@@ -30,7 +29,7 @@ def main() -> int:
     from vidstyle.io.source import open_source
     from vidstyle.models.catalog import resolve_style
     from temporal_eval import cut     # a sibling script: the clips cut the same way
-    from vidstyle.sysinfo import cpu_count, cpu_model
+    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -84,12 +83,10 @@ def main() -> int:
     for row in per_mode.values():
         row["fps_cost"] = 1 - row["fps"] / per_mode["off"]["fps"]
     result = {"style": entry.name, "stylizer": pipe.stylizer.name, "clips": [c.name for c in clips],
-              "machine": f"{cpu_model()}, {cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),
+              "machine": machine(),
               "every": args.every, "modes": list(per_mode.values())}
     print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save_json(args.json, result)
     return 0
 
 

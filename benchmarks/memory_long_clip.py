@@ -21,6 +21,7 @@ from pathlib import Path
 def main() -> int:
     import numpy as np
 
+    from common import machine, save_json     # benchmarks/common.py
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.io.synth import textured, write_clip
@@ -76,10 +77,9 @@ def main() -> int:
     result = {"frames": n, "size": args.size, "seconds": round(time.monotonic() - t0, 1),
               "rss_after_5pct_mb": round(first / 2**20, 1), "rss_peak_mb": round(peak / 2**20, 1),
               "peak_over_first": round(peak / first, 3), "slope_mb_per_1000_frames": round(slope, 3),
-              "stylizer": report.stylizer}
+              "stylizer": report.stylizer, "machine": machine()}
     print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    save_json(args.json, result)
     return 0
 
 

@@ -54,7 +54,7 @@ def main() -> int:
     from vidstyle.config import load_config
     from vidstyle.models.catalog import resolve_style
     from vidstyle.stream.run import run_stream
-    from vidstyle.sysinfo import cpu_count, cpu_model
+    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -94,11 +94,9 @@ def main() -> int:
               "latency_p50_ms": round(1000 * report.latency_p50, 1) if report.latency_p50 else None,
               "latency_p95_ms": round(1000 * report.latency_p95, 1) if report.latency_p95 else None,
               "faces": args.faces, "temporal": args.temporal,
-              "machine": f"{cpu_model()}, {cpu_count()} cores", "date": time.strftime("%Y-%m-%d")}
+              "machine": machine()}
     print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save_json(args.json, result)
     return 0
 
 

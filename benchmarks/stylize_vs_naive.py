@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ SIZES = {"360p": (360, 640), "480p": (480, 854), "720p": (720, 1280), "1080p": (
 
 
 def main() -> int:
-    import torch
-
+    from common import machine, save_json     # benchmarks/common.py
     from vidstyle import Pipeline
     from vidstyle.bench.naive import naive_stylize
     from vidstyle.config import load_config
@@ -60,13 +58,9 @@ def main() -> int:
                          "stylizer": pipe.stylizer.name})
             print(f"{name}: vidstyle {ours:.2f} fps, naive {naive:.2f} fps, ratio {ours / naive:.2f}x "
                   f"[{pipe.stylizer.name}]", flush=True)
-    machine = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-               "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-               "torch": torch.__version__, "style": entry.name,
-               "date": time.strftime("%Y-%m-%d")}
-    if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "results": rows}, indent=2))
-    print(json.dumps(machine))
+    where = machine()
+    save_json(args.json, {"machine": where, "style": entry.name, "results": rows})
+    print(json.dumps(where))
     return 0
 
 

@@ -98,7 +98,7 @@ def main() -> int:
     from vidstyle.eval.flicker import warping_errors
     from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
     from vidstyle.models.catalog import resolve_style
-    from vidstyle.sysinfo import cpu_count, cpu_model
+    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -154,16 +154,14 @@ def main() -> int:
             speed.append({"resolution": label, "fps_off": fps["off"], "fps_blend": fps["blend"],
                           "cost": 1 - fps["blend"] / fps["off"]})
             print(json.dumps(speed[-1]), flush=True)
-    result = {"style": entry.name, "stylizer": pipes["off"].stylizer.name, "machine": f"{cpu_model()}, {cpu_count()} cores",
-              "date": time.strftime("%Y-%m-%d"), "alpha": pipes["blend"].cfg.temporal.alpha,
+    result = {"style": entry.name, "stylizer": pipes["off"].stylizer.name, "machine": machine(),
+              "alpha": pipes["blend"].cfg.temporal.alpha,
               "clips": rows, "speed": speed,
               "mean_e_warp_ratio": float(np.mean([r["e_warp_ratio"] for r in rows]))}
     if meter is not None:
         result["mean_gram_change"] = float(np.mean([r["gram_change"] for r in rows]))
     print(json.dumps({k: v for k, v in result.items() if k not in ("clips", "speed")}, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save_json(args.json, result)
     return 0
 
 
