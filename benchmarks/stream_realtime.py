@@ -1,7 +1,7 @@
 """Sustained real-time streaming (a benchmark, not a test).
 
-    python benchmarks/stream_realtime.py [--style default-small] [--size 360x640] [--fps 30]
-                                         [--seconds 70] [--json FILE]
+    python benchmarks/stream_realtime.py [--style starry_night-small] [--size 360x640] [--fps 30]
+                                         [--seconds 75] [--set KEY=VALUE ...] [--json FILE]
 
 Starts rtsp-server-perl on 127.0.0.1, publishes a generated camera move at --fps for --seconds,
 and runs `vidstyle stream` on it (to a file) for seconds - 10; reports achieved output fps,
@@ -63,8 +63,11 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=75)
     ap.add_argument("--faces", default="blend")
     ap.add_argument("--temporal", default="blend")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="any pipeline knob, e.g. model.max_side=320 or flow.backend=dis")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    knobs = dict(kv.split("=", 1) for kv in args.set)
     size = tuple(int(v) for v in args.size.split("x"))
     entry = resolve_style(args.style)
     client, source = free_port(), free_port()
@@ -80,7 +83,7 @@ def main() -> int:
         ready.wait(30)
         cfg = load_config(search_cwd=False, overrides={
             "model.style": str(entry.model_path), "stream.rtsp_transport": "udp", "faces.mode": args.faces,
-            "temporal.mode": args.temporal, "stream.segment_seconds": 0})
+            "temporal.mode": args.temporal, "stream.segment_seconds": 0, **knobs})
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
             report = run_stream(f"rtsp://127.0.0.1:{client}/cam", cfg, file_out=Path(tmp) / "live.mkv",
@@ -93,7 +96,7 @@ def main() -> int:
               "output_fps": round(report.output_fps, 2),
               "latency_p50_ms": round(1000 * report.latency_p50, 1) if report.latency_p50 else None,
               "latency_p95_ms": round(1000 * report.latency_p95, 1) if report.latency_p95 else None,
-              "faces": args.faces, "temporal": args.temporal,
+              "faces": args.faces, "temporal": args.temporal, "knobs": knobs,
               "machine": machine()}
     print(json.dumps(result, indent=2))
     save_json(args.json, result)
