@@ -192,3 +192,28 @@ def test_models_list_json_fields(tmp_path, monkeypatch):
     assert {"name", "default", "style_image", "arch", "bytes"} <= set(mine)
     assert mine["bytes"] == (home / "models" / "mine.safetensors").stat().st_size
     assert sum(r["default"] for r in rows) <= 1
+
+
+def test_bundled_models_are_shippable():
+    """Every bundled model: fp16, within the 8 MB budget, a card and a recipe beside it, the arch
+    its name says, trained (not a placeholder), and it actually restyles an image."""
+    from vidstyle.models.catalog import BUNDLED_DIR
+    bundled = [e for e in list_styles() if e.source == "bundled"]
+    assert bundled and sum(e.default for e in bundled) == 1
+    for entry in bundled:
+        path = entry.model_path
+        assert path.stat().st_size <= 8 * 1024 * 1024, path
+        assert (BUNDLED_DIR / f"{entry.meta.name}.md").is_file()
+        assert (BUNDLED_DIR / "recipes" / f"{entry.meta.name}.yaml").is_file()
+        assert entry.meta.arch == ("small" if entry.meta.name.endswith("-small") else "full")
+        assert not entry.meta.placeholder and entry.meta.recipe.get("steps", 0) >= 1000
+        net, meta = load_model(path)
+        assert all(p.dtype == torch.float32 for p in net.parameters())   # loaded for inference
+        from safetensors import safe_open
+        with safe_open(str(path), "pt") as f:
+            assert all(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
+        x = torch.linspace(0, 255, 3 * 32 * 48).reshape(1, 3, 32, 48)
+        with torch.no_grad():
+            y = net(x)
+        assert y.shape == x.shape and torch.isfinite(y).all()
+        assert (y - x).abs().mean() > 10      # a style, not an identity map
