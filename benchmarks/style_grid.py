@@ -4,7 +4,8 @@
 
 Rows: Grace Hopper's portrait (public domain, from matplotlib's sample data) and a frame of
 05_default_juggle.mp4 (Apache-2.0, facebookresearch/sam2) when ../shared is present. Columns: the
-original, then each bundled style (full networks), with face preservation on as in the pipeline.
+original, then each bundled style (full and small networks), with face preservation on as in the
+pipeline. Every tile is the centre 4:3 crop of its row's image, so the rows line up.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+
+def centre_crop(rgb: np.ndarray, aspect: float) -> np.ndarray:
+    """The largest centred crop of an (H, W, 3) image with width / height = aspect."""
+    h, w = rgb.shape[:2]
+    if w / h > aspect:
+        cw = round(h * aspect)
+        return rgb[:, (w - cw) // 2:(w - cw) // 2 + cw]
+    ch = round(w / aspect)
+    return rgb[(h - ch) // 2:(h - ch) // 2 + ch]
 
 
 def main() -> int:
@@ -29,7 +40,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("-o", "--output", type=Path, default=Path("vidstyle/models/bundled/grid.jpg"))
-    ap.add_argument("--height", type=int, default=240)
+    ap.add_argument("--height", type=int, default=240, help="tile height in pixels (tiles are 4:3)")
     args = ap.parse_args()
 
     rows = [demo_photo()[40:460]]
@@ -38,15 +49,16 @@ def main() -> int:
         src = open_source(str(juggle))
         rows.append(next(f.rgb for f in src if f.index == 60))
         src.close()
-    styles = [e for e in list_styles() if e.source == "bundled" and e.meta.arch == "full"]
+    styles = sorted((e for e in list_styles() if e.source == "bundled"),
+                    key=lambda e: (e.name.removesuffix("-small"), e.meta.arch != "full"))
     columns = [("original", None)] + [(e.name, e) for e in styles]
     tiles = []
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         for r, rgb in enumerate(rows):
-            h = args.height
-            w = round(rgb.shape[1] * h / rgb.shape[0]) // 4 * 4
-            small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+            h = args.height // 4 * 4
+            w = round(h * 4 / 3) // 4 * 4
+            small = cv2.resize(centre_crop(rgb, w / h), (w, h), interpolation=cv2.INTER_AREA)
             Image.fromarray(small).save(Path(tmp) / f"row{r}.png")
             line = []
             for name, entry in columns:
@@ -62,8 +74,7 @@ def main() -> int:
                 ImageDraw.Draw(img).text((6, 4), name, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
                 line.append(np.asarray(img))
             tiles.append(np.hstack(line))
-    width = max(t.shape[1] for t in tiles)
-    grid = np.vstack([np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles])
+    grid = np.vstack(tiles)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid).save(args.output, quality=88)
     print(args.output)
