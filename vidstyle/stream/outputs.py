@@ -227,8 +227,9 @@ class PreviewServer:
 class LiveSink:
     """Writes each output frame to every output; measures output rate and latency."""
 
-    def __init__(self, outputs: list, window: int = 100_000):
+    def __init__(self, outputs: list, window: int = 100_000, on_written=None):
         self.outputs = outputs
+        self.on_written = on_written      # called after each frame (the source's release)
         self.frames_written = 0
         self.latencies: collections.deque[float] = collections.deque(maxlen=window)
         self.first_write: float | None = None
@@ -246,6 +247,8 @@ class LiveSink:
         self.first_write = self.first_write or now
         self.last_write = now
         self.frames_written += 1
+        if self.on_written is not None:
+            self.on_written()
 
     def percentile(self, q: float) -> float | None:
         if not self.latencies:

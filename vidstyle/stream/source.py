@@ -77,6 +77,8 @@ class LiveSource:
         self.truncated = ""
         self.error: BaseException | None = None
         self._buffer: collections.deque[Frame] = collections.deque()
+        self._in_flight = 0            # delivered, not yet released by the sink
+        self.in_flight_limit = 0       # 0: no limit (set by the runner from stream.in_flight)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._done = False
@@ -220,10 +222,20 @@ class LiveSource:
     def __iter__(self) -> Iterator[Frame]:
         while True:
             with self._cond:
+                # Admission: while the pipeline is full, capture keeps replacing the waiting frame, so
+                # the frame taken when a slot frees is the newest one, not one that went stale. A
+                # slot not released within read_timeout (a frame lost inside) is given up on.
+                deadline = time.monotonic() + self.cfg.read_timeout
+                while (self.in_flight_limit and self._in_flight >= self.in_flight_limit
+                       and not self._stop.is_set() and time.monotonic() < deadline):
+                    self._cond.wait(0.05)
+                if self.in_flight_limit and self._in_flight >= self.in_flight_limit:
+                    self._in_flight -= 1
                 while not self._buffer and not self._done and not self._stop.is_set():
                     self._cond.wait(0.1)
                 if self._buffer and not self._stop.is_set():
                     frame = self._buffer.popleft()
+                    self._in_flight += 1
                     self._cond.notify_all()
                 else:
                     break
@@ -231,6 +243,12 @@ class LiveSource:
             yield frame
         if self.error is not None:
             raise self.error
+
+    def release(self) -> None:
+        """A delivered frame has left the pipeline (written to the outputs)."""
+        with self._cond:
+            self._in_flight = max(0, self._in_flight - 1)
+            self._cond.notify_all()
 
     def stop(self) -> None:
         """End capture; frames already waiting are discarded (counted as dropped)."""
