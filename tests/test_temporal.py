@@ -43,6 +43,16 @@ def test_restore_detail_gives_back_the_contrast_a_blend_of_two_textures_loses():
     assert torch.allclose(restored.mean(), blended.mean(), atol=1e-3)   # brightness kept
 
 
+@pytest.mark.parametrize("shape,radius", [((1, 3, 37, 64), 4), ((2, 1, 7, 5), 4), ((1, 2, 1, 9), 2)])
+def test_box_mean_matches_avg_pool_including_borders(shape, radius):
+    from vidstyle.compose.temporal import _box
+    x = torch.rand(shape) * 255
+    ref = torch.nn.functional.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius,
+                                         count_include_pad=False)
+    assert torch.allclose(_box(x, radius), ref, atol=1e-3)
+    assert _box(x.half(), radius).dtype == torch.float16
+
+
 def test_state_resets_on_first_frame_and_scene_cut():
     state = TemporalState(alpha=0.8, scene_cut=0.5)
     s1, s2, s3 = (torch.rand(1, 3, 16, 16) for _ in range(3))
