@@ -27,13 +27,12 @@ def temporal_blend(stylized: torch.Tensor, warped: torch.Tensor, consistency: to
 
 def _running_mean(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
     """Mean over a window of 2 * radius + 1 along ``dim``, of the in-image samples only."""
-    n = x.shape[dim]
-    pad = [0, 0] * (x.dim() - 1 - dim % x.dim()) + [radius + 1, radius]
-    sums = F.pad(x, pad).cumsum(dim)
+    n, after = x.shape[dim], x.dim() - 1 - dim % x.dim()      # after: dims to the right of dim
+    sums = F.pad(x, [0, 0] * after + [radius + 1, radius]).cumsum(dim)
     window = sums.narrow(dim, 2 * radius + 1, n) - sums.narrow(dim, 0, n)
     pos = torch.arange(n, device=x.device, dtype=x.dtype)
     count = (pos + radius).clamp(max=n - 1) - (pos - radius).clamp(min=0) + 1
-    return window / count.view([-1] + [1] * (x.dim() - 1 - dim % x.dim()))
+    return window / count.view([-1] + [1] * after)
 
 
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:

@@ -23,8 +23,8 @@ from ..io.sink import CONTAINERS, check_output, default_output, open_sink
 from ..io.source import input_kind, open_source
 from ..log import log, redact
 from ..stylize.base import Stylizer
-from ..stylize.factory import (build_stylizer, memory_limited_side, style_label, stylize_batch,
-                               stylize_workers)
+from ..stylize.factory import (build_stylizer, frames_in_parallel, memory_limited_side, style_label,
+                               stylize_batch, stylize_workers)
 from .runner import RunResult, Runner
 from .stages import EncodeStage, PostprocessStage, PreprocessStage, StylizeStage
 
@@ -187,8 +187,7 @@ class Pipeline:
     def _max_side(self, h: int, w: int) -> int:
         """``model.max_side``, lowered (with a warning) when full-size frames would not fit in memory."""
         cfg, stylizer = self.cfg, self.stylizer
-        parallel = stylize_workers(cfg, stylizer.device) * stylize_batch(cfg, stylizer.device)
-        limit = memory_limited_side(stylizer, h, w, parallel)
+        limit = memory_limited_side(stylizer, h, w, frames_in_parallel(cfg, stylizer.device))
         wanted = cfg.model.max_side or max(h, w)
         if limit and limit < min(wanted, max(h, w)):
             log.warning(f"{w}x{h} frames need more memory than is free: stylizing at a long side of "

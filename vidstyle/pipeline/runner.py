@@ -68,13 +68,18 @@ class Runner:
             self.result.stopped_by = signum
             self._stop_time = time.monotonic()
             self.stop_event.set()
-            stop_source = getattr(self.frames, "stop", None)   # live sources wait on the network
-            if callable(stop_source):
-                stop_source()
+            self._stop_source()
 
     def abort(self) -> None:
         self.abort_event.set()
         self.stop_event.set()
+        self._stop_source()
+
+    def _stop_source(self) -> None:
+        """Live sources wait on the network and on free pipeline slots: wake them up."""
+        stop_source = getattr(self.frames, "stop", None)
+        if callable(stop_source):
+            stop_source()
 
     def _fail(self, stage: str, exc: BaseException) -> None:
         with self._lock:

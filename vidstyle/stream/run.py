@@ -18,7 +18,7 @@ from ..errors import OutputError, VidstyleError
 from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
-from ..stylize.factory import stylize_batch, stylize_workers
+from ..stylize.factory import frames_in_parallel
 from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
 from .source import LiveSource
 
@@ -88,8 +88,7 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
         source.close()
         raise
     sink = LiveSink(outputs, on_written=source.release)
-    source.in_flight_limit = cfg.stream.in_flight or (
-        stylize_workers(cfg, pipeline.stylizer.device) * stylize_batch(cfg, pipeline.stylizer.device) + 1)
+    source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
     log.info(f"{redact(spec)}: {info.width}x{info.height} at ~{float(info.rate):.2f} fps -> "
              f"{', '.join(_describe(o) for o in outputs)} [{pipeline.stylizer.name}]")
     runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",

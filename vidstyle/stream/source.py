@@ -223,14 +223,11 @@ class LiveSource:
         while True:
             with self._cond:
                 # Admission: while the pipeline is full, capture keeps replacing the waiting frame, so
-                # the frame taken when a slot frees is the newest one, not one that went stale. A
-                # slot not released within read_timeout (a frame lost inside) is given up on.
-                deadline = time.monotonic() + self.cfg.read_timeout
+                # the frame taken when a slot frees is the newest one, not one that went stale. Every
+                # frame taken is released by the sink; a stop or an abort (stop()) ends the wait.
                 while (self.in_flight_limit and self._in_flight >= self.in_flight_limit
-                       and not self._stop.is_set() and time.monotonic() < deadline):
+                       and not self._stop.is_set()):
                     self._cond.wait(0.05)
-                if self.in_flight_limit and self._in_flight >= self.in_flight_limit:
-                    self._in_flight -= 1
                 while not self._buffer and not self._done and not self._stop.is_set():
                     self._cond.wait(0.1)
                 if self._buffer and not self._stop.is_set():

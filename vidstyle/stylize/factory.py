@@ -38,6 +38,11 @@ def stylize_batch(cfg: PipelineConfig, device: torch.device) -> int:
     return cfg.model.batch or (8 if device.type == "cuda" else 1)
 
 
+def frames_in_parallel(cfg: PipelineConfig, device: torch.device) -> int:
+    """Frames the stylize stage works on at once: workers x batch."""
+    return stylize_workers(cfg, device) * stylize_batch(cfg, device)
+
+
 def style_weights(entry: StyleEntry, mix: str) -> list[float]:
     """Per-style weights for ``entry``'s model: one-hot on its style, or the parsed ``mix``."""
     if mix:
