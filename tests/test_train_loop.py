@@ -246,6 +246,8 @@ def test_bad_inputs_give_clear_errors(data, tmp_path, vgg, idnet):
         make_trainer(cfg, tmp_path, vgg, idnet).setup()
     with pytest.raises(ConfigError, match="multiple of 4"):
         make_cfg(data, tmp_path, **{"data.image_size": 34})
+    with pytest.raises(ConfigError, match="style_scale: 2 factors for 1 styles"):
+        make_cfg(data, tmp_path, **{"loss.style_scale": [1.0, 2.0]})
     with pytest.raises(ConfigError, match="identity"):
         make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, None).setup()
 

@@ -35,6 +35,16 @@ def test_style_loss_picks_each_samples_target():
     assert L.style_loss({"x": feats}, {"x": swapped}).item() > 0
 
 
+def test_style_loss_sample_weight_scales_each_samples_term():
+    feats = torch.randn(2, 3, 4, 4)
+    targets = torch.zeros(2, 3, 3)
+    each = [L.style_loss({"x": feats[i:i + 1]}, {"x": targets[i:i + 1]}).item() for i in range(2)]
+    got = L.style_loss({"x": feats}, {"x": targets}, torch.tensor([1.0, 3.0])).item()
+    assert got == pytest.approx((each[0] + 3 * each[1]) / 2, rel=1e-5)
+    assert L.style_loss({"x": feats}, {"x": targets}, torch.ones(2)).item() == pytest.approx(
+        L.style_loss({"x": feats}, {"x": targets}).item(), rel=1e-6)
+
+
 def test_content_loss_plain_and_weighted():
     a = torch.zeros(1, 2, 2, 2)
     b = torch.zeros(1, 2, 2, 2)

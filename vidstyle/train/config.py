@@ -58,6 +58,8 @@ class LossConfig:
     style: float = knob(5e9, "style weight (mean squared Gram difference, summed over layers)",
                         min=0.0)
     style_layers: list[str] = knob(list(LAYERS), "VGG layers of the style loss", choices=LAYERS)
+    style_scale: list[float] = knob([], "multi-style: per-style factor on the style weight, in the "
+                                        "order of paths.styles (empty: 1 for every style)")
     tv: float = knob(50.0, "total variation weight (mean squared neighbour difference, 0..255)",
                      min=0.0)
     face_mode: str = knob("weighted", "face preservation: content loss up-weighted in face boxes, "
@@ -174,5 +176,10 @@ def check(cfg: TrainConfig) -> None:
         section_name, name = key.split(".")
         if getattr(getattr(cfg, section_name), name) % 4:
             raise ConfigError(f"{key}: must be a multiple of 4")
+    scale = cfg.loss.style_scale
+    if scale and len(scale) != len(cfg.paths.styles):
+        raise ConfigError(f"loss.style_scale: {len(scale)} factors for {len(cfg.paths.styles)} styles")
+    if any(float(f) <= 0 for f in scale):
+        raise ConfigError("loss.style_scale: factors must be positive")
     if not cfg.loss.style_layers:
         raise ConfigError("loss.style_layers: name at least one layer")

@@ -36,13 +36,16 @@ def content_loss(feat_out: torch.Tensor, feat_ref: torch.Tensor,
     return (sq * weight.to(sq.dtype)).mean()
 
 
-def style_loss(feats: dict[str, torch.Tensor], target_grams: dict[str, torch.Tensor]) -> torch.Tensor:
+def style_loss(feats: dict[str, torch.Tensor], target_grams: dict[str, torch.Tensor],
+               sample_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Sum over layers of the mean squared Gram difference; ``target_grams[layer]`` is N x C x C
-    (one target per sample, e.g. each sample's style) or 1 x C x C."""
+    (one target per sample, e.g. each sample's style) or 1 x C x C. ``sample_weight`` (N) scales
+    each sample's term (e.g. a per-style factor); None weighs all samples 1."""
     total = None
     for layer, target in target_grams.items():
         g = gram(feats[layer])
-        term = ((g - target.to(g.dtype).expand_as(g)) ** 2).mean()
+        sq = ((g - target.to(g.dtype).expand_as(g)) ** 2).mean(dim=(1, 2))
+        term = sq.mean() if sample_weight is None else (sq * sample_weight.to(sq.dtype)).mean()
         total = term if total is None else total + term
     return total
 

@@ -108,6 +108,8 @@ class Trainer:
         if dupes:
             raise InputError(f"style images must have distinct file names (stems): {', '.join(sorted(dupes))}")
         self.style_images = [load_style(p, cfg.data.style_size) for p in self.style_paths]
+        self.style_scale = (torch.tensor([float(f) for f in cfg.loss.style_scale])
+                            if cfg.loss.style_scale else None)
 
     def _detect_faces(self):
         from .faces_cache import FaceCache
@@ -229,7 +231,8 @@ class Trainer:
         cl = loss.content_layer
         terms = {"content": loss.content * L.content_loss(fy[cl], fc[cl]),
                  "style": loss.style * L.style_loss(
-                     fy, {k: g[b["style"]] for k, g in self.target_grams.items()}),
+                     fy, {k: g[b["style"]] for k, g in self.target_grams.items()},
+                     self.style_scale.to(x.device)[b["style"]] if self.style_scale is not None else None),
                  "tv": loss.tv * L.tv_loss(y)}
         if cfg.uses_weighted_faces and "face_mask" in b:
             m = L.downsample_weight(b["face_mask"], fy[cl])
