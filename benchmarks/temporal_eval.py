@@ -57,45 +57,11 @@ def frames_of(path: Path) -> list[np.ndarray]:
         src.close()
 
 
-class GramMeter:
-    """Sum over VGG layers of |G(frame) - G(style)|^2, frames and style at the same long side."""
-
-    def __init__(self, vgg_weights: Path, style_image: Path):
-        import torch
-
-        from vidstyle.train.losses import gram
-        from vidstyle.train.vgg import load_vgg
-
-        self.torch, self.gram = torch, gram
-        self.vgg = load_vgg(vgg_weights).eval()
-        from PIL import Image
-
-        self.style = np.asarray(Image.open(style_image).convert("RGB"))
-        self._targets: dict[int, dict] = {}
-
-    def _grams(self, rgb: np.ndarray) -> dict:
-        t = self.torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float()
-        with self.torch.inference_mode():
-            feats = self.vgg(t)
-        return {k: self.gram(v) for k, v in feats.items()}
-
-    def distance(self, rgb: np.ndarray) -> float:
-        import cv2
-
-        side = max(rgb.shape[:2])
-        if side not in self._targets:
-            h, w = self.style.shape[:2]
-            s = side / max(h, w)
-            self._targets[side] = self._grams(cv2.resize(self.style, (round(w * s), round(h * s)),
-                                                         interpolation=cv2.INTER_AREA))
-        grams = self._grams(rgb)
-        return float(sum(((grams[k] - self._targets[side][k]) ** 2).sum() for k in grams))
-
-
 def main() -> int:
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.eval.flicker import warping_errors
+    from vidstyle.eval.style import GramMeter
     from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
     from vidstyle.models.catalog import resolve_style
     from common import machine, save_json     # benchmarks/common.py
