@@ -8,8 +8,8 @@ import torch
 
 from vidstyle.config import FlowConfig
 from vidstyle.flow.estimators import flow_size, make_estimator, to_gray
-from vidstyle.flow.ops import consistency_mask, erode, feather, inside_frame, resize_flow, warp
-from vidstyle.flow.stage import flow_to_tensor
+from vidstyle.flow.ops import (consistency_mask, erode, feather, flow_to_tensor, inside_frame, resize_flow,
+                               warp)
 from vidstyle.io.synth import textured
 
 

@@ -146,10 +146,10 @@ def test_compose_skips_flow_that_points_to_a_dropped_frame():
     frame whose output compose never made: that pair must not be blended."""
     from fractions import Fraction
 
-    from vidstyle.compose.stage import ComposeStage
     from vidstyle.config import FacesConfig, TemporalConfig
     from vidstyle.io.frame import Frame
-    from vidstyle.pipeline.stage import Item
+    from vidstyle.pipeline.item import Item
+    from vidstyle.pipeline.stages import ComposeStage
 
     stage = ComposeStage(TemporalConfig(alpha=0.9, scene_cut=0.0), FacesConfig(mode="off"))
 
@@ -157,8 +157,8 @@ def test_compose_skips_flow_that_points_to_a_dropped_frame():
         it = Item(Frame(index, np.zeros((8, 8, 3), np.uint8), index, Fraction(1, 25)))
         it.stylized = torch.full((3, 8, 8), float(index))
         it.image = it.stylized.clone()
-        it.extras.update(flow_bw=torch.zeros(1, 2, 8, 8), consistency=torch.ones(1, 1, 8, 8),
-                         flow_from=flow_from)
+        it.flow_bw, it.consistency = torch.zeros(1, 2, 8, 8), torch.ones(1, 1, 8, 8)
+        it.flow_from = flow_from
         return it
 
     a, b, d = item(0, None), item(1, 0), item(3, 2)     # frame 2 was dropped after the flow stage

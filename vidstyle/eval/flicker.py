@@ -19,8 +19,7 @@ import torch
 
 from ..config import FlowConfig, TemporalConfig
 from ..flow.estimators import flow_size, make_estimator, to_gray
-from ..flow.ops import consistency_mask, warp
-from ..flow.stage import flow_to_tensor
+from ..flow.ops import consistency_mask, flow_to_tensor, warp
 
 
 @dataclass

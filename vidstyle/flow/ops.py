@@ -8,8 +8,14 @@ Every function works on any device and dtype.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
+    """An estimator's H x W x 2 numpy flow -> 1 x 2 x H x W float32 tensor (host)."""
+    return torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
 
 
 def _base_grid(h: int, w: int, like: torch.Tensor) -> torch.Tensor:

@@ -1,29 +1,12 @@
-"""The unit of work that flows between stages, the Stage protocol, and per-stage statistics."""
+"""The Stage protocol, its defaults, and per-stage statistics."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-import numpy as np
-
-from ..io.frame import Frame
-
-
-@dataclass
-class Item:
-    """One frame on its way through the pipeline; each stage fills in its part.
-
-    Tensors are 3 x h x w float in [0, 1] on the pipeline's device, at stylization resolution
-    (``h x w`` = the frame size, or smaller under ``model.max_side``).
-    """
-
-    frame: Frame
-    image: Any = None           # preprocessed input (torch.Tensor)
-    stylized: Any = None        # stylizer output (torch.Tensor)
-    output: np.ndarray | None = None   # H x W x 3 uint8 at the source size: what the sink writes
-    extras: dict[str, Any] = field(default_factory=dict)   # stage-specific data (flow, faces)
+from .item import Item
 
 
 class Stage(Protocol):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import cv2
 import torch
 
-from ..config import FacesConfig
-from ..pipeline.stage import BaseStage, Item
+from ...config import FacesConfig
+from ..item import Item
+from ..stage import BaseStage
 
 
 class FaceDetectStage(BaseStage):
-    """Sets ``extras['faces']`` (frame px) on every k-th frame; other frames get None.
+    """Sets ``Item.faces`` (frame px) on every k-th frame; other frames get None.
 
     One call takes ``every x batch`` frames so the detector sees ``batch`` frames at once
     (``batch`` 1: frame by frame, for live streams).
@@ -27,7 +28,7 @@ class FaceDetectStage(BaseStage):
         self.faces_found = 0
 
     def start(self) -> None:
-        from .detector import MTCNNDetector
+        from ...faces.detector import MTCNNDetector
 
         self.detector = MTCNNDetector(self.device, min_face=self.cfg.min_face,
                                       score_min=self.cfg.score_min)
@@ -35,7 +36,7 @@ class FaceDetectStage(BaseStage):
     def process(self, items: list[Item]) -> list[Item]:
         picked = [it for it in items if it.frame.index % self.cfg.every == 0]
         for it in items:
-            it.extras["faces"] = None
+            it.faces = None
         if not picked:
             return items
         h, w = picked[0].frame.height, picked[0].frame.width
@@ -45,7 +46,7 @@ class FaceDetectStage(BaseStage):
         small = [it.frame.rgb if scale == 1.0 else cv2.resize(it.frame.rgb, size, interpolation=cv2.INTER_AREA)
                  for it in picked]
         for it, faces in zip(picked, self.detector.detect(small)):
-            it.extras["faces"] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
+            it.faces = faces.scaled(1.0 / scale) if scale != 1.0 else faces
             self.detections += 1
             self.faces_found += len(faces)
         return items

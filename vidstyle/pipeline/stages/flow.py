@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from ..config import FlowConfig, TemporalConfig
-from ..pipeline.stage import BaseStage, Item
-from .estimators import flow_size, make_estimator, to_gray
-from .ops import consistency_mask, erode, feather
-
-
-def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
-    """H x W x 2 numpy flow -> 1 x 2 x H x W float32 tensor."""
-    return torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
+from ...config import FlowConfig, TemporalConfig
+from ...flow.estimators import flow_size, make_estimator, to_gray
+from ...flow.ops import consistency_mask, erode, feather, flow_to_tensor
+from ..item import Item
+from ..stage import BaseStage
 
 
 class FlowStage(BaseStage):
-    """Adds ``extras['flow_bw']`` (1 x 2 x h x w, t -> t-1, px at flow scale) and
-    ``extras['consistency']`` (1 x 1 x h x w in [0, 1]); both None for a first frame.
-    ``extras['flow_from']`` is the index of the frame the flow points back to.
-    """
+    """Sets ``Item.flow_bw``, ``Item.consistency`` (both None for a first frame) and
+    ``Item.flow_from``, the index of the frame the flow points back to."""
 
     name = "flow"
 
@@ -36,20 +29,21 @@ class FlowStage(BaseStage):
         size = flow_size(item.frame.height, item.frame.width, self.cfg.long_side)
         gray = to_gray(item.frame.rgb, size)
         prev = self._prev_gray
-        item.extras["flow_pair"] = (prev if prev is not None and prev.shape == gray.shape else None, gray)
-        item.extras["flow_from"] = self._prev_index
+        item.flow_pair = (prev if prev is not None and prev.shape == gray.shape else None, gray)
+        item.flow_from = self._prev_index
         self._prev_gray, self._prev_index = gray, item.frame.index
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            prev, gray = item.extras.pop("flow_pair")
+            prev, gray = item.flow_pair
+            item.flow_pair = None
             if prev is None:
-                item.extras["flow_bw"] = item.extras["consistency"] = None
+                item.flow_bw = item.consistency = None
                 continue
             flow_bw = flow_to_tensor(self.estimator(gray, prev))
             flow_fw = flow_to_tensor(self.estimator(prev, gray))
             t = self.temporal
             mask = consistency_mask(flow_fw, flow_bw, tuple(t.occlusion), tuple(t.motion_boundary))
-            item.extras["flow_bw"] = flow_bw
-            item.extras["consistency"] = feather(erode(mask, t.erode), t.feather)
+            item.flow_bw = flow_bw
+            item.consistency = feather(erode(mask, t.erode), t.feather)
         return items

@@ -6,18 +6,19 @@ what the next frame warps (so preserved faces are carried, not re-stylized by th
 
 from __future__ import annotations
 
-from ..config import FacesConfig, TemporalConfig
-from ..pipeline.stage import BaseStage, Item
-from .faces import FacePreserver
-from .temporal import TemporalState
+from ...compose.faces import FacePreserver
+from ...compose.temporal import TemporalState
+from ...config import FacesConfig, TemporalConfig
+from ..item import FaceDebug, Item
+from ..stage import BaseStage
 
 
 class ComposeStage(BaseStage):
-    """Temporal blend and face regions, in place on ``item.stylized``.
+    """Temporal blend and face regions, in place on ``Item.stylized``.
 
-    With ``keep_per_frame`` the unblended stylization stays in ``extras['per_frame']`` (for
-    side-by-side comparison videos). With faces on and ``faces.debug``, the face mask and tracks
-    are left in ``extras['face_debug']`` for the overlay.
+    Consumes ``flow_bw``, ``consistency``, ``flow_from`` and ``faces``. With ``keep_per_frame``
+    the unblended stylization stays in ``Item.per_frame`` (for side-by-side comparison videos).
+    With faces on and ``faces.debug``, the face mask and tracks go to ``Item.face_debug``.
     """
 
     name = "compose"
@@ -35,20 +36,20 @@ class ComposeStage(BaseStage):
         for item in items:
             out = item.stylized[None]
             if self.keep_per_frame:
-                item.extras["per_frame"] = item.stylized
-            flow_bw = item.extras.pop("flow_bw", None)
-            consistency = item.extras.pop("consistency", None)
-            if item.extras.pop("flow_from", None) != self._last_index:
+                item.per_frame = item.stylized
+            flow_bw, consistency, flow_from = item.flow_bw, item.consistency, item.flow_from
+            item.flow_bw = item.consistency = item.flow_from = None
+            if flow_from != self._last_index:
                 flow_bw = consistency = None   # a frame was dropped after the flow stage: no pair
             self._last_index = item.frame.index
             if self.temporal is not None:
                 out = self.temporal.blend(out, flow_bw, consistency)
             if self.faces is not None:
                 frame_hw = (item.frame.height, item.frame.width)
-                out, mask, tracks = self.faces.apply(out, item.image[None], frame_hw,
-                                                     item.extras.pop("faces", None), flow_bw)
+                faces, item.faces = item.faces, None
+                out, mask, tracks = self.faces.apply(out, item.image[None], frame_hw, faces, flow_bw)
                 if self.debug_faces:
-                    item.extras["face_debug"] = (mask, tracks)
+                    item.face_debug = FaceDebug(mask, tracks)
             if self.temporal is not None:
                 self.temporal.commit(out)
             item.stylized = out[0]

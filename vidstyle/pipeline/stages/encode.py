@@ -1,0 +1,27 @@
+"""EncodeStage: hands ``Item.output`` to the sink (and the comparison panels to the compare sink)."""
+
+from __future__ import annotations
+
+from ...io.compare import CompareSink
+from ...io.sink import FrameSink
+from ..item import Item
+from ..stage import BaseStage
+
+
+class EncodeStage(BaseStage):
+    """Writes each output to ``sink``; with ``compare``, also original | per-frame | output."""
+
+    name = "encode"
+
+    def __init__(self, sink: FrameSink, compare: CompareSink | None = None):
+        self.sink = sink
+        self.compare = compare
+
+    def process(self, items: list[Item]) -> list[Item]:
+        for item in items:
+            self.sink.write(item.frame, item.output)
+            if self.compare is not None:
+                per_frame, item.per_frame_rgb = item.per_frame_rgb, None
+                self.compare.write(item.frame, [item.frame.rgb, per_frame, item.output])
+            item.frame.rgb = item.output = None
+        return items

@@ -1,0 +1,56 @@
+"""StylizeStage: ``Item.image`` through the style network into ``Item.stylized``."""
+
+from __future__ import annotations
+
+import torch
+
+from ...errors import VidstyleError
+from ...stylize.base import Stylizer
+from ..item import Item
+from ..stage import BaseStage
+
+
+class StylizeStage(BaseStage):
+    """Batches equal-sized frames through the stylizer; halves the batch on GPU out-of-memory.
+
+    ``workers > 1`` runs frames through the stylizer concurrently (the CPU strategy: one frame
+    per core, single-threaded ops); batches and workers are exclusive.
+    """
+
+    name = "stylize"
+
+    def __init__(self, stylizer: Stylizer, batch_size: int, workers: int = 1):
+        self.stylizer = stylizer
+        self.workers = workers
+        self.batch_size = 1 if workers > 1 else batch_size
+
+    def process(self, items: list[Item]) -> list[Item]:
+        start = 0
+        while start < len(items):   # runs of equal size (image folders may mix sizes)
+            end = start + 1
+            shape = items[start].image.shape
+            while end < len(items) and items[end].image.shape == shape:
+                end += 1
+            self._run(items[start:end])
+            start = end
+        return items
+
+    def _run(self, items: list[Item]) -> None:
+        chunk = len(items)
+        i = 0
+        while i < len(items):
+            part = items[i:i + chunk]
+            try:
+                out = self.stylizer(torch.stack([it.image for it in part]))
+            except torch.OutOfMemoryError:
+                if chunk == 1:
+                    h, w = part[0].image.shape[-2:]
+                    raise VidstyleError(f"out of GPU memory stylizing one {w}x{h} frame; "
+                                        f"lower --max-side or use --device cpu") from None
+                torch.cuda.empty_cache()
+                chunk = max(1, chunk // 2)
+                self.batch_size = chunk
+                continue
+            for it, y in zip(part, out):
+                it.stylized = y
+            i += len(part)
