@@ -24,7 +24,7 @@ def main() -> int:
 
     from vidstyle.config import load_config
     from vidstyle.models.catalog import resolve_style
-    from vidstyle.stylize.factory import build_stylizer, stylize_batch, stylize_workers
+    from vidstyle.pipeline.scheduling import load_stylizer, stylize_batch, stylize_workers
     from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,7 +42,7 @@ def main() -> int:
         cfg = load_config(search_cwd=False, overrides={
             "model.style": str(entry.model_path), "model.backend": backend,
             "model.device": args.device, "model.precision": precision or "auto"})
-        stylizer = build_stylizer(cfg)
+        stylizer = load_stylizer(cfg)
         workers = stylize_workers(cfg, stylizer.device)
         batch = stylize_batch(cfg, stylizer.device)
         for label in args.sizes.split(","):

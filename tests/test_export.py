@@ -8,7 +8,8 @@ import torch
 from conftest import decode_rgb, make_model, moving_frames, psnr, run_cli
 from vidstyle import stylize_file
 from vidstyle.errors import ModelError
-from vidstyle.export.onnx import export_onnx, read_onnx_metadata
+from vidstyle.export.onnx import export_onnx
+from vidstyle.models.contract import read_onnx_metadata
 from vidstyle.export.parity import parity_check
 from vidstyle.export.tensorrt import check_compatible, read_engine, write_engine
 from vidstyle.io.synth import write_clip

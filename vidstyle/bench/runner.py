@@ -100,7 +100,7 @@ def machine_description() -> dict:
     import numpy as np
     import torch
 
-    from .. import __version__
+    from ..version import __version__
 
     try:
         import onnxruntime

@@ -19,7 +19,7 @@ COMMANDS = ("stylize", "models", "config", "demo", "train", "eval", "export", "b
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from ..version import __version__
 
     parser = argparse.ArgumentParser(
         prog="vidstyle",

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..log import log
     from ..pipeline.api import Pipeline
-    from ..stylize.torch_backend import resolve_device
+    from ..stylize.device import resolve_device
 
     cfg = config_from_args(args)
     device = resolve_device(cfg.model.device)

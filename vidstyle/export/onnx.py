@@ -23,13 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import __version__
 from ..errors import ModelError
+from ..models.contract import IMAGE_INPUT, METADATA_KEY, OUTPUT, STYLE_INPUT, onnx_metadata
 from ..models.store import ModelMeta
 from ..models.transformer_net import TransformerNet
-
-METADATA_KEY = "vidstyle"
-IMAGE_INPUT, STYLE_INPUT, OUTPUT = "input", "style_weights", "output"
+from ..version import __version__
 
 
 class ExportModule(nn.Module):
@@ -49,13 +47,6 @@ class ExportModule(nn.Module):
             style_w = style_w.half() if style_w is not None else None
         y = self.net(y, style_w).float()
         return (y / self.scale).clamp(0.0, 1.0)[..., :h, :w]
-
-
-def onnx_metadata(meta: ModelMeta, fp16: bool) -> dict:
-    return {"model": json.loads(meta.to_json()), "style_names": meta.style_names,
-            "input_range": "0-1", "layout": "NCHW", "channels": "RGB",
-            "style_input": len(meta.styles) > 1, "precision": "fp16" if fp16 else "fp32",
-            "producer": f"vidstyle {__version__}"}
 
 
 def export_onnx(net: TransformerNet, meta: ModelMeta, path: str | Path, *, opset: int = 18,
@@ -113,23 +104,6 @@ def _name_output_dims(model) -> None:
     for out in model.graph.output:
         for d_in, d_out in zip(inp.type.tensor_type.shape.dim, out.type.tensor_type.shape.dim):
             d_out.CopyFrom(d_in)
-
-
-def read_onnx_metadata(path: str | Path) -> dict | None:
-    """Our metadata from an ONNX file, or None for files we did not produce."""
-    import onnx
-
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # noqa: BLE001 - protobuf raises several types on garbage
-        raise ModelError(f"{path}: not a readable ONNX model ({str(exc).splitlines()[0][:160]})") from None
-    props = {p.key: p.value for p in model.metadata_props}
-    if METADATA_KEY not in props:
-        return None
-    try:
-        return json.loads(props[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise ModelError(f"{path}: malformed vidstyle metadata") from None
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

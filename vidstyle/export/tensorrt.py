@@ -13,9 +13,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..errors import ModelError
-from .onnx import IMAGE_INPUT, STYLE_INPUT, read_onnx_metadata
+from ..models.contract import IMAGE_INPUT, STYLE_INPUT, read_onnx_metadata
+from ..version import __version__
 
 MAGIC = b"VIDSTYLE-TRT\x00\x01"
 

@@ -1,0 +1,1 @@
+"""The Stylizer protocol, its torch/ONNX Runtime/TensorRT backends, device and precision (layer 2)."""

@@ -13,10 +13,14 @@ class Stylizer(Protocol):
 
     ``__call__(batch)``: N x 3 x H x W float in [0, 1] on ``device`` -> same shape, in [0, 1].
     Any H x W is accepted (backends pad to their multiple and crop back).
+    ``channels`` (the network's base width, 32 for the full TransformerNet) and ``precision``
+    ("fp32" | "fp16" | "bf16") size the memory estimate; ``name`` goes into logs and reports.
     """
 
     name: str
     device: torch.device
+    channels: int
+    precision: str
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor: ...
 

@@ -9,7 +9,6 @@ the last frame. On CUDA, frames stay on the GPU (I/O binding on torch tensors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ModelError
+from ..models.contract import contract_from, read_onnx_metadata
 from .base import crop_to, pad_to_multiple
 
 PROVIDERS = {"cpu": ["CPUExecutionProvider"],
@@ -24,41 +24,22 @@ PROVIDERS = {"cpu": ["CPUExecutionProvider"],
              "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]}
 
 
-@dataclass
-class OnnxContract:
-    """How to feed a model: value range, channel order, and what the graph does itself."""
-
-    scale: float = 1.0          # 255 for 0..255 models
-    bgr: bool = False
-    self_padding: bool = False  # our exports pad and crop inside the graph
-    style_names: tuple[str, ...] = ()
-
-
-def contract_from(meta: dict | None, input_range: str | None, bgr: bool | None) -> OnnxContract:
-    if meta is not None:
-        return OnnxContract(scale=255.0 if meta.get("input_range") == "0-255" else 1.0,
-                            bgr=meta.get("channels") == "BGR", self_padding=True,
-                            style_names=tuple(meta.get("style_names", ())))
-    if input_range is None:
-        raise ModelError("this ONNX file has no vidstyle metadata: say how to feed it with "
-                         "--input-range 0-1|0-255 (and --bgr if it takes BGR)")
-    return OnnxContract(scale=255.0 if input_range == "0-255" else 1.0, bgr=bool(bgr))
-
-
 class OnnxStylizer:
     """Runs an ONNX style network on N x 3 x H x W batches in [0, 1]."""
 
     def __init__(self, path: str | Path, device: torch.device, provider: str = "auto",
                  input_range: str | None = None, bgr: bool | None = None,
-                 style_w: list[float] | None = None, threads: int = 0):
+                 style_w: list[float] | None = None, threads: int = 0, *, channels: int = 32,
+                 precision: str = "fp32"):
+        """``channels`` (the network's base width) and ``precision`` feed the memory estimate;
+        the defaults are what is assumed for a model we know nothing about."""
         import onnxruntime as ort
-
-        from ..export.onnx import read_onnx_metadata
 
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"ONNX model not found: {self.path}")
         self.device = device
+        self.channels, self.precision = channels, precision
         meta = read_onnx_metadata(self.path)
         self.contract = contract_from(meta, input_range, bgr)
         provider = provider if provider != "auto" else ("cuda" if device.type == "cuda" else "cpu")

@@ -12,16 +12,21 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
-from ..export.onnx import IMAGE_INPUT, OUTPUT, STYLE_INPUT
 from ..export.tensorrt import check_compatible, device_identity, read_engine, require_tensorrt
+from ..models.contract import IMAGE_INPUT, OUTPUT, STYLE_INPUT
 
 
 class TensorRTStylizer:
-    def __init__(self, path: str | Path, device: torch.device, style_w: list[float] | None = None):
+    """Runs an engine on N x 3 x H x W batches in [0, 1] within its profile (CUDA only)."""
+
+    def __init__(self, path: str | Path, device: torch.device, style_w: list[float] | None = None, *,
+                 channels: int = 32, precision: str = "fp32"):
+        """``channels`` and ``precision`` feed the memory estimate (as for :class:`OnnxStylizer`)."""
         trt = require_tensorrt()
         if device.type != "cuda":
             raise ModelError("TensorRT engines run on cuda devices only")
         self.path, self.device = Path(path), device
+        self.channels, self.precision = channels, precision
         self.header, blob = read_engine(self.path)
         check_compatible(self.header, device_identity(), self.path)
         self.runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from ..log import log
 from ..models.store import ModelMeta
 from ..models.transformer_net import TransformerNet
 from .base import crop_to, pad_to_multiple
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def resolve_device(spec: str) -> torch.device:
-    """``auto`` -> cuda when available, else cpu; ``cuda`` without a GPU is a clear error."""
-    from ..errors import ConfigError
-
-    if spec == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(spec)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {spec!r} requested but no CUDA GPU is available")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ConfigError(f"device {spec!r}: only {torch.cuda.device_count()} GPU(s) present")
-    return device
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    if precision == "auto":
-        return "fp16" if device.type == "cuda" else "fp32"
-    if precision == "fp16" and device.type == "cpu":
-        log.warning("fp16 is slow and inexact on CPU; using fp32 (bf16 is the CPU option)")
-        return "fp32"
-    return precision
 
 
 class TorchStylizer:
@@ -45,6 +20,7 @@ class TorchStylizer:
         self.meta = meta
         self.device = device
         self.precision = precision
+        self.channels = meta.arch_obj().channels
         self.dtype = DTYPES[precision]
         self.channels_last = channels_last
         self.scale = float(meta.input_range)

@@ -27,6 +27,7 @@ from ..log import log
 from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from ..models.store import ModelMeta, save_model
 from ..models.transformer_net import ARCH_PRESETS, TransformerNet
+from ..stylize.device import resolve_device
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, dump
@@ -48,8 +49,6 @@ class Trainer:
                  vgg: torch.nn.Module | None = None, identity_net: torch.nn.Module | None = None,
                  detector_factory: Callable[[], FaceDetector] | None = None,
                  progress: bool | None = None):
-        from ..stylize.torch_backend import resolve_device
-
         self.cfg = cfg
         self.output = Path(output)
         if self.output.suffix != ".safetensors":
