@@ -46,6 +46,7 @@ class Exploding:
 
     def __init__(self, inner):
         self.inner, self.device, self.name, self.calls = inner, inner.device, "exploding", 0
+        self.channels, self.precision = inner.channels, inner.precision
         self.failed_at: float | None = None
 
     def __call__(self, batch):
@@ -62,12 +63,11 @@ def test_a_failing_stage_stops_everything_quickly(tmp_path, tiny_model):
                        ("model.backend", "torch")):
         cfg = override(cfg, key, value)
     src = write_clip(tmp_path / "in.mp4", moving_frames(200), 25)
-    pipeline = Pipeline(cfg)
-    pipeline._stylizer = Exploding(pipeline.stylizer)
+    pipeline = Pipeline(cfg, stylizer=Exploding(Pipeline(cfg).stylizer))
     with pytest.raises(VidstyleError, match="stylize stage failed: RuntimeError: boom in the network"):
         pipeline.run(src, tmp_path / "out.mkv")
     stopped = time.monotonic()
-    assert stopped - pipeline._stylizer.failed_at < 1.0
+    assert stopped - pipeline.stylizer.failed_at < 1.0
     assert [t.name for t in threading.enumerate() if t.name.startswith("vidstyle-")] == []
     assert not (tmp_path / "out.mkv").exists()
     assert (tmp_path / "out.partial.mkv").exists()        # what was encoded is kept, marked partial
@@ -126,9 +126,9 @@ def test_8k_frame_is_scaled_to_fit_memory_with_a_message(tmp_path, capsys, monke
     from conftest import make_model
     from corpus import _big_png
     from vidstyle.cli import main
-    from vidstyle.stylize import factory
+    from vidstyle.pipeline import scheduling
 
-    monkeypatch.setattr(factory, "available_memory", lambda device: 2 << 30)   # as the guard sees it
+    monkeypatch.setattr(scheduling, "available_memory", lambda device: 2 << 30)   # as the guard sees it
     model = make_model(tmp_path / "full.safetensors", channels=32, res_blocks=1, gain=10.0)
     src = _big_png(tmp_path)
     out = tmp_path / "out.png"

@@ -129,6 +129,7 @@ class SlowStylizer:
     def __init__(self, inner, delay: float):
         self.inner, self.delay = inner, delay
         self.device, self.name = inner.device, "slow"
+        self.channels, self.precision = inner.channels, inner.precision
 
     def __call__(self, batch):
         time.sleep(self.delay)
@@ -140,7 +141,7 @@ def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_ser
     workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
     (with unbounded admission the same run measured p95 0.85 s, here 0.43 s)."""
     from vidstyle.stream.run import run_stream
-    from vidstyle.stylize.factory import stylize_workers
+    from vidstyle.pipeline.scheduling import stylize_workers
 
     delay = 0.2
     cfg = load_config(search_cwd=False)
@@ -148,8 +149,7 @@ def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_ser
                        ("stream.rtsp_transport", "udp"), ("stream.read_timeout", 2.0),
                        ("stream.segment_seconds", 0.0), ("run.progress", "off")):
         cfg = override(cfg, key, value)
-    pipeline = Pipeline(cfg)
-    pipeline._stylizer = SlowStylizer(pipeline.stylizer, delay)  # ~5-10 fps against 25 fps in
+    pipeline = Pipeline(cfg, stylizer=SlowStylizer(Pipeline(cfg).stylizer, delay))  # ~5-10 fps against 25 fps in
     workers = stylize_workers(cfg, pipeline.stylizer.device)
     pub = publish(rtsp_server["publish"], 9)
     report = run_stream(rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5,

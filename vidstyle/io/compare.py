@@ -16,7 +16,11 @@ LABELS = ("original", "per-frame", "stabilised")
 
 
 class CompareSink:
-    """Writes the three panels side by side, scaled so the mosaic is at most ``max_width`` wide."""
+    """Writes the three panels side by side, scaled so the mosaic is at most ``max_width`` wide.
+
+    Like a :class:`~vidstyle.io.sink.FrameSink` (also as a context manager), but ``write`` takes
+    the list of panels (H x W x 3 uint8 each) for the picture.
+    """
 
     def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, max_width: int = 1920):
         scale = min(1.0, max_width / (3 * info.width))
@@ -38,8 +42,22 @@ class CompareSink:
             tiles.append(tile)
         self.inner.write(frame, np.hstack(tiles))
 
+    @property
+    def frames_written(self) -> int:
+        return self.inner.frames_written
+
+    @property
+    def closed(self) -> bool:
+        return self.inner.closed
+
     def close(self, complete: bool = True) -> Path | None:
         return self.inner.close(complete)
 
     def abort(self) -> None:
         self.inner.abort()
+
+    def __enter__(self) -> CompareSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.__exit__(*exc)

@@ -31,13 +31,33 @@ CONTAINERS = {
 
 
 class FrameSink(Protocol):
-    """Consumes stylized frames in order. ``close(complete)`` finalises and returns the path."""
+    """Consumes stylized frames in order.
+
+    ``write(frame, rgb)`` takes the frame's timing and an H x W x 3 uint8 picture;
+    ``close(complete)`` finalises (``complete=False``: keep what was written as a partial
+    output) and returns where it went (None when nothing was written); ``abort()`` drops
+    everything and is safe after ``close``. ``frames_written`` counts the frames taken.
+    A sink is a context manager: leaving the block normally closes it (complete) unless it was
+    closed already, leaving it by an exception aborts it.
+    """
+
+    frames_written: int
+    closed: bool            # closed or aborted
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None: ...
 
-    def close(self, complete: bool = True) -> Path | None: ...
+    def close(self, complete: bool = True) -> Path | str | None: ...
 
     def abort(self) -> None: ...
+
+    def __enter__(self) -> FrameSink:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self.closed:
+            self.close(complete=True)
 
 
 def partial_path(path: Path) -> Path:
@@ -72,7 +92,7 @@ def _temp_name(path: Path) -> Path:
     return Path(name)
 
 
-class VideoFileSink:
+class VideoFileSink(FrameSink):
     """Encode frames into ``path``; timing (rate, time base, pts) and audio follow ``info``.
 
     ``fragmented``: MP4/MOV are written as fragments (playable even if the process dies).
@@ -107,6 +127,10 @@ class VideoFileSink:
     @property
     def frames_written(self) -> int:
         return self.video.frames_written
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self, "_container", None) is None
 
     @property
     def pts_fixed(self) -> int:
@@ -152,13 +176,14 @@ class VideoFileSink:
         self._tmp.unlink(missing_ok=True)
 
 
-class ImageSink:
+class ImageSink(FrameSink):
     """Stylized stills: one file (single-image input) or one file per frame in a directory."""
 
     def __init__(self, path: Path, single: bool):
         self.path = Path(path)
         self.single = single
         self.frames_written = 0
+        self.closed = False
         if single:
             if self.path.suffix.lower() not in IMAGE_SUFFIXES:
                 raise OutputError(f"image output needs an image extension, got {self.path.name!r}")
@@ -187,10 +212,11 @@ class ImageSink:
         self.frames_written += 1
 
     def close(self, complete: bool = True) -> Path | None:
+        self.closed = True
         return self.path if self.frames_written else None
 
     def abort(self) -> None:
-        pass
+        self.closed = True
 
 
 def _umask() -> int:

@@ -28,29 +28,41 @@ VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".ts", ".mts"
 
 
 class FrameSource(Protocol):
-    """Yields frames in presentation order; ``info`` is valid right after construction."""
+    """Yields frames in presentation order; ``info`` is valid right after construction.
+
+    ``truncated`` is empty, or says why the input ended early (read it after the iteration).
+    A source is a context manager: ``with open_source(spec) as source: ...`` closes it. Sources
+    that wait (live capture) also have ``stop()``, which the runner calls to wake them.
+    """
 
     info: VideoInfo
+    truncated: str
 
     def __iter__(self) -> Iterator[Frame]: ...
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> FrameSource:
+        return self
 
-def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     """Apply a display rotation (degrees counter-clockwise, multiple of 90) to an H x W x 3 image."""
     k = (rotation // 90) % 4
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-class VideoFileSource:
+class VideoFileSource(FrameSource):
     """Decode the first video stream of a file with PyAV (frame threading on)."""
 
     def __init__(self, path: str | os.PathLike, decode_threads: int = 0):
         self.path = Path(path)
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
-        _check_readable(self.path)
+        check_readable(self.path)
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
         except av.error.FFmpegError as exc:
@@ -108,7 +120,7 @@ class VideoFileSource:
                         self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
                         self._color = _color_tags(frame)
                         self._first_notes = _frame_notes(frame)
-                    rgb = _upright(_to_rgb(frame), self._rotation)
+                    rgb = upright(to_rgb(frame), self._rotation)
                     pts = frame.pts if frame.pts is not None else None
                     yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
                                 capture_time=time.monotonic())
@@ -141,7 +153,7 @@ class VideoFileSource:
         self._container.close()
 
 
-class ImageSource:
+class ImageSource(FrameSource):
     """Still images in name order; pts = index at ``rate`` frames per second."""
 
     def __init__(self, paths: list[Path], rate: Fraction, description: str):
@@ -174,7 +186,7 @@ def load_image(path: Path) -> np.ndarray:
     """An image file as upright (EXIF orientation applied) RGB uint8 H x W x 3."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    _check_readable(path)
+    check_readable(path)
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
@@ -211,7 +223,7 @@ def _stream_duration(stream) -> float | None:
     return None
 
 
-def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
+def to_rgb(frame: av.VideoFrame) -> np.ndarray:
     """RGB24 with the frame's own matrix and range (swscale otherwise assumes limited range)."""
     if frame.format.name in ("rgb24",):
         return frame.to_ndarray()
@@ -227,7 +239,8 @@ def _color_tags(frame: av.VideoFrame) -> dict:
             "color_trc": int(frame.color_trc)}
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
+    """One-line InputError when ``path`` is missing, a directory, unreadable or empty."""
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.is_dir():

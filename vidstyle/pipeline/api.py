@@ -15,18 +15,17 @@ from pathlib import Path
 from ..config import PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
-from ..compose.stage import ComposeStage
-from ..faces.stage import FaceDetectStage
-from ..flow.stage import FlowStage
 from ..io.compare import CompareSink
-from ..io.sink import CONTAINERS, check_output, default_output, open_sink
-from ..io.source import input_kind, open_source
+from ..io.sink import CONTAINERS, FrameSink, check_output, default_output, open_sink
+from ..io.source import FrameSource, input_kind, open_source
 from ..log import log, redact
 from ..stylize.base import Stylizer
-from ..stylize.factory import (build_stylizer, frames_in_parallel, memory_limited_side, style_label,
-                               stylize_batch, stylize_workers)
+from ..stylize.factory import style_label
 from .runner import RunResult, Runner
-from .stages import EncodeStage, PostprocessStage, PreprocessStage, StylizeStage
+from .scheduling import frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_workers
+from .stage import Stage
+from .stages import (ComposeStage, EncodeStage, FaceDetectStage, FlowStage, PostprocessStage,
+                     PreprocessStage, StylizeStage)
 
 
 @dataclass
@@ -90,22 +89,29 @@ class _Progress:
 
 
 class Pipeline:
-    """Stylize files with one config; the model is loaded once and reused across runs."""
+    """Stylize files with one config; the model is loaded once and reused across runs.
 
-    def __init__(self, cfg: PipelineConfig | None = None, **overrides: object):
+    ``stylizer``: use this one instead of building the configured model (any object with the
+    :class:`~vidstyle.stylize.base.Stylizer` protocol). ``overrides`` use ``section__key=value``.
+    """
+
+    def __init__(self, cfg: PipelineConfig | None = None, *, stylizer: Stylizer | None = None,
+                 **overrides: object):
         cfg = cfg or load_config(search_cwd=False)
         for key, value in overrides.items():
             cfg = override(cfg, key.replace("__", "."), value)
         self.cfg = cfg
-        self._stylizer: Stylizer | None = None
+        self._stylizer: Stylizer | None = stylizer
 
     @property
     def stylizer(self) -> Stylizer:
+        """The stylizer, built from ``cfg.model`` on first use."""
         if self._stylizer is None:
-            self._stylizer = build_stylizer(self.cfg)
+            self._stylizer = load_stylizer(self.cfg)
         return self._stylizer
 
-    def stages(self, sink, compare=None, max_side: int | None = None) -> list:
+    def stages(self, sink: FrameSink, compare: CompareSink | None = None,
+               max_side: int | None = None) -> list[Stage]:
         """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode.
 
         ``max_side`` overrides ``model.max_side`` (the memory guard lowers it for huge frames).
@@ -114,7 +120,7 @@ class Pipeline:
         stylizer = self.stylizer
         temporal = cfg.temporal.mode != "off"
         faces = cfg.faces.mode != "off"
-        stages: list = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
+        stages: list[Stage] = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
         stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces else []
         stages += [PreprocessStage(stylizer.device, cfg.model.max_side if max_side is None else max_side),
                    StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
@@ -143,46 +149,42 @@ class Pipeline:
             check_output(compare, inputs + [out])
             if compare.suffix.lower() not in CONTAINERS:
                 raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
-        source = open_source(spec, cfg.input.image_fps, cfg.input.decode_threads)
-        try:
+        with open_source(spec, cfg.input.image_fps, cfg.input.decode_threads) as source:
             return self._run(source, out, kind == "images" and Path(spec).is_file(), compare)
-        finally:
-            source.close()
 
-    def _run(self, source, out: Path, single_image: bool, compare_path: Path | None) -> RunReport:
+    def _run(self, source: FrameSource, out: Path, single_image: bool,
+             compare_path: Path | None) -> RunReport:
         cfg = self.cfg
         info = source.info
         stylizer = self.stylizer
-        sinks = _Sinks(open_sink(out, info, cfg.encode, single_image))
-        if compare_path is not None:
+        # leaving this block by an exception aborts both sinks (no half-written final names)
+        with contextlib.ExitStack() as opened:
+            main = opened.enter_context(open_sink(out, info, cfg.encode, single_image))
+            compare = opened.enter_context(CompareSink(compare_path, info, cfg.encode)) \
+                if compare_path is not None else None
+            sinks = _Sinks(main, compare)
+            audio = getattr(main, "audio", None)
+            log.info(f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
+                     f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
+                     + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
+                     + f" -> {out} [{stylizer.name}]")
+            stages = self.stages(main, compare, self._max_side(info.height, info.width))
+            runner = Runner(source, stages, cfg.run.queue_size)
+            progress = _Progress(cfg.run.progress, info.frames, out.name)
             try:
-                sinks.compare = CompareSink(compare_path, info, cfg.encode)
+                with signals_stop(runner):
+                    result = runner.run(on_tick=progress.tick)
             except BaseException:
-                sinks.abort()
+                runner.abort()
                 raise
-        audio = getattr(sinks.main, "audio", None)
-        log.info(f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
-                 f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
-                 + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
-                 + f" -> {out} [{stylizer.name}]")
-        stages = self.stages(sinks.main, sinks.compare, self._max_side(info.height, info.width))
-        runner = Runner(source, stages, cfg.run.queue_size)
-        progress = _Progress(cfg.run.progress, info.frames, out.name)
-        try:
-            with signals_stop(runner):
-                result = runner.run(on_tick=progress.tick)
-        except BaseException:
-            runner.abort()
-            sinks.abort()
-            raise
-        finally:
-            progress.close()
-        report = RunReport(None, result.frames_in, result.frames_out, result.wall_s,
-                           stats=[s.to_dict(result.wall_s) for s in result.stats],
-                           stylizer=stylizer.name)
-        for stage in stages:
-            report.summary.update(stage.summary())
-        return self._finish(result, sinks, source, report)
+            finally:
+                progress.close()
+            report = RunReport(None, result.frames_in, result.frames_out, result.wall_s,
+                               stats=[s.to_dict(result.wall_s) for s in result.stats],
+                               stylizer=stylizer.name)
+            for stage in stages:
+                report.summary.update(stage.summary())
+            return self._finish(result, sinks, source, report)
 
     def _max_side(self, h: int, w: int) -> int:
         """``model.max_side``, lowered (with a warning) when full-size frames would not fit in memory."""
@@ -196,7 +198,7 @@ class Pipeline:
             return limit
         return cfg.model.max_side
 
-    def _finish(self, result: RunResult, sinks: "_Sinks", source, report: RunReport) -> RunReport:
+    def _finish(self, result: RunResult, sinks: _Sinks, source: FrameSource, report: RunReport) -> RunReport:
         if result.error is not None:
             err = result.error
             if isinstance(err, OutputError) or result.frames_out == 0:
@@ -232,9 +234,9 @@ class Pipeline:
 class _Sinks:
     """The main sink and the optional comparison sink, closed and aborted together."""
 
-    def __init__(self, main):
+    def __init__(self, main: FrameSink, compare: CompareSink | None = None):
         self.main = main
-        self.compare: CompareSink | None = None
+        self.compare = compare
         self.compare_path: Path | None = None
 
     def close(self, complete: bool) -> Path | None:

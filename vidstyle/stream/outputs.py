@@ -22,7 +22,7 @@ from ..config import EncodeConfig, StreamConfig
 from ..errors import OutputError
 from ..io.encoder import VideoEncoder
 from ..io.frame import Frame, VideoInfo
-from ..io.sink import VideoFileSink
+from ..io.sink import FrameSink, VideoFileSink
 from ..log import log, redact
 
 
@@ -33,11 +33,12 @@ def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction) -> tup
         {"tune": "zerolatency", "g": gop, "bf": "0"}
 
 
-class RtspOutput:
+class RtspOutput(FrameSink):
     """Publish H.264 to an RTSP server (PyAV's rtsp muxer)."""
 
     def __init__(self, url: str, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
         self.url = url
+        self.closed = False
         try:
             self.container = av.open(url, "w", format="rtsp", options={"rtsp_transport": stream.rtsp_transport},
                                      timeout=(stream.open_timeout, stream.read_timeout))
@@ -46,10 +47,15 @@ class RtspOutput:
         live_cfg, extra = _live_encode(cfg, stream, info.rate)
         self.video = VideoEncoder(self.container, info, "libx264", live_cfg, extra, where=redact(url))
 
+    @property
+    def frames_written(self) -> int:
+        return self.video.frames_written
+
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         self.video.write(frame, rgb)
 
     def close(self, complete: bool = True) -> str:
+        self.closed = True
         try:
             self.video.flush()
             self.container.close()
@@ -58,13 +64,14 @@ class RtspOutput:
         return redact(self.url)
 
     def abort(self) -> None:
+        self.closed = True
         try:
             self.container.close()
         except Exception:  # noqa: BLE001 - best effort
             pass
 
 
-class SegmentedFile:
+class SegmentedFile(FrameSink):
     """Record to ``path``, starting a new file every ``seconds`` (0: one file).
 
     Segments are named ``stem-000.ext``, ``stem-001.ext``...; each is a complete file with its
@@ -78,7 +85,9 @@ class SegmentedFile:
         self.seconds = stream.segment_seconds
         self.cfg, self.extra = _live_encode(cfg, stream, info.rate)
         self.cfg = replace(self.cfg, options={**self.cfg.options, **self.extra}, audio="none")
-        self.closed: list[Path] = []
+        self.segments: list[Path] = []     # finished segment files, in order
+        self.frames_written = 0
+        self.closed = False
         self._sink: VideoFileSink | None = None
         self._start_pts = 0
         self._index = 0
@@ -98,20 +107,23 @@ class SegmentedFile:
             self._start_pts = frame.pts or 0
             self._index += 1
         self._sink.write(replace(frame, pts=(frame.pts or 0) - self._start_pts), rgb)
+        self.frames_written += 1
 
     def _rotate(self) -> None:
         done = self._sink.close(complete=True)
         if done is not None:
-            self.closed.append(done)
+            self.segments.append(done)
             log.info(f"segment written: {done}")
         self._sink = None
 
     def close(self, complete: bool = True) -> Path | None:
+        self.closed = True
         if self._sink is not None:
             self._rotate()
-        return self.closed[-1] if self.closed else None
+        return self.segments[-1] if self.segments else None
 
     def abort(self) -> None:
+        self.closed = True
         if self._sink is not None:
             self._sink.abort()
 
@@ -223,14 +235,22 @@ class PreviewServer:
     def abort(self) -> None:
         self.close()
 
+    def __enter__(self) -> PreviewServer:
+        return self
 
-class LiveSink:
+    def __exit__(self, *exc: object) -> None:
+        if not self._closed:
+            self.close()
+
+
+class LiveSink(FrameSink):
     """Writes each output frame to every output; measures output rate and latency."""
 
     def __init__(self, outputs: list, window: int = 100_000, on_written=None):
         self.outputs = outputs
         self.on_written = on_written      # called after each frame (the source's release)
         self.frames_written = 0
+        self.closed = False
         self.latencies: collections.deque[float] = collections.deque(maxlen=window)
         self.first_write: float | None = None
         self.last_write: float | None = None
@@ -255,7 +275,9 @@ class LiveSink:
             return None
         return float(np.percentile(np.fromiter(self.latencies, float), q))
 
-    def close(self, complete: bool = True):
+    def close(self, complete: bool = True) -> list:
+        """Close every output; their results (paths, URLs) in order."""
+        self.closed = True
         results = []
         for out in self.outputs:
             try:
@@ -265,5 +287,6 @@ class LiveSink:
         return results
 
     def abort(self) -> None:
+        self.closed = True
         for out in self.outputs:
             out.abort()

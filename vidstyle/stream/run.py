@@ -6,6 +6,7 @@ so latency stays bounded; the source drops frames instead of letting them queue 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from ..errors import OutputError, VidstyleError
 from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
-from ..stylize.factory import frames_in_parallel
+from ..pipeline.scheduling import frames_in_parallel
 from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
 from .source import LiveSource
 
@@ -68,25 +69,22 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
     pipeline = pipeline or Pipeline(cfg)
     pipeline.cfg = cfg
     pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
-    source = LiveSource(spec, cfg.stream, realtime)
     outputs: list = []
-    try:
+    with contextlib.ExitStack() as opening:   # an error while opening closes what was opened
+        source = opening.enter_context(LiveSource(spec, cfg.stream, realtime))
         info = source.info
         if file_out is not None:
-            outputs.append(SegmentedFile(file_out, info, cfg.encode, cfg.stream))
+            outputs.append(opening.enter_context(SegmentedFile(file_out, info, cfg.encode, cfg.stream)))
         if rtsp_out is not None:
-            outputs.append(RtspOutput(rtsp_out, info, cfg.encode, cfg.stream))
+            outputs.append(opening.enter_context(RtspOutput(rtsp_out, info, cfg.encode, cfg.stream)))
         if preview:
-            server = PreviewServer(cfg.stream.preview_host, cfg.stream.preview_port, cfg.stream.preview_width)
+            server = opening.enter_context(PreviewServer(cfg.stream.preview_host, cfg.stream.preview_port,
+                                                         cfg.stream.preview_width))
             outputs.append(server)
             log.info(f"preview: {server.url}")
         if not outputs:
             raise OutputError("no output: give -o FILE|rtsp://... and/or --preview")
-    except BaseException:
-        for out in outputs:
-            out.abort()
-        source.close()
-        raise
+        opening.pop_all()                     # opened: from here on the run below owns them
     sink = LiveSink(outputs, on_written=source.release)
     source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
     log.info(f"{redact(spec)}: {info.width}x{info.height} at ~{float(info.rate):.2f} fps -> "

@@ -23,7 +23,7 @@ import av
 from ..config import StreamConfig
 from ..errors import InputError
 from ..io.frame import Frame, VideoInfo
-from ..io.source import _check_readable, _to_rgb, _upright
+from ..io.source import FrameSource, check_readable, to_rgb, upright
 from ..log import log, redact
 
 URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://", "udp://", "tcp://", "http://", "https://")
@@ -60,7 +60,7 @@ def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 
     return InputError(f"{where}: cannot open ({redact(str(reason)).strip()})")
 
 
-class LiveSource:
+class LiveSource(FrameSource):
     """Frames of ``spec`` (URL, webcam or file) from a capture thread. ``realtime`` paces files."""
 
     def __init__(self, spec: str, cfg: StreamConfig, realtime: bool = False):
@@ -98,7 +98,7 @@ class LiveSource:
         fmt = None
         target = self.spec
         if self.kind == "file":
-            _check_readable(Path(self.spec))
+            check_readable(Path(self.spec))
         elif self.kind == "webcam":
             fmt = "v4l2"
             target = self.spec if self.spec.startswith("/dev/") else f"/dev/video{self.spec}"
@@ -141,7 +141,7 @@ class LiveSource:
                         return
                 now = time.monotonic()
                 index, self.captured = self.captured, self.captured + 1
-                yield Frame(index, _upright(_to_rgb(vf), rotation), int(round((now - self._t0) * 1000)),
+                yield Frame(index, upright(to_rgb(vf), rotation), int(round((now - self._t0) * 1000)),
                             TIME_BASE, capture_time=now)
 
     def _first_frame(self) -> Frame:
