@@ -1,18 +1,38 @@
-"""vidstyle: real-time, temporally stable, face-preserving neural style transfer for video."""
+"""vidstyle: real-time, temporally stable, face-preserving neural style transfer for video.
+
+The public API::
+
+    vidstyle.stylize_file("in.mp4", "out.mp4", model__style="wave")
+    vidstyle.Pipeline(cfg).run("in.mp4", "out.mp4")     # reuses the loaded model across runs
+    vidstyle.load_config("pipeline.yaml")               # -> PipelineConfig
+
+The names are imported on first use: the API pulls in torch, and ``import vidstyle`` (and the
+CLI's ``--help``) stays light.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
 
-__all__ = ["__version__", "Pipeline", "stylize_file", "load_config", "PipelineConfig"]
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .config import PipelineConfig, load_config
+    from .pipeline.api import Pipeline, RunReport, stylize_file
+
+__all__ = ["__version__", "Pipeline", "RunReport", "stylize_file", "load_config", "PipelineConfig"]
+
+_LAZY = {"Pipeline": "pipeline.api", "RunReport": "pipeline.api", "stylize_file": "pipeline.api",
+         "load_config": "config", "PipelineConfig": "config"}
 
 
 def __getattr__(name: str):
-    # The public API imports torch; keep `import vidstyle` (and the CLI's --help) light.
-    if name in ("Pipeline", "stylize_file"):
-        from .pipeline import api
-        return getattr(api, name)
-    if name in ("load_config", "PipelineConfig"):
-        from . import config
-        return getattr(config, name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'vidstyle' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

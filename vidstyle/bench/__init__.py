@@ -1,0 +1,1 @@
+"""Benchmarks of the real pipeline per resolution, and the naive loop it is compared with (layer 4)."""

@@ -1,0 +1,1 @@
+"""The work Item, the Stage protocol, the stages, the runner and the Python API (layer 3)."""
