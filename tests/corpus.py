@@ -63,6 +63,17 @@ def _cut(name: str, fraction: float, n: int = 60) -> Callable[[Path], Path]:
     return build
 
 
+def _garbage(name: str, at: float, size: float, n: int = 100) -> Callable[[Path], Path]:
+    """A clip with noise written over ``size`` of it at ``at`` (both shares of the file)."""
+    def build(d: Path) -> Path:
+        data = bytearray(write_clip(d / f"clean{Path(name).suffix}", frames(n), 25).read_bytes())
+        start = int(len(data) * at)
+        data[start:start + int(len(data) * size)] = np.random.default_rng(7).bytes(int(len(data) * size))
+        (d / name).write_bytes(bytes(data))
+        return d / name
+    return build
+
+
 def _audio_only(d: Path) -> Path:
     with av.open(str(d / "audio.m4a"), "w", format="mp4") as out:
         s = out.add_stream("aac", rate=48000)
@@ -221,6 +232,9 @@ CASES: list[Case] = [
     Case("text_file", _bytes("notes.mp4", b"just some text\n" * 100), 1, lit("not a video we can decode")),
     Case("mp4_moov_at_end_cut", _cut("cut.mp4", 0.5), 1, lit("not a video we can decode")),
     Case("mkv_cut_mid_cluster", _cut("cut.mkv", 0.55), 0, lit("input ended early")),
+    Case("mp4_noise_mid_file", _garbage("noisy.mp4", 0.3, 0.05), 0, "could not be decoded and were skipped"),
+    # FFmpeg's Matroska demuxer ends at a damaged cluster: what came before is kept, and said so
+    Case("mkv_noise_mid_file", _garbage("noisy.mkv", 0.3, 0.05), 0, lit("input ended early (frames stop at")),
     Case("audio_only", _audio_only, 1, lit("no video stream (contains: audio)")),
     Case("zero_frames", _zero_frames, 1, "not a video we can decode|no decodable frames"),
     Case("single_frame", _clip("one.mp4", 1), 0, frames=1, size=(64, 48)),

@@ -51,5 +51,7 @@ def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, 
     partial = tmp_path / "out.partial.mp4"
     info = probe(partial)                        # finalised: the moov index is there
     assert 0 < info["frames"] < 400
-    assert info["audio"] and info["audio"][0][1] <= info["duration"] + 0.1
+    video_end = float(info["pts"][-1] * info["time_base"]) + 0.04
+    assert info["duration"] == pytest.approx(video_end, abs=0.03)
+    assert info["audio"] and abs(info["audio"][0][1] - video_end) < 0.03   # within one AAC packet
     assert list(tmp_path.glob(".out.*")) == []   # temporary file renamed, not left over

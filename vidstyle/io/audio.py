@@ -86,7 +86,7 @@ class AudioPassthrough:
             return None
 
     def write_until(self, t: float | None) -> None:
-        """Mux audio packets whose start time is <= ``t`` seconds (all remaining when None)."""
+        """Mux audio packets that start before ``t`` seconds (all remaining when None)."""
         if self._packets is None:
             return
         while True:
@@ -95,7 +95,7 @@ class AudioPassthrough:
                 self._finish_streams()
                 return
             start = pkt.pts if pkt.pts is not None else pkt.dts
-            if start is not None and t is not None and float(start * pkt.time_base) > t:
+            if start is not None and t is not None and float(start * pkt.time_base) >= t - 1e-6:
                 self._pending = pkt
                 return
             self._mux(pkt)
@@ -129,7 +129,8 @@ class AudioPassthrough:
         self.close()
 
     def finish(self, end_time: float | None) -> None:
-        """Write the rest of the audio (up to ``end_time`` s for a partial output), flush encoders."""
+        """Write the rest of the audio (only what starts before ``end_time`` s when given, so it
+        ends within one audio packet of the video), flush encoders."""
         if self._packets is None:
             return
         self.write_until(end_time)

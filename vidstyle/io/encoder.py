@@ -46,7 +46,14 @@ class VideoEncoder:
         self.frames_written = 0
         self.pts_fixed = 0
         self.last_pts: int | None = None
+        self.last_step: int | None = None     # pts distance between the last two frames
+        self.max_pts: int | None = None
         fmt = container.format.name.split(",")[0]
+        # MP4/MOV take a track's length from its last packet's dts + duration: with B-frames of
+        # variable-rate video that ends early, so the last packet is held back and lengthened
+        self._held: av.Packet | None = None
+        self._lead: float | None = None   # first packet's pts - dts (s): B-frame reordering delay
+        self._hold_last = fmt in ("mp4", "mov")
         if codec not in container.supported_codecs and \
                 av.codec.Codec(codec, "w").name not in container.supported_codecs:
             raise OutputError(f"a {fmt} output cannot hold {codec} video")
@@ -82,7 +89,10 @@ class VideoEncoder:
             step = int(round(1 / (info.rate * info.time_base))) if info.rate else 1
             pts = (self.last_pts + max(step, 1)) if self.last_pts is not None else 0
             self.pts_fixed += 1
+        if self.last_pts is not None:
+            self.last_step = pts - self.last_pts
         self.last_pts = pts
+        self.max_pts = pts if self.max_pts is None else max(self.max_pts, pts)
         return pts
 
     def write(self, frame: Frame, rgb: np.ndarray) -> float:
@@ -99,13 +109,41 @@ class VideoEncoder:
 
     def flush(self) -> None:
         self._mux(self.stream.encode(None))
+        held, self._held = self._held, None
+        if held is not None:
+            end = self.end_time
+            if end is not None and held.dts is not None and held.time_base:
+                # the track then ends where the last frame's display ends (see _hold_last)
+                want = int(round((end - (self._lead or 0.0)) / held.time_base)) - held.dts
+                held.duration = max(held.duration or 0, want)
+            self._write([held])
 
-    def _mux(self, packets) -> None:
+    def _mux(self, packets: list[av.Packet]) -> None:
+        if self._lead is None and packets:
+            first = packets[0]
+            known = first.pts is not None and first.dts is not None and first.time_base
+            self._lead = float((first.pts - first.dts) * first.time_base) if known else 0.0
+        if self._hold_last and packets:
+            packets, self._held = ([self._held] if self._held is not None else []) + packets[:-1], packets[-1]
+        self._write(packets)
+
+    def _write(self, packets: list[av.Packet]) -> None:
         try:
             self.container.mux(packets)
         except OSError as exc:
             raise OutputError(f"writing {self.where} failed: {exc.strerror or exc}") from None
 
     @property
+    def frame_step(self) -> int:
+        """Display length of the last frame in pts units: the previous frame's, else 1/rate."""
+        if self.last_step:
+            return self.last_step
+        info = self.info
+        return max(1, int(round(1 / (info.rate * info.time_base)))) if info.rate else 1
+
+    @property
     def end_time(self) -> float | None:
-        return None if self.last_pts is None else float(self.last_pts * self.info.time_base)
+        """Where the video ends (s): the latest frame's time plus its display length."""
+        if self.max_pts is None:
+            return None
+        return float((self.max_pts + self.frame_step) * self.info.time_base)

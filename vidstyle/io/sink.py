@@ -138,8 +138,8 @@ class VideoFileSink(FrameSink):
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         t = self.video.write(frame, rgb)
-        if self.audio is not None:   # interleave: audio up to just past this frame's time
-            self.audio.write_until(t + 0.5)
+        if self.audio is not None:   # interleave: audio up to this frame's time (never past the
+            self.audio.write_until(t)  # video, so an interrupted file ends with both together)
 
     def close(self, complete: bool = True) -> Path | None:
         """Flush and finalise; rename to the final (or ``.partial``) name. None if nothing written."""
@@ -148,7 +148,7 @@ class VideoFileSink(FrameSink):
         try:
             self.video.flush()
             if self.audio is not None:
-                self.audio.finish(None if complete else self.video.end_time)
+                self.audio.finish(self._audio_end(complete))
                 self.audio.close()
             self._container.close()
         except (OSError, av.error.FFmpegError, OutputError) as exc:
@@ -162,6 +162,15 @@ class VideoFileSink(FrameSink):
         os.chmod(self._tmp, 0o666 & ~_umask())
         os.replace(self._tmp, final)
         return final
+
+    def _audio_end(self, complete: bool) -> float | None:
+        """Where the audio stops: with the video when the output is partial or the video stopped
+        short of the source's length (damaged or truncated input); else all of the source's."""
+        end = self.video.end_time
+        rate = float(self.info.rate or 25)
+        if not complete or (end is not None and self.info.duration and end < self.info.duration - 1.5 / rate):
+            return end
+        return None
 
     def abort(self) -> None:
         """Drop everything: close without finalising and remove the temporary file."""

@@ -23,6 +23,7 @@ from ..log import log
 from .frame import Frame, VideoInfo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+_DEMUX_RETRIES = 32   # demuxer errors in a row before a damaged file counts as ended
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".ts", ".mts", ".flv", ".mpg",
                   ".mpeg", ".ogv", ".wmv", ".3gp", ".gif"}
 
@@ -62,6 +63,10 @@ class VideoFileSource(FrameSource):
         self.path = Path(path)
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
+        self._packet_pts: list[int] = []      # pts of every video packet demuxed
+        self._frame_pts: set[int] = set()     # pts of every frame decoded
+        self._decode_errors = 0
+        self._untimed = 0                     # frames without pts (then losses cannot be told)
         check_readable(self.path)
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
@@ -92,7 +97,8 @@ class VideoFileSource(FrameSource):
         try:
             first = next(self._frames)
         except StopIteration:
-            why = f" ({self.truncated})" if self.truncated else ""
+            why = f" ({self.truncated})" if self.truncated else \
+                f" ({self._decode_errors} packets failed to decode)" if self._decode_errors else ""
             raise InputError(f"{self.path}: the video stream has no decodable frames{why}") from None
         self._peeked: Frame | None = first
         notes += self._first_notes
@@ -109,43 +115,97 @@ class VideoFileSource(FrameSource):
             kind="video", audio_streams=len(c.streams.audio), notes=notes, **self._color)
 
     def _decode(self) -> Iterator[Frame]:
-        """Decode until EOF; a decoding error ends the stream early with ``truncated`` set."""
+        """Decode until EOF. Like FFmpeg, a packet that does not decode is skipped (its frame is
+        counted in ``lost``) and decoding goes on; only a demuxer that keeps failing ends the
+        stream early, with ``truncated`` set."""
         index = 0
         self._rotation = 0
         self._color: dict = {}
-        try:
-            for packet in self._container.demux(self._stream):
-                for frame in packet.decode():
-                    if index == 0:
-                        self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
-                        self._color = _color_tags(frame)
-                        self._first_notes = _frame_notes(frame)
-                    rgb = upright(to_rgb(frame), self._rotation)
-                    pts = frame.pts if frame.pts is not None else None
-                    yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
-                                capture_time=time.monotonic())
-                    index += 1
-                    self.decoded = index
-        except (av.error.FFmpegError, ValueError) as exc:
-            self.truncated = f"decoding stopped after {index} frames: {_reason(exc)}"
+        last_pts: int | None = None
+        for frame in self._decoded_frames():
+            if self._decode_errors and frame.pts is not None and last_pts is not None \
+                    and frame.pts < last_pts:
+                continue   # a stale picture the decoder let out after damage (FFmpeg drops these too)
+            if index == 0:
+                self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
+                self._color = _color_tags(frame)
+                self._first_notes = _frame_notes(frame)
+            try:
+                rgb = upright(to_rgb(frame), self._rotation)
+            except (av.error.FFmpegError, ValueError):
+                continue   # a damaged picture that cannot be converted: counted as lost below
+            if frame.pts is None:
+                self._untimed += 1
+            else:
+                self._frame_pts.add(frame.pts)
+                last_pts = frame.pts
+            yield Frame(index, rgb, frame.pts, Fraction(frame.time_base or self._stream.time_base),
+                        capture_time=time.monotonic())
+            index += 1
+            self.decoded = index
+
+    def _decoded_frames(self) -> Iterator[av.VideoFrame]:
+        """Every frame that decodes; undecodable packets are skipped, their pts remembered."""
+        failures = 0                     # demuxer errors in a row (no packet read in between)
+        while True:
+            try:
+                for packet in self._container.demux(self._stream):
+                    failures = 0
+                    if packet.size and packet.pts is not None:
+                        self._packet_pts.append(packet.pts)
+                    try:
+                        frames = packet.decode()
+                    except (av.error.FFmpegError, ValueError) as exc:
+                        self._decode_errors += 1
+                        log.debug(f"skipping an undecodable packet at pts {packet.pts}: {_reason(exc)}")
+                        continue
+                    yield from frames
+                return
+            except (av.error.FFmpegError, ValueError) as exc:
+                failures += 1
+                if failures >= _DEMUX_RETRIES:
+                    self.truncated = f"decoding stopped after {self.decoded} frames: {_reason(exc)}"
+                    return
+
+    @property
+    def lost(self) -> list[float]:
+        """Start times (s, from the stream's start) of frames whose packets did not decode."""
+        if self._untimed:
+            return []
+        tb = self._stream.time_base or Fraction(1, 90000)
+        start = self._stream.start_time or 0
+        missing = sorted(set(self._packet_pts) - self._frame_pts)
+        return [float((pts - start) * tb) for pts in missing]
+
+    def damage(self) -> str:
+        """One sentence on frames skipped as undecodable (with their times), or ''."""
+        lost = self.lost
+        if not lost:
+            return ""
+        step = 1.5 / float(self.info.rate) if self.info.rate else 0.1
+        return (f"{len(lost)} of {len(self._packet_pts)} frames could not be decoded and were skipped "
+                f"(at {time_ranges(lost, step)}); the frames around them keep their timestamps")
 
     def __iter__(self) -> Iterator[Frame]:
-        if self._peeked is not None:
-            first, self._peeked = self._peeked, None
-            yield first
         last: Frame | None = None
+        if self._peeked is not None:
+            last, self._peeked = self._peeked, None
+            yield last
         for last in self._frames:
             yield last
         if self.truncated:
             return
         info = self.info
-        if info.frames and self.decoded < info.frames - 1:
+        if info.frames and self.decoded + len(self.lost) < info.frames - 1:
             self.truncated = f"the container announces {info.frames} frames but only {self.decoded} decoded"
-        elif last is not None and last.time is not None and info.duration and info.rate:
-            start = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
-            missing = info.duration - (last.time - start) - 1 / float(info.rate)
+        elif last is not None and last.pts is not None and info.duration and info.rate:
+            # frames demuxed but undecodable at the end are reported as lost, not as truncation
+            tb = self._stream.time_base
+            end = max([last.pts, *self._packet_pts]) * tb
+            start = self._stream.start_time * tb if self._stream.start_time else 0
+            missing = info.duration - float(end - start) - 1 / float(info.rate)
             if missing > max(3 / float(info.rate), 0.25):
-                self.truncated = (f"frames stop at {last.time - start:.2f} s of a "
+                self.truncated = (f"frames stop at {float(end - start):.2f} s of a "
                                   f"{info.duration:.2f} s stream")
 
     def close(self) -> None:
@@ -254,6 +314,23 @@ def check_readable(path: Path) -> None:
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return str(text).strip().rstrip(".") or type(exc).__name__
+
+
+def time_ranges(times: list[float], step: float) -> str:
+    """Sorted times (s) as merged ranges: ``[1.0, 1.04, 1.08, 5.0]`` -> ``'1.00-1.08 s, 5.00 s'``.
+
+    Times closer than ``step`` join one range; at most 5 ranges are listed.
+    """
+    ranges: list[list[float]] = []
+    for t in times:
+        if ranges and t - ranges[-1][1] <= step:
+            ranges[-1][1] = t
+        else:
+            ranges.append([t, t])
+    text = [f"{a:.2f} s" if a == b else f"{a:.2f}-{b:.2f} s" for a, b in ranges[:5]]
+    if len(ranges) > 5:
+        text.append(f"{len(ranges) - 5} more")
+    return ", ".join(text)
 
 
 def is_glob(spec: str) -> bool:

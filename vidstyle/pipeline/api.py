@@ -223,6 +223,10 @@ class Pipeline:
             msg = f"input ended early ({source.truncated}); output has the {result.frames_out} frames that decoded"
             log.warning(msg)
             report.warnings.append(msg)
+        damage = source.damage() if hasattr(source, "damage") else ""
+        if damage:
+            log.warning(damage)
+            report.warnings.append(damage)
         pts_fixed = getattr(sinks.main, "pts_fixed", 0)
         if pts_fixed:
             msg = f"{pts_fixed} frame(s) had missing or non-increasing timestamps and were re-timed"
