@@ -146,8 +146,8 @@ class StreamConfig:
     in_flight: int = knob(0, "most frames inside the pipeline at once (capture to output); a new frame "
                           "is taken only when one leaves, so none waits in a queue going stale; 0: auto = "
                           "stylizer workers x batch + 1", min=0, max=1024)
-    segment_seconds: float = knob(300.0, "file outputs: start a new file every this many seconds "
-                                  "(0: one file)", min=0, max=1e6)
+    segment_seconds: float = knob(0.0, "file outputs: start a new file every this many seconds (0: one "
+                                  "file; a %03d pattern in the name alone means every 300 s)", min=0, max=1e6)
     preset: str = knob("veryfast", "x264 preset of stream outputs (tune zerolatency)",
                        choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
     preview_host: str = knob("127.0.0.1", "preview server address (keep it on loopback unless you "

@@ -16,16 +16,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "with every output flushed and closed.")
     p.add_argument("source", metavar="SOURCE")
     p.add_argument("-o", "--output", action="append", default=[], metavar="rtsp://...|FILE",
-                   help="publish to an RTSP server, or record to a file (segmented); repeatable")
+                   help="publish to an RTSP server, or record to a file (one file; segments with --segment "
+                        "or a %%03d pattern in the name); repeatable")
     p.add_argument("--preview", action="store_true",
                    help="serve original | stylized as MJPEG on http://127.0.0.1:PORT (see stream.preview_port)")
-    p.add_argument("--realtime", action="store_true", help="play a file source at its native frame rate")
+    p.add_argument("--realtime", action="store_true",
+                   help="a file source behaves like a camera: played at its own rate, frames the pipeline "
+                        "is too slow for are dropped, timestamps stay the file's (without it: every frame "
+                        "is kept, as fast as the pipeline goes)")
     p.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds")
     g = p.add_argument_group("stream")
     g.add_argument("--rtsp-transport", dest="stream.rtsp_transport", metavar="tcp|udp")
     g.add_argument("--drop-policy", dest="stream.drop_policy", metavar="auto|drop_oldest|block")
     g.add_argument("--segment", dest="stream.segment_seconds", metavar="S",
-                   help="file outputs: a new file every S seconds (0: one file)")
+                   help="file outputs: a new file every S seconds, named NAME-000.EXT... (default: one file)")
     g.add_argument("--preview-port", dest="stream.preview_port", metavar="PORT")
     add_pipeline_args(p)
     p.set_defaults(func=run)

@@ -135,11 +135,12 @@ class VideoEncoder:
 
     @property
     def frame_step(self) -> int:
-        """Display length of the last frame in pts units: the previous frame's, else 1/rate."""
-        if self.last_step:
-            return self.last_step
+        """Display length of the last frame in pts units: the shorter of the previous frame's and
+        1/rate (a gap before the last frame, e.g. after dropped frames, is not its length)."""
         info = self.info
-        return max(1, int(round(1 / (info.rate * info.time_base)))) if info.rate else 1
+        nominal = max(1, int(round(1 / (info.rate * info.time_base)))) if info.rate else None
+        steps = [s for s in (self.last_step, nominal) if s]
+        return min(steps) if steps else 1
 
     @property
     def end_time(self) -> float | None:

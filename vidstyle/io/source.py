@@ -103,7 +103,7 @@ class VideoFileSource(FrameSource):
         self._peeked: Frame | None = first
         notes += self._first_notes
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        duration = _stream_duration(stream)
+        duration = stream_duration(stream)
         if duration is None and c.duration is not None and not c.streams.audio:
             duration = c.duration / av.time_base
         self.info = VideoInfo(
@@ -269,7 +269,7 @@ def _frame_notes(frame: av.VideoFrame) -> list[str]:
     return notes
 
 
-def _stream_duration(stream) -> float | None:
+def stream_duration(stream) -> float | None:
     """The video stream's own duration in seconds (MKV keeps it in a DURATION tag)."""
     if stream.duration is not None and stream.time_base:
         return float(stream.duration * stream.time_base)

@@ -72,39 +72,55 @@ class RtspOutput(FrameSink):
 
 
 class SegmentedFile(FrameSink):
-    """Record to ``path``, starting a new file every ``seconds`` (0: one file).
+    """Record to ``path``: one file, or a new file every ``stream.segment_seconds``.
 
-    Segments are named ``stem-000.ext``, ``stem-001.ext``...; each is a complete file with its
-    own timestamps starting at 0, and MP4/MOV segments are fragmented, so a crash loses at most
-    the last fragment of the current segment.
+    Segments are asked for with ``--segment S`` (named ``stem-000.ext``, ``stem-001.ext``...) or
+    with a printf pattern in the name (``rec-%03d.mp4``; every ``PATTERN_SEGMENT_S`` unless
+    ``--segment`` says otherwise). Each segment is a complete file whose timestamps start at 0;
+    MP4/MOV are fragmented, so a crash loses at most the last fragment. One file keeps the
+    source's own timestamps, and a file source's audio.
     """
+
+    PATTERN_SEGMENT_S = 300.0
 
     def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
         self.path = Path(path)
         self.info = info
-        self.seconds = stream.segment_seconds
-        self.cfg, self.extra = _live_encode(cfg, stream, info.rate)
-        self.cfg = replace(self.cfg, options={**self.cfg.options, **self.extra}, audio="none")
+        self.pattern = _is_pattern(self.path.name)
+        self.seconds = stream.segment_seconds or (self.PATTERN_SEGMENT_S if self.pattern else 0.0)
+        live_cfg, extra = _live_encode(cfg, stream, info.rate)
+        keep_audio = not self.seconds and info.path is not None and info.audio_streams
+        if info.audio_streams and not keep_audio:
+            why = "segmented recordings carry no audio" if self.seconds else \
+                "audio of live sources is not carried by `vidstyle stream`"
+            log.info(f"the source has {info.audio_streams} audio stream(s): {why}")
+        self.cfg = replace(live_cfg, options={**live_cfg.options, **extra},
+                           audio=live_cfg.audio if keep_audio else "none")
+        # each segment starts at 0, and so does a live recording; one file of a file keeps its pts
+        self._rebase = bool(self.seconds) or info.path is None
         self.segments: list[Path] = []     # finished segment files, in order
         self.frames_written = 0
         self.closed = False
         self._sink: VideoFileSink | None = None
+        self._start = 0.0            # segment start (s on the frames' clock)
         self._start_pts = 0
         self._index = 0
 
     def _name(self) -> Path:
+        if self.pattern:
+            return self.path.with_name(self.path.name % self._index)
         if not self.seconds:
             return self.path
         return self.path.with_name(f"{self.path.stem}-{self._index:03d}{self.path.suffix}")
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         t = frame.time or 0.0
-        if self._sink is not None and self.seconds and t - self._start_pts / 1000 >= self.seconds:
+        if self._sink is not None and self.seconds and t - self._start >= self.seconds:
             self._rotate()
         if self._sink is None:
-            self._sink = VideoFileSink(self._name(), replace(self.info, audio_streams=0), self.cfg,
-                                       fragmented=True)
-            self._start_pts = frame.pts or 0
+            info = self.info if not self.seconds else replace(self.info, audio_streams=0)
+            self._sink = VideoFileSink(self._name(), info, self.cfg, fragmented=True)
+            self._start, self._start_pts = t, (frame.pts or 0) if self._rebase else 0
             self._index += 1
         self._sink.write(replace(frame, pts=(frame.pts or 0) - self._start_pts), rgb)
         self.frames_written += 1
@@ -113,7 +129,8 @@ class SegmentedFile(FrameSink):
         done = self._sink.close(complete=True)
         if done is not None:
             self.segments.append(done)
-            log.info(f"segment written: {done}")
+            if self.seconds:
+                log.info(f"segment written: {done}")
         self._sink = None
 
     def close(self, complete: bool = True) -> Path | None:
@@ -126,6 +143,13 @@ class SegmentedFile(FrameSink):
         self.closed = True
         if self._sink is not None:
             self._sink.abort()
+
+
+def _is_pattern(name: str) -> bool:
+    """``rec-%03d.mp4``: a printf integer field (``%%`` is a literal percent)."""
+    import re
+
+    return re.search(r"(?<!%)%0?\d*d", name) is not None
 
 
 class PreviewServer:

@@ -3,9 +3,12 @@
 A capture thread reads without ever waiting for the pipeline; decoded frames wait in a small
 buffer. When the pipeline falls behind, ``drop_oldest`` discards the oldest waiting frame (live
 default, keeps latency bounded) and ``block`` makes capture wait (file default, keeps every
-frame). A lost network source is reopened with exponential back-off. Frames are stamped with
-their capture time (ms since the start, time base 1/1000), so output timestamps keep increasing
-across reconnects and follow the real timing of the stream.
+frame). A lost network source is reopened with exponential back-off.
+
+Timestamps: live frames are stamped with their capture time (ms since the start, time base
+1/1000), so output timestamps keep increasing across reconnects and follow the real timing of
+the stream. A file keeps its own pts and time base, paced or not, so a recording of it lasts as
+long as the file and its audio can be carried along.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import av
 from ..config import StreamConfig
 from ..errors import InputError
 from ..io.frame import Frame, VideoInfo
-from ..io.source import FrameSource, check_readable, to_rgb, upright
+from ..io.source import FrameSource, check_readable, stream_duration, to_rgb, upright
 from ..log import log, redact
 
 URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://", "udp://", "tcp://", "http://", "https://")
@@ -69,7 +72,8 @@ class LiveSource(FrameSource):
         self.kind = source_kind(spec)
         self.realtime = realtime or self.kind != "file"
         policy = cfg.drop_policy
-        self.drop = (self.kind != "file") if policy == "auto" else policy == "drop_oldest"
+        # a paced file behaves like a camera: frames the pipeline is too slow for are dropped
+        self.drop = self.realtime if policy == "auto" else policy == "drop_oldest"
         self.captured = 0
         self.dropped = 0
         self.delivered = 0
@@ -85,8 +89,11 @@ class LiveSource(FrameSource):
         self._t0 = time.monotonic()
         self._container = self._open()
         first = self._first_frame()
-        self.info = VideoInfo(width=first.width, height=first.height, rate=self._rate, time_base=TIME_BASE,
-                              frames=0, kind="stream", notes=[])
+        self.info = VideoInfo(width=first.width, height=first.height, rate=self._rate,
+                              time_base=self._time_base, frames=0, kind="stream", notes=[])
+        if self.kind == "file":
+            self.info.path, self.info.duration = Path(spec), self._duration
+        self.info.audio_streams = self._audio_streams
         self._push(first)
         self._thread = threading.Thread(target=self._capture, name="vidstyle-capture", daemon=True)
         self._thread.start()
@@ -123,6 +130,10 @@ class LiveSource(FrameSource):
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self._rate = Fraction(rate) if rate and 0 < rate < 1000 else Fraction(30)
+        own_clock = self.kind == "file" and stream.time_base
+        self._time_base = Fraction(stream.time_base) if own_clock else TIME_BASE
+        self._audio_streams = len(container.streams.audio)
+        self._duration = stream_duration(stream) if own_clock else None
         self._frames = self._decode(container, stream)
         return container
 
@@ -141,8 +152,9 @@ class LiveSource(FrameSource):
                         return
                 now = time.monotonic()
                 index, self.captured = self.captured, self.captured + 1
-                yield Frame(index, upright(to_rgb(vf), rotation), int(round((now - self._t0) * 1000)),
-                            TIME_BASE, capture_time=now)
+                own_clock = self._time_base is not TIME_BASE
+                pts = vf.pts if own_clock else int(round((now - self._t0) * 1000))
+                yield Frame(index, upright(to_rgb(vf), rotation), pts, self._time_base, capture_time=now)
 
     def _first_frame(self) -> Frame:
         try:
