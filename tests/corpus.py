@@ -74,6 +74,20 @@ def _garbage(name: str, at: float, size: float, n: int = 100) -> Callable[[Path]
     return build
 
 
+def _hdr_pq(d: Path) -> Path:
+    """10-bit HEVC tagged BT.2020 / PQ (HDR10-style), as phones record it."""
+    with av.open(str(d / "hdr.mkv"), "w") as out:
+        s = out.add_stream("libx265", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p10le"
+        s.options = {"x265-params": "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc"}
+        for i, rgb in enumerate(frames(5)):
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p10le")
+            vf.pts = i
+            out.mux(s.encode(vf))
+        out.mux(s.encode(None))
+    return d / "hdr.mkv"
+
+
 def _audio_only(d: Path) -> Path:
     with av.open(str(d / "audio.m4a"), "w", format="mp4") as out:
         s = out.add_stream("aac", rate=48000)
@@ -257,6 +271,14 @@ CASES: list[Case] = [
          0, "interlaced", frames=5),
     Case("two_video_streams", _multi("twov.mkv", videos=2, audios=0), 0, lit("2 video streams: using the first"),
          frames=10),
+    Case("video_stream_chosen", _multi("twov.mkv", videos=2, audios=0), 0, lit("using stream 1"), frames=10,
+         args=["--video-stream", "1"]),
+    Case("video_stream_missing", _multi("twov.mkv", videos=2, audios=0), 1, lit("no video stream 5 (it has 2"),
+         args=["--video-stream", "5"]),
+    Case("hdr_pq_10bit", _hdr_pq, 0, lit("HDR input (PQ): the output is 8-bit SDR, tagged BT.709"), frames=5),
+    Case("style_is_a_painting", _clip("in.mp4", 3), 1, lit("is an image, not a style model; did you mean "
+                                                            "`vidstyle optimize --style-image"),
+         args=["--style", "{dir}/starry.jpg"]),
     Case("two_audio_streams", _multi("twoa.mkv", audios=2), 0, frames=10, audio_streams=2),
     Case("subtitles", _multi("subs.mkv", subtitles=True), 0, lit("subtitle stream(s) are not carried"),
          frames=10, audio_streams=1),

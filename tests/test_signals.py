@@ -26,22 +26,26 @@ def slow_model(tmp_path_factory):
     return make_model(tmp_path_factory.mktemp("slow") / "slow.safetensors", channels=32, res_blocks=5)
 
 
-@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def start_writing(d, clip, model, *extra: str) -> subprocess.Popen:
+    """``stylize clip -o d/out.mp4`` in a subprocess, returned once frames reach its temp file."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vidstyle", "stylize", str(clip), "-o", str(d / "out.mp4"), "--style",
+         str(model), "--preset", "ultrafast", "--batch", "1", "--no-progress", *extra],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:   # wait until encoded frames reach the temporary file
+        parts = list(d.glob(".out.*.part.mp4"))
+        if parts and parts[0].stat().st_size > 20_000:
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the run never started writing")
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, signum, code):
     out = tmp_path / "out.mp4"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vidstyle", "stylize", str(long_clip), "-o", str(out), "--style",
-         str(slow_model), "--preset", "ultrafast", "--batch", "1", "--no-progress"],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:   # wait until encoded frames reach the temporary file
-        parts = list(tmp_path.glob(".out.*.part.mp4"))
-        if parts and parts[0].stat().st_size > 20_000:
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("the run never started writing")
+    proc = start_writing(tmp_path, long_clip, slow_model)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
@@ -55,3 +59,28 @@ def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, 
     assert info["duration"] == pytest.approx(video_end, abs=0.03)
     assert info["audio"] and abs(info["audio"][0][1] - video_end) < 0.03   # within one AAC packet
     assert list(tmp_path.glob(".out.*")) == []   # temporary file renamed, not left over
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fragmented", [True, False], ids=["fragmented", "plain"])
+def test_the_next_run_deals_with_a_killed_runs_temp_file(tmp_path, long_clip, slow_model, tiny_model, fragmented):
+    """SIGKILL leaves the temporary file behind. With encode.fragmented it plays, and the next run
+    to the same name keeps it as NAME.partial.EXT; a plain MP4 (no index yet) is removed. Either
+    way the next run says so and leaves no temp file."""
+    proc = start_writing(tmp_path, long_clip, slow_model, "--set", f"encode.fragmented={str(fragmented).lower()}")
+    time.sleep(1.5)                                  # at least one complete fragment
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert len(list(tmp_path.glob(".out.*.part.mp4"))) == 1
+    again = subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(long_clip), "-o", str(tmp_path / "out.mp4"),
+                            "--style", str(tiny_model), "--preset", "ultrafast", "--no-progress", "--faces", "off"],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert list(tmp_path.glob(".out.*")) == []
+    assert probe(tmp_path / "out.mp4")["frames"] == 400
+    if fragmented:
+        assert "an earlier run was killed while writing out.mp4" in again.stderr
+        assert 0 < probe(tmp_path / "out.partial.mp4")["frames"] < 400
+    else:
+        assert "left by an earlier run that was killed (nothing playable in it)" in again.stderr, again.stderr
+        assert not (tmp_path / "out.partial.mp4").exists()

@@ -163,6 +163,19 @@ def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_ser
     assert probe(tmp_path / "slow.mkv")["frames"] == report.written
 
 
+def test_a_400_over_tcp_suggests_udp(tmp_path, rtsp_server, tiny_model):
+    """rtsp-server-perl speaks RTP over UDP only and answers 400 to a TCP SETUP."""
+    pub = publish(rtsp_server["publish"], 20)
+    try:
+        proc = run_cli("stream", rtsp_server["read"], "-o", str(tmp_path / "x.mkv"), "--rtsp-transport", "tcp",
+                       "--style", str(tiny_model), "--backend", "torch", "--set", "stream.open_timeout=5", timeout=60)
+    finally:
+        pub.kill()
+        pub.wait(timeout=10)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "answered 400 Bad Request to RTSP over tcp (try --rtsp-transport udp)" in proc.stderr, proc.stderr
+
+
 def test_unreachable_url_fails_fast_and_clearly(tmp_path, tiny_model):
     port = free_port()                                   # nothing listens there
     t0 = time.monotonic()
@@ -244,7 +257,7 @@ def test_preview_serves_jpeg_frames(tmp_path, tiny_model):
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err          # the same exit codes as `stylize`
     assert "stopped by SIGINT" in err
 
 

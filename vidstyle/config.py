@@ -46,6 +46,7 @@ class InputConfig:
     image_fps: str = knob("25", "frame rate given to image-sequence inputs, e.g. 25 or 30000/1001",
                           pattern=r"\d+(/\d+)?(\.\d+)?", pattern_help="a number or a ratio like 30000/1001")
     decode_threads: int = knob(0, "decoder threads (0: FFmpeg's automatic choice)", min=0, max=64)
+    video_stream: int = knob(0, "which video stream of a file to stylize (0: the first)", min=0, max=63)
 
 
 @dataclass
@@ -61,6 +62,9 @@ class EncodeConfig:
     audio: str = knob("auto", "auto = copy when the container accepts the codec, else transcode",
                       choices=("auto", "copy", "transcode", "none"))
     audio_bitrate: int = knob(192_000, "bit rate of transcoded audio (bit/s)", min=8_000, max=1_536_000)
+    fragmented: bool = knob(False, "MP4/MOV: write fragments of about 1 s, so that even a hard kill "
+                            "(SIGKILL, power loss) leaves a playable file (a little larger; `stream` "
+                            "recordings always are)")
     options: dict[str, str] = knob({}, "extra encoder options passed to FFmpeg, e.g. {tune: film}")
 
 
@@ -166,6 +170,9 @@ class RunConfig:
     progress: str = knob("auto", "progress bar: auto = when stderr is a terminal",
                          choices=("auto", "on", "off"))
     stats: bool = knob(False, "print per-stage throughput at the end")
+    overwrite: str = knob("warn", "an output that exists already: warn (overwrite it, saying so), yes "
+                          "(overwrite quietly, -y) or no (stop with an error, -n)",
+                          choices=("warn", "yes", "no"))
 
 
 @dataclass

@@ -34,7 +34,11 @@ class ModelError(VidstyleError):
 
 
 class Interrupted(VidstyleError):
-    """The run was stopped by SIGINT/SIGTERM; a partial output may have been kept."""
+    """The run was stopped by SIGINT/SIGTERM/SIGHUP; a partial output may have been kept.
+
+    Exit code 128 + the signal's number, as shells report a process killed by it: 130 (SIGINT),
+    143 (SIGTERM), 129 (SIGHUP). Every command follows this convention.
+    """
 
     def __init__(self, message: str, signum: int):
         super().__init__(message)

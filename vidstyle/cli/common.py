@@ -69,7 +69,17 @@ def add_encode_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio", dest="encode.audio", metavar="auto|copy|transcode|none")
 
 
+def add_overwrite_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-y", dest="run.overwrite", action="store_const", const="yes",
+                   help="overwrite an existing output without a word")
+    g.add_argument("-n", dest="run.overwrite", action="store_const", const="no",
+                   help="never overwrite: stop with an error if the output exists (default: overwrite "
+                        "with a warning)")
+
+
 def add_run_args(p: argparse.ArgumentParser) -> None:
+    add_overwrite_args(p)
     g = p.add_argument_group("run")
     g.add_argument("--stats", dest="run.stats", action="store_const", const="true",
                    help="print per-stage throughput at the end")

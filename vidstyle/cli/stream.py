@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_pipeline_args, config_from_args
+from .common import add_overwrite_args, add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--segment", dest="stream.segment_seconds", metavar="S",
                    help="file outputs: a new file every S seconds, named NAME-000.EXT... (default: one file)")
     g.add_argument("--preview-port", dest="stream.preview_port", metavar="PORT")
+    add_overwrite_args(p)
     add_pipeline_args(p)
     p.set_defaults(func=run)
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from ..errors import OutputError
-    from ..io.sink import CONTAINERS, check_output
+    from ..io.sink import CONTAINERS, check_output, check_overwrite
     from ..log import log
     from ..stream.run import run_stream
 
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if len(rtsp) > 1 or len(files) > 1:
         raise OutputError("give at most one RTSP output and one file output")
     for f in files:
+        check_overwrite(f, cfg.run.overwrite)
         if f.suffix.lower() not in CONTAINERS:
             raise OutputError(f"unsupported output extension {f.suffix or '(none)'!r} "
                               f"(use one of: {', '.join(sorted(CONTAINERS))})")
@@ -62,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
     log.info(f"stream {how}: {report.line()}")
     for out in report.outputs:
         log.info(f"output: {out}")
-    return 0
+    return 128 + report.stopped_by if report.stopped_by else 0   # the same codes as `stylize`

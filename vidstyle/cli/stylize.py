@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "default: INPUT.<style>.<ext> beside the input")
     p.add_argument("--compare", metavar="FILE",
                    help="also write a side-by-side video: original | per-frame | stabilised")
+    p.add_argument("--video-stream", dest="input.video_stream", metavar="N",
+                   help="which video stream of the input to stylize (0: the first; like ffmpeg -map 0:v:N)")
     add_pipeline_args(p, encode=True, run=True)
     p.set_defaults(func=run)
 

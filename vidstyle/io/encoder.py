@@ -10,7 +10,7 @@ import av
 import numpy as np
 
 from ..config import EncodeConfig
-from ..errors import OutputError
+from ..errors import ConfigError, OutputError
 from ..log import log
 from .frame import Frame, VideoInfo
 
@@ -21,9 +21,18 @@ VP9_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast":
              "slow": 2, "slower": 1, "veryslow": 0}
 
 
+# the largest quality value (crf, or cq for NVENC) each encoder takes
+MAX_CRF = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "h264_nvenc": 51, "hevc_nvenc": 51}
+
+
 def encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
+    top = MAX_CRF.get(codec)
+    if top is not None and cfg.crf > top:
+        raise ConfigError(f"encode.crf: {cfg.crf} is above {codec}'s maximum {top}")
     if codec in ("libx264", "libx265"):
         opts = {"crf": str(cfg.crf), "preset": cfg.preset}
+        if codec == "libx265":
+            opts["x265-params"] = "log-level=error"     # x265 prints its banner and stats otherwise
     elif codec == "libvpx-vp9":
         opts = {"crf": str(cfg.crf), "b": "0", "cpu-used": str(VP9_SPEED[cfg.preset]),
                 "row-mt": "1", "deadline": "good"}
@@ -73,6 +82,8 @@ class VideoEncoder:
         if info.rate:
             stream.codec_context.framerate = info.rate
         stream.options = {**encoder_options(codec, cfg), **(extra_options or {})}
+        if codec in ("libx265", "hevc_nvenc") and fmt in ("mp4", "mov"):
+            stream.codec_tag = "hvc1"      # Apple players refuse HEVC tagged hev1
         if info.colorspace is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = info.colorspace, 1  # limited (MPEG) range

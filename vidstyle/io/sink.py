@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +21,7 @@ from ..config import EncodeConfig
 from ..errors import OutputError
 from .audio import AudioPassthrough
 from .encoder import VideoEncoder
+from ..log import log
 from .frame import Frame, VideoInfo
 from .source import IMAGE_SUFFIXES
 
@@ -28,6 +30,11 @@ CONTAINERS = {
     ".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
     ".mkv": ("matroska", "libx264"), ".avi": ("avi", "libx264"), ".webm": ("webm", "libvpx-vp9"),
 }
+
+
+# MP4/MOV in fragments of at most about 1 s (and at every keyframe): a file cut off anywhere,
+# even by SIGKILL, plays up to its last complete fragment
+FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000"}
 
 
 class FrameSink(Protocol):
@@ -85,11 +92,82 @@ def check_output(path: Path, inputs: list[Path]) -> None:
         raise OutputError(f"output {path} is a directory")
 
 
+def check_overwrite(path: Path, policy: str, kind: str = "video") -> None:
+    """``policy`` (run.overwrite) for an output that exists: warn, yes or no. A directory given
+    where a video file belongs is an error either way."""
+    if kind == "video" and path.is_dir():
+        raise OutputError(f"output {path} is an existing directory; give a file name, e.g. {path / 'out.mp4'}")
+    if not path.exists() or policy == "yes" or path.is_dir():
+        return
+    if policy == "no":
+        raise OutputError(f"output {path} exists (not overwritten: -n; use -y to overwrite)")
+    log.warning(f"overwriting {path} (-n to refuse, -y to skip this warning)")
+
+
 def _temp_name(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}",
+    """``.NAME.<pid>-<random>.part.EXT`` beside ``path``: the pid tells a later run whether the
+    writer is still alive."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".part{path.suffix}",
                                 dir=path.parent if str(path.parent) else ".")
     os.close(fd)
     return Path(name)
+
+
+def _writer_alive(temp: Path, stem: str) -> bool:
+    """Whether the process that named ``temp`` (see ``_temp_name``) still runs."""
+    pid = temp.name[len(stem) + 2:].split("-", 1)[0]
+    if not pid.isdigit():                 # an older name without a pid: alive while it grows
+        return time.time() - temp.stat().st_mtime < 3600
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:               # someone else's live process
+        return True
+    return True
+
+
+def recover_stale(path: Path) -> list[Path]:
+    """Deal with temporary files an earlier, killed run left for ``path``: one that plays (MKV,
+    fragmented MP4) becomes ``NAME.partial.EXT``, the rest are removed; each is logged.
+    Returns the recovered files."""
+    parent = path.parent if str(path.parent) else Path(".")
+    recovered = []
+    for temp in sorted(parent.glob(f".{glob_escape(path.stem)}.*.part{glob_escape(path.suffix)}")):
+        try:
+            if _writer_alive(temp, path.stem):
+                continue
+            frames = _playable_frames(temp)
+            target = partial_path(path)
+            if frames and not target.exists():
+                os.replace(temp, target)
+                recovered.append(target)
+                log.warning(f"an earlier run was killed while writing {path.name}: its {frames} frames "
+                            f"are kept as {target}")
+            else:
+                temp.unlink()
+                log.info(f"removed {temp.name}, left by an earlier run that was killed"
+                         + (" (nothing playable in it)" if not frames else f" ({target.name} exists)"))
+        except OSError as exc:
+            log.debug(f"cannot tidy {temp}: {exc}")
+    return recovered
+
+
+def _playable_frames(path: Path) -> int:
+    """Video packets a player can read from ``path`` (0: unplayable, e.g. an MP4 without moov)."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as c:
+            if not c.streams.video:
+                return 0
+            return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return 0
+
+
+def glob_escape(text: str) -> str:
+    import glob as globlib
+
+    return globlib.escape(text)
 
 
 class VideoFileSink(FrameSink):
@@ -107,9 +185,9 @@ class VideoFileSink(FrameSink):
         fmt, auto_codec = CONTAINERS[suffix]
         self.info = info
         self.audio = None
+        recover_stale(self.path)
         self._tmp = _temp_name(self.path)
-        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} \
-            if fragmented and fmt in ("mp4", "mov") else {}
+        options = FRAGMENTED_MP4 if (fragmented or cfg.fragmented) and fmt in ("mp4", "mov") else {}
         try:
             self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
         except av.error.FFmpegError as exc:

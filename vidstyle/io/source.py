@@ -59,7 +59,7 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 class VideoFileSource(FrameSource):
     """Decode the first video stream of a file with PyAV (frame threading on)."""
 
-    def __init__(self, path: str | os.PathLike, decode_threads: int = 0):
+    def __init__(self, path: str | os.PathLike, decode_threads: int = 0, video_stream: int = 0):
         self.path = Path(path)
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
@@ -73,24 +73,29 @@ class VideoFileSource(FrameSource):
         except av.error.FFmpegError as exc:
             raise InputError(f"{self.path}: not a video we can decode ({_reason(exc)})") from None
         try:
-            self._open_stream(decode_threads)
+            self._open_stream(decode_threads, video_stream)
         except BaseException:
             self._container.close()
             raise
 
-    def _open_stream(self, decode_threads: int) -> None:
+    def _open_stream(self, decode_threads: int, choice: int = 0) -> None:
         c = self._container
         if not c.streams.video:
             kinds = sorted({s.type for s in c.streams}) or ["no streams"]
             raise InputError(f"{self.path}: no video stream (contains: {', '.join(kinds)})")
-        stream = c.streams.video[0]
+        if choice >= len(c.streams.video):
+            raise InputError(f"{self.path}: no video stream {choice} (it has {len(c.streams.video)}: "
+                             f"0..{len(c.streams.video) - 1})")
+        stream = c.streams.video[choice]
         stream.thread_type = "AUTO"
         if decode_threads:
             stream.codec_context.thread_count = decode_threads
         self._stream = stream
         notes = []
         if len(c.streams.video) > 1:
-            notes.append(f"{len(c.streams.video)} video streams: using the first, ignoring the others")
+            which = "the first" if choice == 0 else f"stream {choice}"
+            notes.append(f"{len(c.streams.video)} video streams: using {which}, ignoring the others "
+                         f"(--video-stream N chooses)")
         if c.streams.subtitles:
             notes.append(f"{len(c.streams.subtitles)} subtitle stream(s) are not carried to the output")
         self._frames = self._decode()
@@ -261,6 +266,12 @@ def load_image(path: Path) -> np.ndarray:
 
 def _frame_notes(frame: av.VideoFrame) -> list[str]:
     notes = []
+    if frame.color_trc in HDR_TRANSFERS:
+        notes.append(f"HDR input ({HDR_TRANSFERS[frame.color_trc]}): the output is 8-bit SDR, tagged BT.709, "
+                     f"converted without tone mapping (bright scenes look flat; tone-map it first for "
+                     f"the best result)")
+    elif any(c.bits > 8 for c in frame.format.components):
+        notes.append(f"{frame.format.name} input: the output is 8-bit")
     if any(c.is_alpha for c in frame.format.components):
         notes.append("the video has an alpha channel: it is dropped (the output is opaque)")
     if frame.interlaced_frame:
@@ -291,8 +302,15 @@ def to_rgb(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="rgb24", src_color_range=rng)
 
 
+HDR_TRANSFERS = {16: "PQ", 18: "HLG"}   # AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67
+BT709 = {"colorspace": 1, "color_primaries": 1, "color_trc": 1}
+
+
 def _color_tags(frame: av.VideoFrame) -> dict:
-    """Colour tags to reproduce on the output; empty when the source leaves the matrix unset."""
+    """Colour tags to reproduce on the output; empty when the source leaves the matrix unset.
+    HDR sources give BT.709: the output is 8-bit SDR (no tone mapping), and is tagged so."""
+    if frame.color_trc in HDR_TRANSFERS:
+        return dict(BT709)
     if frame.colorspace in (None, 0, 2) or frame.format.name.startswith(("rgb", "bgr", "gbr")):
         return {}
     return {"colorspace": int(frame.colorspace), "color_primaries": int(frame.color_primaries),
@@ -369,7 +387,7 @@ def input_kind(spec: str) -> str:
     return "video"
 
 
-def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0) -> FrameSource:
+def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0) -> FrameSource:
     """Open a video file, an image, a directory of images, or a glob of images."""
     if "://" in spec or spec.startswith("/dev/video"):
         from ..log import redact
@@ -379,7 +397,7 @@ def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0) -> Fr
         if not paths and not is_glob(spec) and not Path(spec).exists():
             raise InputError(f"input not found: {spec}")
         return ImageSource(paths, parse_rate(image_fps), spec)
-    source = VideoFileSource(spec, decode_threads)
+    source = VideoFileSource(spec, decode_threads, video_stream)
     for note in source.info.notes:
-        log.info(note)
+        (log.warning if note.startswith("HDR input") else log.info)(note)
     return source

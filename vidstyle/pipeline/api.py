@@ -16,7 +16,7 @@ from ..config import PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
 from ..io.compare import CompareSink
-from ..io.sink import CONTAINERS, FrameSink, check_output, default_output, open_sink
+from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
 from ..log import log, redact
 from ..stylize.base import Stylizer
@@ -48,9 +48,15 @@ class RunReport:
         return self.frames_out / self.wall_s if self.wall_s > 0 else 0.0
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 @contextlib.contextmanager
 def signals_stop(runner: Runner):
-    """SIGINT/SIGTERM: first one drains and stops, a second one aborts at once."""
+    """SIGINT/SIGTERM/SIGHUP: the first one drains and stops, a second one aborts at once.
+
+    SIGHUP (the terminal went away) is treated like SIGTERM: the output is finished, not lost.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -62,7 +68,7 @@ def signals_stop(runner: Runner):
             log.warning(f"{signal.Signals(signum).name}: stopping, finishing the output file…")
         runner.request_stop(signum)
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -144,12 +150,14 @@ class Pipeline:
         out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)
+        check_overwrite(out, cfg.run.overwrite, "video" if out.suffix.lower() in CONTAINERS or kind == "video"
+                        else "images")
         if compare is not None:
             compare = Path(compare)
             check_output(compare, inputs + [out])
             if compare.suffix.lower() not in CONTAINERS:
                 raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
-        with open_source(spec, cfg.input.image_fps, cfg.input.decode_threads) as source:
+        with open_source(spec, cfg.input.image_fps, cfg.input.decode_threads, cfg.input.video_stream) as source:
             return self._run(source, out, kind == "images" and Path(spec).is_file(), compare)
 
     def _run(self, source: FrameSource, out: Path, single_image: bool,

@@ -42,7 +42,8 @@ def source_kind(spec: str) -> str:
     return "file"
 
 
-def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0) -> InputError:
+def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0,
+                transport: str = "tcp") -> InputError:
     """A clear message for a failed open; ``elapsed`` >= ``timeout`` means the peer never answered
     (FFmpeg then reports whatever its last read saw)."""
     where = redact(spec)
@@ -55,6 +56,10 @@ def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 
         return InputError(f"{where}: access forbidden by the server")
     if isinstance(exc, (av.error.HTTPNotFoundError,)) or "404" in text or "Not Found" in text:
         return InputError(f"{where}: no such stream on the server (404)")
+    if "400" in text or "Bad Request" in text:
+        other = "udp" if transport == "tcp" else "tcp"
+        return InputError(f"{where}: the server answered 400 Bad Request to RTSP over {transport} "
+                          f"(try --rtsp-transport {other})")
     if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
         return InputError(f"{where}: connection refused (is the server running?)")
     if isinstance(exc, (TimeoutError, av.error.ExitError)) or "timed out" in text.lower():
@@ -122,7 +127,8 @@ class LiveSource(FrameSource):
             container = av.open(target, format=fmt, options=options, metadata_errors="ignore",
                                 timeout=(cfg.open_timeout, cfg.read_timeout))
         except (av.error.FFmpegError, OSError) as exc:
-            raise _open_error(self.spec, exc, cfg.open_timeout, time.monotonic() - t0) from None
+            raise _open_error(self.spec, exc, cfg.open_timeout, time.monotonic() - t0,
+                              cfg.rtsp_transport) from None
         if not container.streams.video:
             container.close()
             raise InputError(f"{redact(self.spec)}: no video stream")
@@ -164,7 +170,7 @@ class LiveSource(FrameSource):
             raise InputError(f"{redact(self.spec)}: the stream ended before its first frame") from None
         except (av.error.FFmpegError, OSError) as exc:
             self._container.close()
-            raise _open_error(self.spec, exc, self.cfg.read_timeout) from None
+            raise _open_error(self.spec, exc, self.cfg.read_timeout, transport=self.cfg.rtsp_transport) from None
 
     # -- capture thread --------------------------------------------------------------------
     def _capture(self) -> None:

@@ -16,6 +16,7 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import ModelError
+from ..io.source import IMAGE_SUFFIXES
 from ..log import log
 from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
 from ..models.store import load_model
@@ -53,6 +54,10 @@ def choose_backend(requested: str, device: torch.device) -> str:
 def style_label(spec: str) -> str:
     """Check that ``spec`` names a usable model (before any decoding) and return a short name."""
     path = Path(spec).expanduser()
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise ModelError(f"{spec} is an image, not a style model; did you mean `vidstyle optimize "
+                         f"--style-image {spec}` (stylize one input) or `vidstyle train --style {spec}` "
+                         f"(make a reusable style)?")
     if path.suffix.lower() in FOREIGN_SUFFIXES:
         if not path.is_file():
             raise ModelError(f"model file not found: {spec}")
