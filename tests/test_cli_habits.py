@@ -6,10 +6,10 @@ from __future__ import annotations
 import av
 import pytest
 
-from conftest import moving_frames, run_cli
+from conftest import moving_frames, probe, run_cli
 from corpus import _hdr_pq
 from vidstyle.cli import main
-from vidstyle.io.synth import write_clip
+from vidstyle.io.synth import tone, write_clip
 
 FAST = ["--no-progress", "--preset", "ultrafast", "--faces", "off", "--temporal", "off"]
 
@@ -67,3 +67,17 @@ def test_hdr_input_gives_an_sdr_output_tagged_bt709(tmp_path, tiny_model, capsys
     with av.open(str(out)) as c:
         frame = next(c.decode(video=0))
     assert (frame.format.name, frame.color_trc, frame.color_primaries, frame.colorspace) == ("yuv420p", 1, 1, 1)
+
+
+def test_start_and_duration_cut_a_few_seconds_with_their_audio(tmp_path, tiny_model, capsys):
+    src = write_clip(tmp_path / "long.mp4", moving_frames(150, 48, 64), 25, audio=tone(6.0))
+    out = tmp_path / "cut.mp4"
+    code, err = stylize(capsys, src, "-o", out, "--style", tiny_model, "-ss", "3.3", "-t", "2")
+    assert code == 0, err
+    info = probe(out)
+    times = [float(p * info["time_base"]) for p in info["pts"]]
+    assert info["frames"] == 50                          # the frames at 3.32 .. 5.28 s
+    assert times[0] == pytest.approx(0.02, abs=0.001)    # re-timed to start near 0, like ffmpeg -ss
+    assert times[-1] == pytest.approx(1.98, abs=0.001)
+    assert info["audio"][0][1] == pytest.approx(2.02, abs=0.03)   # cut with the video
+    assert "could not be decoded" not in err and "ended early" not in err

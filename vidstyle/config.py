@@ -47,6 +47,9 @@ class InputConfig:
                           pattern=r"\d+(/\d+)?(\.\d+)?", pattern_help="a number or a ratio like 30000/1001")
     decode_threads: int = knob(0, "decoder threads (0: FFmpeg's automatic choice)", min=0, max=64)
     video_stream: int = knob(0, "which video stream of a file to stylize (0: the first)", min=0, max=63)
+    start: float = knob(0.0, "video files: start this many seconds in (from the keyframe before; the "
+                        "output starts at 0, like ffmpeg -ss)", min=0, max=1e7)
+    duration: float = knob(0.0, "video files: stylize only this many seconds (0: to the end)", min=0, max=1e7)
 
 
 @dataclass

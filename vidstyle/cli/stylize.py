@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write a side-by-side video: original | per-frame | stabilised")
     p.add_argument("--video-stream", dest="input.video_stream", metavar="N",
                    help="which video stream of the input to stylize (0: the first; like ffmpeg -map 0:v:N)")
+    p.add_argument("--start", "-ss", dest="input.start", metavar="S",
+                   help="start S seconds into the input (the output starts at 0)")
+    p.add_argument("--duration", "-t", dest="input.duration", metavar="S",
+                   help="stylize only S seconds (try a few seconds of a long file)")
     add_pipeline_args(p, encode=True, run=True)
     p.set_defaults(func=run)
 

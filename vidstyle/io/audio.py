@@ -24,7 +24,9 @@ class AudioPassthrough:
     """
 
     def __init__(self, source_path: Path, output: av.container.OutputContainer, mode: str,
-                 bitrate: int = 192_000):
+                 bitrate: int = 192_000, start: float = 0.0):
+        """``start`` (s): source time that is time 0 of the output (--start); audio before it is
+        left out and the rest moved earlier by as much."""
         self._input = None
         self._packets: Iterator | None = None
         self._pending = None
@@ -62,6 +64,12 @@ class AudioPassthrough:
                 out_stream.metadata["language"] = s.language
             self._map[s.index] = (out_stream, copy)
         self._output = output
+        self._start = start
+        if start:
+            try:
+                inp.seek(int(start * av.time_base), backward=True)
+            except (av.error.FFmpegError, OSError) as exc:
+                log.warning(f"audio: cannot seek to {start:g} s ({exc}); the audio is read from the start")
         self._packets = inp.demux(*inp.streams.audio)
 
     @property
@@ -95,13 +103,27 @@ class AudioPassthrough:
                 self._finish_streams()
                 return
             start = pkt.pts if pkt.pts is not None else pkt.dts
-            if start is not None and t is not None and float(start * pkt.time_base) >= t - 1e-6:
+            if start is not None and t is not None and float(start * pkt.time_base) - self._start >= t - 1e-6:
                 self._pending = pkt
                 return
             self._mux(pkt)
 
+    def _shift(self, pkt: av.Packet) -> bool:
+        """Move ``pkt`` by --start; False when it ends before the start (left out)."""
+        if not self._start or pkt.pts is None or not pkt.time_base:
+            return True
+        offset = int(round(self._start / pkt.time_base))
+        if pkt.pts + (pkt.duration or 0) <= offset:
+            return False
+        pkt.pts -= offset
+        if pkt.dts is not None:
+            pkt.dts -= offset
+        return True
+
     def _mux(self, pkt: av.Packet) -> None:
         out_stream, copy = self._map[pkt.stream.index]
+        if pkt.size and not self._shift(pkt):
+            return
         if copy:
             if pkt.dts is None and pkt.size == 0:
                 return  # demuxer's flush packet

@@ -60,6 +60,10 @@ class VideoInfo:
     kind: str = "video"                 # "video" | "images" | "stream"
     audio_streams: int = 0
     notes: list[str] = field(default_factory=list)
+    # --start/--duration: source time (s) that becomes time 0 of the output, and whether the
+    # output is a cut of the source (then audio is cut with the video)
+    clip_start: float = 0.0
+    clipped: bool = False
     # FFmpeg colour tags of the source (AVCOL_* values); None when the source leaves them unset,
     # in which case RGB<->YUV uses FFmpeg's default matrices both ways.
     colorspace: int | None = None

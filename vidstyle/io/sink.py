@@ -196,7 +196,8 @@ class VideoFileSink(FrameSink):
         try:
             codec = auto_codec if cfg.codec == "auto" else cfg.codec
             self.video = VideoEncoder(self._container, info, codec, cfg, where=str(self.path))
-            self.audio = AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate) \
+            self.audio = AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate,
+                                          info.clip_start) \
                 if info.audio_streams and info.path is not None else None
         except BaseException:
             self.abort()
@@ -242,11 +243,13 @@ class VideoFileSink(FrameSink):
         return final
 
     def _audio_end(self, complete: bool) -> float | None:
-        """Where the audio stops: with the video when the output is partial or the video stopped
-        short of the source's length (damaged or truncated input); else all of the source's."""
+        """Where the audio stops: with the video when the output is partial, a --start/--duration
+        cut, or the video stopped short of the source's length (damaged or truncated input);
+        else all of the source's."""
         end = self.video.end_time
         rate = float(self.info.rate or 25)
-        if not complete or (end is not None and self.info.duration and end < self.info.duration - 1.5 / rate):
+        short = end is not None and self.info.duration and end < self.info.duration - 1.5 / rate
+        if not complete or self.info.clipped or short:
             return end
         return None
 

@@ -59,8 +59,16 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 class VideoFileSource(FrameSource):
     """Decode the first video stream of a file with PyAV (frame threading on)."""
 
-    def __init__(self, path: str | os.PathLike, decode_threads: int = 0, video_stream: int = 0):
+    def __init__(self, path: str | os.PathLike, decode_threads: int = 0, video_stream: int = 0,
+                 start: float = 0.0, duration: float = 0.0):
+        """``start``/``duration`` (s): decode only that part (from the keyframe before ``start``,
+        frames before it dropped); its frames are re-timed to begin at 0, as ``ffmpeg -ss`` does."""
         self.path = Path(path)
+        self._clip = (start, duration)
+        self._lo: int | None = None           # window [lo, hi) in stream pts; None: open
+        self._hi: int | None = None
+        self._offset = 0                      # subtracted from every pts (lo when --start)
+        self._cut = False                     # stopped at the window's end
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
         self._packet_pts: list[int] = []      # pts of every video packet demuxed
@@ -98,6 +106,7 @@ class VideoFileSource(FrameSource):
                          f"(--video-stream N chooses)")
         if c.streams.subtitles:
             notes.append(f"{len(c.streams.subtitles)} subtitle stream(s) are not carried to the output")
+        self._set_window(stream)
         self._frames = self._decode()
         try:
             first = next(self._frames)
@@ -111,13 +120,37 @@ class VideoFileSource(FrameSource):
         duration = stream_duration(stream)
         if duration is None and c.duration is not None and not c.streams.audio:
             duration = c.duration / av.time_base
+        start, length = self._clip
+        clipped = bool(start or length)
+        if clipped and duration is not None:
+            duration = max(0.0, duration - start)
+            duration = min(duration, length) if length else duration
+        elif clipped:
+            duration = length or None
         self.info = VideoInfo(
             width=first.width, height=first.height,
             rate=Fraction(rate) if rate else None,
             time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000),
-            frames=int(stream.frames or 0), duration=duration, rotation=self._rotation,
+            frames=0 if clipped else int(stream.frames or 0), duration=duration, rotation=self._rotation,
             path=self.path, container=c.format.name, codec=stream.codec_context.name,
-            kind="video", audio_streams=len(c.streams.audio), notes=notes, **self._color)
+            kind="video", audio_streams=len(c.streams.audio), notes=notes, **self._color,
+            clip_start=float((self._offset - (stream.start_time or 0)) * stream.time_base) if start else 0.0,
+            clipped=clipped)
+
+    def _set_window(self, stream) -> None:
+        """Seek to ``start`` and set the [lo, hi) pts window of --start/--duration."""
+        start, length = self._clip
+        if not (start or length):
+            return
+        tb, origin = stream.time_base, stream.start_time or 0
+        self._lo = origin + int(round(start / tb))
+        self._hi = self._lo + int(round(length / tb)) if length else None
+        if start:
+            self._offset = self._lo
+            try:
+                self._container.seek(self._lo, stream=stream, backward=True)   # keyframe at or before
+            except (av.error.FFmpegError, OSError) as exc:
+                raise InputError(f"{self.path}: cannot seek to {start:g} s ({_reason(exc)})") from None
 
     def _decode(self) -> Iterator[Frame]:
         """Decode until EOF. Like FFmpeg, a packet that does not decode is skipped (its frame is
@@ -131,6 +164,12 @@ class VideoFileSource(FrameSource):
             if self._decode_errors and frame.pts is not None and last_pts is not None \
                     and frame.pts < last_pts:
                 continue   # a stale picture the decoder let out after damage (FFmpeg drops these too)
+            if frame.pts is not None and self._lo is not None and frame.pts < self._lo:
+                self._frame_pts.add(frame.pts)     # before --start: decoded to get there, not lost
+                continue
+            if frame.pts is not None and self._hi is not None and frame.pts >= self._hi:
+                self._cut = True
+                return
             if index == 0:
                 self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
                 self._color = _color_tags(frame)
@@ -144,7 +183,8 @@ class VideoFileSource(FrameSource):
             else:
                 self._frame_pts.add(frame.pts)
                 last_pts = frame.pts
-            yield Frame(index, rgb, frame.pts, Fraction(frame.time_base or self._stream.time_base),
+            pts = None if frame.pts is None else frame.pts - self._offset
+            yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
                         capture_time=time.monotonic())
             index += 1
             self.decoded = index
@@ -179,8 +219,14 @@ class VideoFileSource(FrameSource):
             return []
         tb = self._stream.time_base or Fraction(1, 90000)
         start = self._stream.start_time or 0
-        missing = sorted(set(self._packet_pts) - self._frame_pts)
+        missing = sorted(set(self._window_pts()) - self._frame_pts)
         return [float((pts - start) * tb) for pts in missing]
+
+    def _window_pts(self) -> list[int]:
+        """Demuxed packet pts inside the --start/--duration window (all when there is none)."""
+        if self._lo is None:
+            return self._packet_pts
+        return [p for p in self._packet_pts if p >= self._lo and (self._hi is None or p < self._hi)]
 
     def damage(self) -> str:
         """One sentence on frames skipped as undecodable (with their times), or ''."""
@@ -188,7 +234,7 @@ class VideoFileSource(FrameSource):
         if not lost:
             return ""
         step = 1.5 / float(self.info.rate) if self.info.rate else 0.1
-        return (f"{len(lost)} of {len(self._packet_pts)} frames could not be decoded and were skipped "
+        return (f"{len(lost)} of {len(self._window_pts())} frames could not be decoded and were skipped "
                 f"(at {time_ranges(lost, step)}); the frames around them keep their timestamps")
 
     def __iter__(self) -> Iterator[Frame]:
@@ -198,20 +244,19 @@ class VideoFileSource(FrameSource):
             yield last
         for last in self._frames:
             yield last
-        if self.truncated:
+        if self.truncated or self._cut:
             return
         info = self.info
         if info.frames and self.decoded + len(self.lost) < info.frames - 1:
             self.truncated = f"the container announces {info.frames} frames but only {self.decoded} decoded"
-        elif last is not None and last.pts is not None and info.duration and info.rate:
+        elif self._packet_pts and info.duration and info.rate:
             # frames demuxed but undecodable at the end are reported as lost, not as truncation
             tb = self._stream.time_base
-            end = max([last.pts, *self._packet_pts]) * tb
-            start = self._stream.start_time * tb if self._stream.start_time else 0
-            missing = info.duration - float(end - start) - 1 / float(info.rate)
+            origin = self._lo if self._lo is not None else (self._stream.start_time or 0)
+            end = float((max(self._packet_pts) - origin) * tb)
+            missing = info.duration - end - 1 / float(info.rate)
             if missing > max(3 / float(info.rate), 0.25):
-                self.truncated = (f"frames stop at {float(end - start):.2f} s of a "
-                                  f"{info.duration:.2f} s stream")
+                self.truncated = f"frames stop at {end:.2f} s of a {info.duration:.2f} s stream"
 
     def close(self) -> None:
         self._frames.close()
@@ -387,7 +432,8 @@ def input_kind(spec: str) -> str:
     return "video"
 
 
-def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0) -> FrameSource:
+def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0,
+                start: float = 0.0, duration: float = 0.0) -> FrameSource:
     """Open a video file, an image, a directory of images, or a glob of images."""
     if "://" in spec or spec.startswith("/dev/video"):
         from ..log import redact
@@ -397,7 +443,7 @@ def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video
         if not paths and not is_glob(spec) and not Path(spec).exists():
             raise InputError(f"input not found: {spec}")
         return ImageSource(paths, parse_rate(image_fps), spec)
-    source = VideoFileSource(spec, decode_threads, video_stream)
+    source = VideoFileSource(spec, decode_threads, video_stream, start, duration)
     for note in source.info.notes:
         (log.warning if note.startswith("HDR input") else log.info)(note)
     return source

@@ -157,7 +157,9 @@ class Pipeline:
             check_output(compare, inputs + [out])
             if compare.suffix.lower() not in CONTAINERS:
                 raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
-        with open_source(spec, cfg.input.image_fps, cfg.input.decode_threads, cfg.input.video_stream) as source:
+        inp = cfg.input
+        with open_source(spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start,
+                         inp.duration) as source:
             return self._run(source, out, kind == "images" and Path(spec).is_file(), compare)
 
     def _run(self, source: FrameSource, out: Path, single_image: bool,
