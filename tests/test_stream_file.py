@@ -83,8 +83,10 @@ def test_file_without_realtime_keeps_every_frame_and_its_timestamps(tmp_path, av
 @pytest.mark.slow
 def test_output_name_is_the_name_given_unless_segments_are_asked_for(tmp_path, av_clip, tiny_model):
     common = ["--style", str(tiny_model), "--faces", "off", "--temporal", "off", "--backend", "torch"]
-    proc = run_cli("stream", str(av_clip), "-o", str(tmp_path / "out.mp4"), *common, timeout=120)
+    proc = run_cli("stream", str(av_clip), "-o", str(tmp_path / "out.mp4"), "--realtime", *common,
+                   "--set", "stream.status_every=0.5", timeout=120)
     assert proc.returncode == 0, proc.stderr
+    assert "status: in " in proc.stderr and " dropped, " in proc.stderr   # no terminal: log lines
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
     proc = run_cli("stream", str(av_clip), "-o", str(tmp_path / "rec-%03d.mkv"), "--segment", "0.8", *common,
                    timeout=120)

@@ -155,6 +155,8 @@ class StreamConfig:
                           "stylizer workers x batch + 1", min=0, max=1024)
     segment_seconds: float = knob(0.0, "file outputs: start a new file every this many seconds (0: one "
                                   "file; a %03d pattern in the name alone means every 300 s)", min=0, max=1e6)
+    status_every: float = knob(10.0, "without a terminal (Docker, systemd), log the status line (fps, "
+                               "drops, latency, reconnects) every this many seconds (0: never)", min=0, max=86400)
     preset: str = knob("veryfast", "x264 preset of stream outputs (tune zerolatency)",
                        choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
     preview_host: str = knob("127.0.0.1", "preview server address (keep it on loopback unless you "

@@ -92,7 +92,8 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
     runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",
                     live=True)
     timer = threading.Timer(duration, runner.request_stop) if duration > 0 else None
-    status_line = _Status(source, sink, enabled=status and sys.stderr.isatty())
+    status_line = _Status(source, sink, enabled=status, tty=sys.stderr.isatty(),
+                          every=cfg.stream.status_every)
     try:
         if timer:
             timer.start()
@@ -125,19 +126,26 @@ def _describe(out) -> str:
 
 
 class _Status:
-    """One self-overwriting stderr line, refreshed every second."""
+    """The live status: on a terminal one self-overwriting line refreshed every second; otherwise
+    (Docker, systemd, a log file) one log line every ``every`` seconds (0: none)."""
 
-    def __init__(self, source: LiveSource, sink: LiveSink, enabled: bool):
-        self.source, self.sink, self.enabled = source, sink, enabled
-        self._last = 0.0
+    def __init__(self, source: LiveSource, sink: LiveSink, enabled: bool, tty: bool = True, every: float = 10.0):
+        self.source, self.sink, self.tty = source, sink, tty
+        self.enabled = enabled and (tty or every > 0)
+        self.every = 1.0 if tty else every
+        self._last = time.monotonic()
         self._shown = False
 
     def tick(self, _result) -> None:
         now = time.monotonic()
-        if not self.enabled or now - self._last < 1.0:
+        if not self.enabled or now - self._last < self.every:
             return
         self._last = now
-        sys.stderr.write("\r" + report_of(self.source, self.sink).line()[:160] + "\x1b[K")
+        line = report_of(self.source, self.sink).line()
+        if not self.tty:
+            log.info(f"status: {line}")
+            return
+        sys.stderr.write("\r" + line[:160] + "\x1b[K")
         sys.stderr.flush()
         self._shown = True
 

@@ -82,7 +82,8 @@ class LiveSource(FrameSource):
         self.captured = 0
         self.dropped = 0
         self.delivered = 0
-        self.reconnects = 0
+        self.reconnects = 0            # counted when frames flow again, not when the socket opens
+        self._lost_at: float | None = None   # when the current outage began
         self.truncated = ""
         self.error: BaseException | None = None
         self._buffer: collections.deque[Frame] = collections.deque()
@@ -178,6 +179,11 @@ class LiveSource(FrameSource):
             while not self._stop.is_set():
                 try:
                     for frame in self._frames:
+                        if self._lost_at is not None:   # a reconnect counts once frames flow again
+                            self.reconnects += 1
+                            log.info(f"{redact(self.spec)}: reconnected, frames flowing again (after "
+                                     f"{time.monotonic() - self._lost_at:.1f} s)")
+                            self._lost_at = None
                         self._push(frame)
                         if self._stop.is_set():
                             break
@@ -202,9 +208,15 @@ class LiveSource(FrameSource):
                 self._cond.notify_all()
 
     def _reconnect(self, why: str) -> None:
-        log.warning(f"{redact(self.spec)}: source lost ({why}); reconnecting")
+        """Reopen the source with back-off. A reopened source that sends nothing and is lost again
+        is the same outage (one warning, ``give_up_after`` from the first loss)."""
+        if self._lost_at is None:
+            log.warning(f"{redact(self.spec)}: source lost ({why}); reconnecting")
+            self._lost_at = time.monotonic()
+        else:
+            log.debug(f"reopened, but no frames came ({why}); retrying")
         self._close_container()
-        wait, lost_at = 0.25, time.monotonic()
+        wait, lost_at = 0.25, self._lost_at
         while not self._stop.is_set():
             if self.cfg.give_up_after and time.monotonic() - lost_at > self.cfg.give_up_after:
                 raise InputError(f"{redact(self.spec)}: source lost and not back after "
@@ -217,8 +229,7 @@ class LiveSource(FrameSource):
                 log.debug(f"reconnect failed: {exc}")
                 wait = min(wait * 2, self.cfg.reconnect_max_wait)
                 continue
-            self.reconnects += 1
-            log.info(f"{redact(self.spec)}: reconnected (after {time.monotonic() - lost_at:.1f} s)")
+            log.debug(f"{redact(self.spec)}: reopened after {time.monotonic() - lost_at:.1f} s, waiting for frames")
             return
 
     def _push(self, frame: Frame) -> None:
