@@ -80,7 +80,21 @@ def test_the_next_run_deals_with_a_killed_runs_temp_file(tmp_path, long_clip, sl
     assert probe(tmp_path / "out.mp4")["frames"] == 400
     if fragmented:
         assert "an earlier run was killed while writing out.mp4" in again.stderr
-        assert 0 < probe(tmp_path / "out.partial.mp4")["frames"] < 400
+        assert 0 < decodable_frames(tmp_path / "out.partial.mp4") < 400   # cut mid-fragment: the tail is lost
     else:
         assert "left by an earlier run that was killed (nothing playable in it)" in again.stderr, again.stderr
         assert not (tmp_path / "out.partial.mp4").exists()
+
+
+def decodable_frames(path) -> int:
+    """Frames a player gets out of ``path``, skipping packets that do not decode (a cut-off tail)."""
+    import av
+
+    n = 0
+    with av.open(str(path)) as c:
+        for packet in c.demux(c.streams.video[0]):
+            try:
+                n += len(packet.decode())
+            except av.error.FFmpegError:
+                pass
+    return n
