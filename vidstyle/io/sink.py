@@ -140,6 +140,7 @@ def recover_stale(path: Path) -> list[Path]:
             frames = _playable_frames(temp)
             target = partial_path(path)
             if frames and not target.exists():
+                os.chmod(temp, 0o666 & ~_umask())
                 os.replace(temp, target)
                 recovered.append(target)
                 log.warning(f"an earlier run was killed while writing {path.name}: its {frames} frames "
@@ -155,13 +156,15 @@ def recover_stale(path: Path) -> list[Path]:
 
 def _playable_frames(path: Path) -> int:
     """Video packets a player can read from ``path`` (0: unplayable, e.g. an MP4 without moov)."""
+    count = 0
     try:
         with av.open(str(path), metadata_errors="ignore") as c:
-            if not c.streams.video:
-                return 0
-            return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+            if c.streams.video:
+                for packet in c.demux(c.streams.video[0]):
+                    count += 1 if packet.size else 0
     except (av.error.FFmpegError, OSError, ValueError):
-        return 0
+        pass                       # a cut-off tail: what came before it still plays
+    return count
 
 
 def glob_escape(text: str) -> str:
