@@ -23,6 +23,11 @@ class ModelConfig:
     onnx_provider: str = knob("auto", "ONNX Runtime execution provider (auto: by device)",
                               choices=("auto", "cpu", "cuda", "tensorrt"))
     compile: bool = knob(False, "torch backend: torch.compile the network (slow first frames)")
+    compile_mode: str = knob("max-autotune-no-cudagraphs", "torch.compile mode; CUDA graphs come from "
+                             "cuda_graphs, and modes with their own are run without them when it is on",
+                             choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
+    cuda_graphs: bool = knob(False, "torch backend on cuda: capture the network as a CUDA graph per frame "
+                             "shape and replay it (less launch overhead; a warning and no graphs on cpu)")
     input_range: str = knob("auto", "foreign .onnx models without our metadata: input/output range",
                             choices=("auto", "0-1", "0-255"))
     bgr: bool = knob(False, "foreign .onnx models without our metadata: they take BGR")

@@ -41,7 +41,12 @@ def _regress(boxes: torch.Tensor, reg: torch.Tensor) -> torch.Tensor:
 
 
 def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, idx: torch.Tensor, thresh: float) -> torch.Tensor:
-    """Greedy NMS where overlap = intersection / smaller area (drops boxes nested in others)."""
+    """Greedy NMS where overlap = intersection / smaller area (drops boxes nested in others).
+
+    A loop over the few final faces: run on the host, where each comparison is not a device sync.
+    """
+    device = boxes.device
+    boxes, scores, idx = boxes.cpu(), scores.cpu(), idx.cpu()
     order = torch.argsort(scores, descending=True).tolist()
     area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp_min(1e-6)
     keep: list[int] = []
@@ -57,7 +62,7 @@ def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, idx: torch.Tensor, thres
                 break
         if ok:
             keep.append(i)
-    return torch.tensor(keep, dtype=torch.long, device=boxes.device)
+    return torch.tensor(keep, dtype=torch.long, device=device)
 
 
 class MTCNN:

@@ -40,6 +40,23 @@ ARCH_PRESETS: dict[str, ArchConfig] = {
 }
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """N x C x H x W stored channels-last (NHWC) and not also plain contiguous (C or H x W of 1)."""
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def instance_norm_nhwc(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Instance norm of N x C x H x W that keeps channels-last layout; weight, bias (C,).
+
+    ``F.instance_norm`` runs as a batch norm over a contiguous (1, N*C, H, W) view, so a
+    channels-last input is copied to NCHW and the next convolution copies it back, twice per
+    layer. Statistics over H x W are the biased variance, as instance norm's.
+    """
+    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, unbiased=False)
+    scale = torch.rsqrt(var + eps) * weight.view(1, -1, 1, 1)
+    return x * scale + (bias.view(1, -1, 1, 1) - mean * scale)
+
+
 class CondInstanceNorm(nn.Module):
     """Instance norm with one affine (gamma, beta) pair per style: z = (x - mu)/sigma * g_s + b_s.
 
@@ -56,6 +73,8 @@ class CondInstanceNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
         if style_w.dim() == 1:
+            if is_channels_last(x):
+                return instance_norm_nhwc(x, style_w @ self.weight, style_w @ self.bias, self.eps)
             return F.instance_norm(x, weight=style_w @ self.weight, bias=style_w @ self.bias, eps=self.eps)
         normed = F.instance_norm(x, eps=self.eps)
         gamma = (style_w @ self.weight)[:, :, None, None]

@@ -1,7 +1,7 @@
 """Build the configured Stylizer: resolve the style, choose the backend, place it on the device.
 
-Backends: ``torch`` (eager, optional torch.compile), ``onnx`` (ONNX Runtime: CPU, CUDA or its
-TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models go through the export
+Backends: ``torch`` (eager, optional torch.compile and CUDA graphs: :mod:`.accel`), ``onnx``
+(ONNX Runtime: CPU, CUDA or its TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models go through the export
 cache (:mod:`.cache`) for ONNX Runtime and TensorRT. ``auto`` picks the fastest that is
 available: a TensorRT engine on CUDA when TensorRT is installed, else torch fp16 on CUDA; ONNX
 Runtime on the CPU.
@@ -99,9 +99,11 @@ def _ours(m: ModelConfig, entry: StyleEntry, backend: str, device: torch.device,
     net, meta = load_model(entry.model_path)
     channels_last = m.channels_last == "on" or (m.channels_last == "auto" and device.type == "cuda")
     stylizer = TorchStylizer(net, meta, device, precision, channels_last, weights)
-    if m.compile:
-        stylizer.net = torch.compile(stylizer.net, dynamic=True)
-        stylizer.name += "-compiled"
+    if m.compile or m.cuda_graphs:
+        from .accel import accelerate
+
+        stylizer.net, suffix = accelerate(stylizer.net, device, m.compile, m.compile_mode, m.cuda_graphs)
+        stylizer.name += suffix
     return stylizer
 
 
