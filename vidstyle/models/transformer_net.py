@@ -50,11 +50,15 @@ def instance_norm_nhwc(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
 
     ``F.instance_norm`` runs as a batch norm over a contiguous (1, N*C, H, W) view, so a
     channels-last input is copied to NCHW and the next convolution copies it back, twice per
-    layer. Statistics over H x W are the biased variance, as instance norm's.
+    layer. Statistics over H x W (biased variance, as instance norm's) accumulate in fp32 without
+    materialising a squared tensor, so fp16 activations with a spread over 256 do not overflow.
     """
-    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, unbiased=False)
-    scale = torch.rsqrt(var + eps) * weight.view(1, -1, 1, 1)
-    return x * scale + (bias.view(1, -1, 1, 1) - mean * scale)
+    mean = x.mean(dim=(2, 3), keepdim=True, dtype=torch.float32)
+    centred = x - mean.to(x.dtype)
+    rms = torch.linalg.vector_norm(centred, 2, dim=(2, 3), keepdim=True, dtype=torch.float32)
+    var = rms.square_() / (x.shape[2] * x.shape[3])
+    scale = torch.rsqrt(var + eps) * weight.float().view(1, -1, 1, 1)
+    return torch.addcmul(bias.view(1, -1, 1, 1).to(x.dtype), centred, scale.to(x.dtype))
 
 
 class CondInstanceNorm(nn.Module):
