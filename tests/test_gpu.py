@@ -221,7 +221,7 @@ def test_the_pipeline_on_cuda_matches_the_cpu(tmp_path, extra):
     for device in ("cpu", "cuda"):
         out = tmp_path / f"{device}.mp4"
         args = ["stylize", str(clip), "-o", str(out), "--device", device, "--backend", "torch",
-                "--no-progress", "--crf", "12"]
+                "--style", str(BUNDLED / "starry_night-small.safetensors"), "--no-progress", "--crf", "12"]
         assert main(args + (extra if device == "cuda" else [])) == 0
         outs[device] = decode_rgb(out)
     assert len(outs["cpu"]) == len(outs["cuda"]) >= 25

@@ -9,6 +9,8 @@
 #   $OUT/results.tar.gz   every JSON/CSV/PNG and each step's own log
 # On the device machine (see benchmarks/gpu/README.md for the exact call):
 #   bash benchmarks/gpu/run.sh
+# A second, shorter call while the machine is still warm: only some steps, a smaller budget:
+#   ONLY=tests,sweep_compile BUDGET=200 bash benchmarks/gpu/run.sh
 # Here, on the CPU, to prove the plumbing with tiny sizes (no numbers worth keeping):
 #   DRY=1 OUT=/tmp/gpu-dry bash benchmarks/gpu/run.sh
 set -u
@@ -35,6 +37,7 @@ pack() {
 # step NAME LIMIT_S CMD...: run CMD under min(LIMIT, what is left of BUDGET); log, record, pack
 step() {
   local name=$1 limit=$2; shift 2
+  if [[ -n "${ONLY:-}" && ",$ONLY,wheels,info," != *",$name,"* ]]; then return; fi
   local left=$(( BUDGET - ($(date +%s) - T0) ))
   (( limit > left )) && limit=$left
   if (( limit < 10 )); then

@@ -41,7 +41,8 @@ class TorchStylizer:
         x = (x * self.scale).to(torch.float16 if self.precision == "fp16" else torch.float32,
                                 memory_format=layout)
         if self.precision == "bf16":
-            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            # no cast cache: a CUDA graph capture must not keep casts made outside it
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False):
                 y = self.net(x, self.style_w)
         else:
             y = self.net(x, self.style_w)
