@@ -73,7 +73,7 @@ def summarize(workdir: Path, steps_tsv: Path) -> dict:
         out["stylize_alone_best"] = stylize
     if errors:
         out["stylize_errors"] = errors
-    for name in ("bench_full", "bench_small", "bench_graphs"):
+    for name in ("bench_full", "bench_small", "bench_tuned"):
         data = _load(res / f"{name}.json")
         if data:
             out[name] = {r["label"]: {"fps": round(r["fps"], 1), "bottleneck": r["bottleneck"],
@@ -102,7 +102,7 @@ def table(summary: dict) -> str:
         lines.append("\nstylize alone (best batch)          fps  batch  ms/frame  TFLOP/s")
         for key, v in summary["stylize_alone_best"].items():
             lines.append(f"  {key:32} {v['fps']:8.1f} {v['batch']:5} {v['ms_per_frame']:9.3f} {v['tflops']:7.2f}")
-    for name in ("bench_full", "bench_small", "bench_graphs"):
+    for name in ("bench_full", "bench_small", "bench_tuned"):
         if name in summary:
             rows = {k: v for k, v in summary[name].items() if k != "stylizer"}
             lines.append(f"\n{name} ({summary[name]['stylizer']}): " + ", ".join(

@@ -5,7 +5,7 @@ user's input is scaled to it; the real pipeline runs once to warm up (model load
 thread pools) and then ``repeats`` times, timed. Reported: median and min-max end-to-end fps,
 each stage's throughput and busy share, the bottleneck, peak RSS and GPU memory, FLOPs per frame
 and the achieved FLOP/s of the stylize stage; then the naive loop (OpenCV read, torch fp32 batch
-1, OpenCV write, same model) on the same clip, and the ratio of the two measured numbers.
+1 on the pipeline's device, OpenCV write, same model) on the same clip, and the ratio of the two.
 """
 
 from __future__ import annotations
@@ -202,7 +202,8 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
             result.stylize_tflops = (result.gflop_per_frame * stylize["items"] * stylize.get("workers", 1)
                                      / stylize["busy_s"] / 1e3)
         if naive:
-            n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4")
+            n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4",
+                                    device=pipeline.stylizer.device)
             result.naive_fps = n / secs
             result.naive_ratio = result.fps / result.naive_fps
     return result

@@ -102,12 +102,12 @@ class MTCNN:
         points = torch.zeros(0, 5, 2, device=self.device)
         if len(boxes):
             boxes, idx, points = self._stage3(x, boxes, idx)
+        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()   # one copy each
         out = []
         for i in range(x.shape[0]):
             sel = idx == i
-            out.append((boxes[sel, :4].cpu().numpy().astype(np.float32),
-                        points[sel].cpu().numpy().astype(np.float32),
-                        boxes[sel, 4].cpu().numpy().astype(np.float32)))
+            out.append((boxes[sel, :4].astype(np.float32), points[sel].astype(np.float32),
+                        boxes[sel, 4].astype(np.float32)))
         return out
 
     def _stage1(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
