@@ -1,6 +1,6 @@
 """Speed-ups for the torch backend: ``torch.compile`` with a fallback, and CUDA-graph replay.
 
-Both specialise the network to an input shape, so both go through one :class:`ShapeGate`: a
+Both specialise the network to an input shape, so both go through a :class:`ShapeGate`: a
 shape gets the fast path from its ``after``-th call on, and at most ``limit`` shapes do. Frames of
 a video all share one shape and qualify at once; the odd sizes that only pass now and then (face
 crops restyled at their own size, a last short batch) run eagerly instead of triggering a compile
@@ -174,10 +174,12 @@ class GraphedNet:
         return self.graphs[key]
 
 
-def accelerate(net: Net, device: torch.device, compile: bool, mode: str, cuda_graphs: bool,
-               gate: ShapeGate | None = None) -> tuple[Net, str]:
-    """``net`` wrapped as asked, and a name suffix saying what was applied ('' when nothing)."""
-    gate = gate or ShapeGate()
+def accelerate(net: Net, device: torch.device, compile: bool, mode: str, cuda_graphs: bool) -> tuple[Net, str]:
+    """``net`` wrapped as asked, and a name suffix saying what was applied ('' when nothing).
+
+    Each wrapper has its own gate: a shape that the graphs pass by on its first call must not be
+    counted twice and compiled at once.
+    """
     suffix = ""
     if cuda_graphs and device.type != "cuda":
         log.warning("CUDA graphs need a CUDA device; running without them")
@@ -189,9 +191,9 @@ def accelerate(net: Net, device: torch.device, compile: bool, mode: str, cuda_gr
         else:
             if cuda_graphs and mode in WITHOUT_CUDAGRAPHS:
                 mode = WITHOUT_CUDAGRAPHS[mode]
-            net = CompiledNet(net, mode, gate)
+            net = CompiledNet(net, mode, ShapeGate())
             suffix += f"-compiled[{mode}]"
     if cuda_graphs:
-        net = GraphedNet(net, gate)
+        net = GraphedNet(net, ShapeGate())
         suffix += "-cudagraphs"
     return net, suffix
