@@ -118,10 +118,10 @@ def test_compile_on_the_cpu_matches_eager(tiny_model):
     if accel.compile_problem(torch.device("cpu")):
         pytest.skip(accel.compile_problem(torch.device("cpu")))
     from vidstyle.config import load_config
-    from vidstyle.stylize.factory import build_stylizer
+    from vidstyle.pipeline.scheduling import load_stylizer
 
     def stylizer(**extra):
-        return build_stylizer(load_config(search_cwd=False, overrides={
+        return load_stylizer(load_config(search_cwd=False, overrides={
             "model.style": str(tiny_model), "model.backend": "torch", "model.device": "cpu", **extra}))
 
     eager = stylizer()

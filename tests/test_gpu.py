@@ -45,9 +45,9 @@ def photo_frames(n: int, size=(360, 640)) -> torch.Tensor:
 
 def stylizer(device: str, style: str = "starry_night", **extra):
     from vidstyle.config import load_config
-    from vidstyle.stylize.factory import build_stylizer
+    from vidstyle.pipeline.scheduling import load_stylizer
 
-    return build_stylizer(load_config(search_cwd=False, overrides={
+    return load_stylizer(load_config(search_cwd=False, overrides={
         "model.style": str(BUNDLED / f"{style}.safetensors"), "model.backend": "torch",
         "model.device": device, **extra}))
 
@@ -129,7 +129,7 @@ def test_stylized_bytes_per_pixel_stay_under_the_memory_guards_estimate():
 
 
 def test_memory_guard_at_4k_and_8k():
-    from vidstyle.stylize.factory import memory_limited_side
+    from vidstyle.pipeline.scheduling import memory_limited_side
 
     gpu = stylizer("cuda")
     free = torch.cuda.mem_get_info()[0]
@@ -176,11 +176,11 @@ def test_mtcnn_on_cuda_finds_the_same_faces_as_on_the_cpu():
 
 def _compose_run(device: torch.device, mode: str) -> list[torch.Tensor]:
     """Three frames through ComposeStage (temporal blend + detail restore + faces) on ``device``."""
-    from vidstyle.compose.stage import ComposeStage
     from vidstyle.config import FacesConfig, TemporalConfig
     from vidstyle.faces.detector import Faces
     from vidstyle.io.frame import Frame
-    from vidstyle.pipeline.stage import Item
+    from vidstyle.pipeline.item import Item
+    from vidstyle.pipeline.stages import ComposeStage
 
     torch.manual_seed(0)
     h, w = 96, 128
@@ -197,8 +197,9 @@ def _compose_run(device: torch.device, mode: str) -> list[torch.Tensor]:
         item = Item(Frame(index=i, rgb=np.zeros((h, w, 3), np.uint8), pts=i, time_base=Fraction(1, 25)))
         item.image = original[i].to(device)
         item.stylized = stylized[i, 0].to(device)
-        item.extras.update(flow_bw=flow if i else None, consistency=mask if i else None,
-                           flow_from=i - 1 if i else None, faces=faces if i == 0 else None)
+        item.flow_bw, item.consistency = (flow, mask) if i else (None, None)
+        item.flow_from = i - 1 if i else None
+        item.faces = faces if i == 0 else None
         stage.process([item])
         assert item.stylized.device.type == device.type
         outs.append(item.stylized.cpu())

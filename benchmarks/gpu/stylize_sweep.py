@@ -72,12 +72,12 @@ def one_cell(style_path: Path, variant: str, device: str, size: tuple[int, int],
     from vidstyle.config import load_config
     from vidstyle.models.store import read_meta
     from vidstyle.models.transformer_net import flops_per_pixel
-    from vidstyle.stylize.factory import build_stylizer
+    from vidstyle.pipeline.scheduling import load_stylizer
 
     cfg = load_config(search_cwd=False, overrides={
         "model.style": str(style_path), "model.backend": "torch", "model.device": device,
         **VARIANTS[variant]})
-    stylizer = build_stylizer(cfg)
+    stylizer = load_stylizer(cfg)
     cuda = stylizer.device.type == "cuda"
     h, w = size
     gen = torch.Generator(device=stylizer.device).manual_seed(0)
