@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from ..errors import OutputError
-    from ..io.sink import CONTAINERS, check_output
+    from ..io.sink import check_output, video_container
     from ..log import log
     from ..stream.run import run_stream
 
@@ -45,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if len(rtsp) > 1 or len(files) > 1:
         raise OutputError("give at most one RTSP output and one file output")
     for f in files:
-        if f.suffix.lower() not in CONTAINERS:
-            raise OutputError(f"unsupported output extension {f.suffix or '(none)'!r} "
-                              f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        video_container(f)
         check_output(f, [Path(args.source)] if Path(args.source).is_file() else [])
     if not args.output and not args.preview:
         raise OutputError("no output: give -o rtsp://...|FILE and/or --preview")

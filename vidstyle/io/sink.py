@@ -15,6 +15,7 @@ from typing import Protocol
 
 import av
 import numpy as np
+from PIL import Image
 
 from ..config import EncodeConfig
 from ..errors import OutputError
@@ -60,6 +61,16 @@ class FrameSink(Protocol):
             self.close(complete=True)
 
 
+def video_container(path: Path, what: str = "") -> tuple[str, str]:
+    """(FFmpeg muxer, codec for encode.codec=auto) of a video output name; any other extension
+    is a one-line OutputError (``what`` says what the output is for, e.g. " for a video")."""
+    suffix = path.suffix.lower()
+    if suffix not in CONTAINERS:
+        raise OutputError(f"unsupported output extension {path.suffix or '(none)'!r}{what} "
+                          f"(use one of: {', '.join(sorted(CONTAINERS))})")
+    return CONTAINERS[suffix]
+
+
 def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
@@ -100,11 +111,7 @@ class VideoFileSink(FrameSink):
 
     def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, fragmented: bool = False):
         self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in CONTAINERS:
-            raise OutputError(f"unsupported output extension {suffix or '(none)'!r} "
-                              f"(use one of: {', '.join(sorted(CONTAINERS))})")
-        fmt, auto_codec = CONTAINERS[suffix]
+        fmt, auto_codec = video_container(self.path)
         self.info = info
         self.audio = None
         self._tmp = _temp_name(self.path)
@@ -198,8 +205,6 @@ class ImageSink(FrameSink):
         return self.path / (frame.name or f"frame_{frame.index:06d}.png")
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
-        from PIL import Image
-
         target = self._target(frame)
         tmp = target.with_name(f".{target.stem}.part{target.suffix}")
         try:
@@ -242,6 +247,5 @@ def open_sink(output: Path, info: VideoInfo, cfg: EncodeConfig, single_image: bo
             info.rate = Fraction(25)
         return VideoFileSink(output, info, cfg)
     if info.kind == "video":
-        raise OutputError(f"unsupported output extension {output.suffix or '(none)'!r} for a video "
-                          f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        video_container(output, " for a video")
     return ImageSink(output, single_image)

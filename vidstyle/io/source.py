@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob as globlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,9 +18,10 @@ from typing import Protocol
 
 import av
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
-from ..log import log
+from ..log import log, redact
 from .frame import Frame, VideoInfo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -184,8 +186,6 @@ class ImageSource(FrameSource):
 
 def load_image(path: Path) -> np.ndarray:
     """An image file as upright (EXIF orientation applied) RGB uint8 H x W x 3."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     check_readable(path)
     try:
         with Image.open(path) as im:
@@ -271,7 +271,6 @@ def image_paths(spec: str) -> list[Path]:
 
 
 def _natural_key(name: str) -> list:
-    import re
     return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
 
 
@@ -285,6 +284,16 @@ def parse_rate(text: str) -> Fraction:
     return rate
 
 
+def source_kind(spec: str) -> str:
+    """'url' (anything with a scheme: rtsp://, srt://, https://...), 'webcam' (/dev/videoN or a
+    bare index) or 'file'. Only files are inputs of ``stylize``; the others are live sources."""
+    if "://" in spec:
+        return "url"
+    if re.fullmatch(r"\d+", spec) or re.fullmatch(r"/dev/video\d+", spec):
+        return "webcam"
+    return "file"
+
+
 def input_kind(spec: str) -> str:
     """'images' for an image file, directory or glob; 'video' otherwise."""
     if is_glob(spec) or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_SUFFIXES:
@@ -294,8 +303,7 @@ def input_kind(spec: str) -> str:
 
 def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0) -> FrameSource:
     """Open a video file, an image, a directory of images, or a glob of images."""
-    if "://" in spec or spec.startswith("/dev/video"):
-        from ..log import redact
+    if source_kind(spec) != "file":
         raise InputError(f"{redact(spec)} is a live source: use `vidstyle stream {redact(spec)} -o OUTPUT`")
     if input_kind(spec) == "images":
         paths = [Path(spec)] if Path(spec).is_file() else image_paths(spec)

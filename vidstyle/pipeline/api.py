@@ -12,9 +12,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..config import PipelineConfig, load_config
 from ..configtools import override
-from ..errors import Interrupted, OutputError, VidstyleError
+from ..errors import Interrupted, OutputError
 from ..io.compare import CompareSink
 from ..io.sink import CONTAINERS, FrameSink, check_output, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
@@ -72,8 +74,6 @@ def signals_stop(runner: Runner):
 
 class _Progress:
     def __init__(self, mode: str, total: int, desc: str):
-        from tqdm import tqdm
-
         enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         self.bar = tqdm(total=total or None, unit="frame", desc=desc, disable=not enabled,
                         dynamic_ncols=True, leave=False, file=sys.stderr)
@@ -207,10 +207,7 @@ class Pipeline:
                 kept = sinks.close(complete=False)
                 if kept is not None:
                     log.warning(f"partial output ({result.frames_out} frames) kept at {kept}")
-            if isinstance(err, VidstyleError):
-                raise err
-            first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
-            raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: {first}") from err
+            result.raise_error()
         if result.stopped_by is not None:
             kept = sinks.close(complete=False)
             name = signal.Signals(result.stopped_by).name
