@@ -15,29 +15,13 @@ H and W must be multiples of 4 (see :func:`vidstyle.stylize.base.pad_to_multiple
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .arch import ARCH_PRESETS, ArchConfig
 
-@dataclass(frozen=True)
-class ArchConfig:
-    """Shape of a TransformerNet: base width ``channels`` (c, 2c, 4c), residual block count."""
-
-    channels: int = 32
-    res_blocks: int = 5
-    num_styles: int = 1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-ARCH_PRESETS: dict[str, ArchConfig] = {
-    "full": ArchConfig(channels=32, res_blocks=5),
-    "small": ArchConfig(channels=16, res_blocks=3),
-}
+__all__ = ["ARCH_PRESETS", "ArchConfig", "TransformerNet", "flops_per_pixel"]
 
 
 def is_channels_last(x: torch.Tensor) -> bool:
