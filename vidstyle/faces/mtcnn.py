@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import batched_nms, roi_align
 
+from ..optional import require
+
 _STRIDE, _CELL = 2, 12
 
 
@@ -74,13 +76,14 @@ class MTCNN:
 
     def __init__(self, device: torch.device | str = "cpu", min_face: int = 20,
                  thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7), factor: float = 0.709):
-        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
-
+        nets = require("facenet_pytorch.models.mtcnn", "face detection needs facenet-pytorch "
+                       "(pip install --no-deps facenet-pytorch), or use --faces off")
         self.device = torch.device(device)
         self.min_face = min_face
         self.thresholds = thresholds
         self.factor = factor
-        self.pnet, self.rnet, self.onet = (net().to(self.device).eval() for net in (PNet, RNet, ONet))
+        self.pnet, self.rnet, self.onet = (net().to(self.device).eval()
+                                           for net in (nets.PNet, nets.RNet, nets.ONet))
 
     def scales(self, h: int, w: int) -> list[float]:
         scale = _CELL / self.min_face
