@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "vidstyle"
 
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, logging, machine facts, the typed config
-    "version": 0, "errors": 0, "log": 0, "sysinfo": 0, "configtools": 0, "config": 0,
+    "version": 0, "geometry": 0, "optional": 0, "errors": 0, "log": 0, "sysinfo": 0, "configtools": 0, "config": 0,
     # 1 pure libraries: never import the pipeline
     "io": 1, "flow": 1, "faces": 1, "models": 1, "perceptual": 1, "people": 1,
     # 2 the network and the per-frame composition math
@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
 }
 # Imports between packages of the same layer are allowed only along these edges (acyclic).
 SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
+              ("optional", "errors"),
               ("stylize", "export"),   # the backends load engines and cache exports
               ("eval", "train")}       # eval.style's VGG and Gram, until they move to perceptual/
 

@@ -26,6 +26,7 @@ def slow_model(tmp_path_factory):
     return make_model(tmp_path_factory.mktemp("slow") / "slow.safetensors", channels=32, res_blocks=5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, signum, code):
     out = tmp_path / "out.mp4"

@@ -114,6 +114,7 @@ def test_scene_cut_resets_the_blend(tmp_path, tiny_model):
     assert psnr(blended[8], per_frame[8]) < psnr(blended[6], per_frame[6])
 
 
+@pytest.mark.slow
 def test_compare_video_and_flicker_cli(tmp_path, noisy_clip, tiny_model):
     out, side, ref = tmp_path / "out.mp4", tmp_path / "side.mp4", tmp_path / "ref.mp4"
     proc = run_cli("stylize", str(noisy_clip), "-o", str(out), "--style", str(tiny_model),
@@ -134,6 +135,7 @@ def test_compare_video_and_flicker_cli(tmp_path, noisy_clip, tiny_model):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_flicker_cli_rejects_mismatched_videos(tmp_path, noisy_clip):
     short = write_clip(tmp_path / "short.mp4", moving_frames(5, 96, 128), 25)
     proc = run_cli("eval", "flicker", str(noisy_clip), str(short))
