@@ -123,3 +123,22 @@ def test_the_check_accepts_downward_imports():
     assert violations("from ..flow.ops import warp\nfrom ...config import FlowConfig\n",
                       "vidstyle.pipeline.stages.flow") == []
     assert violations("from ..people import masks\n", "vidstyle.pipeline.item") == []   # future package
+
+
+def test_the_public_api_is_declared_and_resolves():
+    import vidstyle
+
+    assert {"Pipeline", "stylize_file", "load_config", "PipelineConfig", "RunReport"} <= set(vidstyle.__all__)
+    assert all(getattr(vidstyle, name) is not None for name in vidstyle.__all__)
+    assert (ROOT / "py.typed").is_file()
+
+
+@pytest.mark.slow
+def test_importing_the_package_and_the_cli_does_not_load_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vidstyle, vidstyle.cli; vidstyle.cli.build_parser(); print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT.parent)
+    assert proc.stdout.strip() == "False", proc.stderr
