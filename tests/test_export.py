@@ -189,3 +189,14 @@ def test_tensorrt_engine_parity(tmp_path):
     rows = parity_check(TorchStylizer(net, meta, cuda), TensorRTStylizer(engine, cuda), "fp16",
                         sizes=((250, 314), (360, 640)))
     assert all(r.psnr_db > 36 for r in rows)
+
+
+def test_export_shape_flags():
+    from vidstyle.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["export", "m"]).static is False                  # dynamic shapes by default
+    assert parse(["export", "m", "--dynamic"]).static is False
+    assert parse(["export", "m", "--static"]).static is True
+    with pytest.raises(SystemExit):
+        parse(["export", "m", "--static", "--dynamic"])

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fp16", action="store_true", help="half-precision compute (I/O stays float32)")
     p.add_argument("--opset", type=int, default=18, help="ONNX opset (>= 17; default 18)")
     shape = p.add_mutually_exclusive_group()
-    shape.add_argument("--dynamic", dest="static", action="store_false",
+    shape.add_argument("--dynamic", dest="static", action="store_false", default=False,
                        help="free batch, height and width (default)")
     shape.add_argument("--static", dest="static", action="store_true",
                        help="fix batch/height/width to --batch/--height/--width")
