@@ -96,7 +96,8 @@ def check_output(path: Path, inputs: list[Path]) -> None:
         raise OutputError(f"output {path} is a directory")
 
 
-def _temp_name(path: Path) -> Path:
+def temp_name(path: Path) -> Path:
+    """A fresh hidden temporary file beside ``path`` (same directory, same extension)."""
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}",
                                 dir=path.parent if str(path.parent) else ".")
     os.close(fd)
@@ -114,7 +115,7 @@ class VideoFileSink(FrameSink):
         fmt, auto_codec = video_container(self.path)
         self.info = info
         self.audio = None
-        self._tmp = _temp_name(self.path)
+        self._tmp = temp_name(self.path)
         options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} \
             if fragmented and fmt in ("mp4", "mov") else {}
         try:
@@ -165,10 +166,7 @@ class VideoFileSink(FrameSink):
         if self.frames_written == 0:
             self._tmp.unlink(missing_ok=True)
             return None
-        final = self.path if complete else partial_path(self.path)
-        os.chmod(self._tmp, 0o666 & ~_umask())
-        os.replace(self._tmp, final)
-        return final
+        return publish(self._tmp, self.path if complete else partial_path(self.path))
 
     def abort(self) -> None:
         """Drop everything: close without finalising and remove the temporary file."""
@@ -222,6 +220,13 @@ class ImageSink(FrameSink):
 
     def abort(self) -> None:
         self.closed = True
+
+
+def publish(tmp: Path, final: Path) -> Path:
+    """Give a finished temporary file the usual permissions and rename it to ``final``."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, final)
+    return final
 
 
 def _umask() -> int:

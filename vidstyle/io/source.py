@@ -58,12 +58,19 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 
 
 class VideoFileSource(FrameSource):
-    """Decode the first video stream of a file with PyAV (frame threading on)."""
+    """Decode the first video stream of a file with PyAV (frame threading on).
 
-    def __init__(self, path: str | os.PathLike, decode_threads: int = 0):
+    ``pts_range=(start, end)``: only the frames with ``start <= pts < end`` (stream time base;
+    ``end`` None = to the end), found by seeking to the keyframe before ``start`` and decoding
+    from there, so B-frames and open GOPs come out whole.
+    """
+
+    def __init__(self, path: str | os.PathLike, decode_threads: int = 0,
+                 pts_range: tuple[int, int | None] | None = None):
         self.path = Path(path)
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
+        self._range = pts_range
         check_readable(self.path)
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
@@ -116,20 +123,49 @@ class VideoFileSource(FrameSource):
         self._rotation = 0
         self._color: dict = {}
         try:
-            for packet in self._container.demux(self._stream):
-                for frame in packet.decode():
-                    if index == 0:
-                        self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
-                        self._color = _color_tags(frame)
-                        self._first_notes = _frame_notes(frame)
-                    rgb = upright(to_rgb(frame), self._rotation)
-                    pts = frame.pts if frame.pts is not None else None
-                    yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
-                                capture_time=time.monotonic())
-                    index += 1
-                    self.decoded = index
+            for frame in self._decoded():
+                if index == 0:
+                    self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
+                    self._color = _color_tags(frame)
+                    self._first_notes = _frame_notes(frame)
+                rgb = upright(to_rgb(frame), self._rotation)
+                pts = frame.pts if frame.pts is not None else None
+                yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
+                            capture_time=time.monotonic())
+                index += 1
+                self.decoded = index
         except (av.error.FFmpegError, ValueError) as exc:
             self.truncated = f"decoding stopped after {index} frames: {_reason(exc)}"
+
+    def _decoded(self) -> Iterator[av.VideoFrame]:
+        """PyAV frames in presentation order: all of them, or those of ``pts_range``."""
+        if self._range is None:
+            for packet in self._container.demux(self._stream):
+                yield from packet.decode()
+            return
+        start, end = self._range
+        for frame in self._frames_from(start):
+            if end is not None and frame.pts is not None and frame.pts >= end:
+                return
+            yield frame
+
+    def _frames_from(self, start: int) -> Iterator[av.VideoFrame]:
+        """Frames from the first with pts >= ``start``: seek to the keyframe before it, and
+        further back (1 s, 2 s, 4 s...) when the demuxer's index lands after it."""
+        floor = self._stream.start_time or 0
+        target, back = start, max(1, int(round(1 / self._stream.time_base)))
+        while True:
+            self._container.seek(target, stream=self._stream, backward=True)
+            frames = (f for packet in self._container.demux(self._stream) for f in packet.decode())
+            first = next((f for f in frames if f.pts is None or f.pts >= start), None)
+            if first is None:
+                return
+            if first.pts is not None and first.pts > start and target > floor:
+                target, back = target - back, 2 * back
+                continue
+            yield first
+            yield from frames
+            return
 
     def __iter__(self) -> Iterator[Frame]:
         if self._peeked is not None:
@@ -138,7 +174,7 @@ class VideoFileSource(FrameSource):
         last: Frame | None = None
         for last in self._frames:
             yield last
-        if self.truncated:
+        if self.truncated or self._range is not None:
             return
         info = self.info
         if info.frames and self.decoded < info.frames - 1:
