@@ -43,6 +43,24 @@ def test_short_videos_stay_whole():
     assert len(plan_chunks(pts, [0, 50, 100], chunk_ticks=0, overlap=3)) == 1
 
 
+def test_fingerprint_follows_output_settings_not_scheduling(tmp_path):
+    from vidstyle.batch.state import fingerprint
+    from vidstyle.config import PipelineConfig
+    from vidstyle.configtools import override
+
+    src = tmp_path / "a.mp4"
+    src.write_bytes(b"x")
+    chunks = plan_chunks(list(range(0, 100, 10)), [0], 0, 0)
+    cfg = PipelineConfig()
+    fp = fingerprint(src, cfg, chunks)
+    assert fingerprint(src, override(cfg, "batch.workers", 7), chunks) == fp
+    assert fingerprint(src, override(cfg, "batch.ray", "auto"), chunks) == fp
+    assert fingerprint(src, override(cfg, "model.max_side", 64), chunks) != fp
+    assert fingerprint(src, cfg, plan_chunks(list(range(0, 100, 10)), [0], 0, 3)[:1] * 2) != fp
+    src.write_bytes(b"xy")
+    assert fingerprint(src, cfg, chunks) != fp
+
+
 def test_inputs_from_files_folders_and_globs(tmp_path):
     (tmp_path / "clips" / "sub").mkdir(parents=True)
     for name in ("clips/a.mp4", "clips/sub/b.mkv", "clips/notes.txt", "c.mov", "d.mp4"):

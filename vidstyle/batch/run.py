@@ -32,7 +32,8 @@ from .worker import KILL_ONCE_ENV, ChunkJob, ChunkResult, ChunkWorker
 
 @dataclass
 class FileReport:
-    """One input's outcome. ``seconds``: wall time from its first chunk to its output."""
+    """One input's outcome. ``seconds``: wall time from its first chunk's start on a worker to
+    its finished output (worker start-up excluded)."""
 
     input: str
     output: str | None
@@ -109,7 +110,8 @@ class _File:
     chunks: list[Chunk] = field(default_factory=list)
     fp: str = ""
     pending: int = 0
-    started: float = 0.0
+    started: float = 0.0            # time.time() its first chunk began on a worker
+    written: int | None = None      # frames the worker wrote, for a file that is one chunk
 
 
 def run_batch(specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: Path | None = None) -> BatchReport:
@@ -124,8 +126,8 @@ def run_batch(specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: P
     by_key = {job.key: (f, job) for f in files for job in _jobs(f)}
     workers = 0
     if by_key:
-        with _Ray(cfg) as ray_session:
-            workers = _Scheduler(ray_session, cfg, by_key).run()
+        with _Ray(cfg) as session:
+            workers = _Scheduler(session.ray, cfg, by_key, local=session.owned and not cfg.batch.ray).run()
     for f in files:      # files whose chunks were all done by an earlier run
         if f.report.status == "pending" and f.pending == 0:
             _finish(f, cfg)
@@ -199,7 +201,7 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
     try:
         if len(f.chunks) == 1:
             os.replace(state.whole_path(), state.output)
-            frames = f.scan.frames
+            frames = f.written if f.written is not None else f.scan.frames
         else:
             segments = [state.chunk_path(c.index) for c in f.chunks]
             frames = stitch(segments, [c.start_pts for c in f.chunks], f.item.source, state.output,
@@ -209,7 +211,7 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
         return
     r = f.report
     r.status, r.frames = "done", frames
-    r.seconds = time.perf_counter() - f.started if f.started else 0.0
+    r.seconds = time.time() - f.started if f.started else 0.0
     state.complete(f.fp, {"frames": frames, "chunks": len(f.chunks)})
     resumed = f", {r.chunks_resumed} resumed" if r.chunks_resumed else ""
     retried = f", {r.retries} retried" if r.retries else ""
@@ -244,7 +246,7 @@ class _Ray:
         self._old_term = signal.getsignal(signal.SIGTERM)
         if _main_thread():
             signal.signal(signal.SIGTERM, _raise_interrupt)
-        return ray
+        return self
 
     def __exit__(self, *exc) -> None:
         if _main_thread():
@@ -279,7 +281,9 @@ class _Progress:
 class _Scheduler:
     """Keeps every worker busy with the next chunk (file by file, so outputs finish early)."""
 
-    def __init__(self, ray, cfg: PipelineConfig, by_key: dict[str, tuple[_File, ChunkJob]]):
+    def __init__(self, ray, cfg: PipelineConfig, by_key: dict[str, tuple[_File, ChunkJob]],
+                 local: bool = False):
+        """``local``: Ray runs on this machine only, so a worker that does not fit never will."""
         self.ray, self.cfg = ray, cfg
         jobs = [job for _, job in by_key.values()]
         self.queue = deque(jobs)
@@ -289,8 +293,11 @@ class _Scheduler:
         gpus = ray.cluster_resources().get("GPU", 0)
         self.gpus_per_task = b.gpus_per_task if b.gpus_per_task >= 0 else (1.0 if gpus else 0.0)
         self.cpus_per_task = b.cpus_per_task
-        self.workers = b.workers or self._fit(ray.cluster_resources(), gpus)
-        self.workers = max(1, min(self.workers, len(jobs)))
+        fit = self._fit(ray.cluster_resources(), gpus)
+        if fit == 0 and local:
+            raise VidstyleError(f"a worker needs {self.cpus_per_task:g} CPUs and {self.gpus_per_task:g} GPUs, "
+                                f"this machine's Ray has {ray.cluster_resources().get('CPU', 0):g} and {gpus:g}")
+        self.workers = max(1, min(b.workers or fit, len(jobs)))
         cfg_worker = cfg if self.gpus_per_task or cfg.model.device != "auto" else override(cfg, "model.device", "cpu")
         self.actor_class = ray.remote(ChunkWorker).options(
             num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task,
@@ -322,7 +329,6 @@ class _Scheduler:
                     f = self.by_key[job.key]
                     if f.report.status != "pending":
                         continue
-                    f.started = f.started or time.perf_counter()
                     actor = idle.pop()
                     running[actor.run.remote(job)] = (actor, job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
@@ -354,8 +360,10 @@ class _Scheduler:
         except self.ray.exceptions.RayError as exc:
             _fail(f, _cause(exc, f, job))
             return None
+        f.started = min(f.started or result.started, result.started)
         f.report.retries += result.attempts - 1
         f.report.worker_seconds += result.seconds
+        f.written = result.frames
         f.report.warnings += result.warnings
         f.pending -= 1
         if f.pending == 0 and f.report.status == "pending":

@@ -51,6 +51,7 @@ class ChunkResult:
     frames: int
     seconds: float
     attempts: int
+    started: float             # time.time() when this attempt began
     warnings: list[str] = field(default_factory=list)
 
 
@@ -88,7 +89,7 @@ class ChunkWorker:
         with open(job.attempts_file, "a") as fh:
             fh.write(f"{os.getpid()} {time.time():.3f}\n")
         attempts = len(job.attempts_file.read_text().splitlines())
-        t0 = time.perf_counter()
+        started, t0 = time.time(), time.perf_counter()
         if job.whole:
             report = self.pipeline.run(job.source, job.target,
                                        on_progress=lambda frames: self._tick(job.key, frames))
@@ -96,7 +97,7 @@ class ChunkWorker:
             frames, warnings = report.frames_out, report.warnings
         else:
             frames, warnings = self._segment(job, attempts)
-        return ChunkResult(job.key, job.target, frames, time.perf_counter() - t0, attempts, warnings)
+        return ChunkResult(job.key, job.target, frames, time.perf_counter() - t0, attempts, started, warnings)
 
     def _segment(self, job: ChunkJob, attempts: int) -> tuple[int, list[str]]:
         cfg = self.pipeline.cfg
