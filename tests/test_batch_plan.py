@@ -109,3 +109,18 @@ def test_stitch_joins_segments_without_reencoding_and_adds_the_audio(tmp_path):
     assert [p * got["time_base"] for p in got["pts"]] == [p * want["time_base"] for p in want["pts"]]
     assert got["duration"] == pytest.approx(want["duration"], abs=0.05)
     assert not list(tmp_path.glob(".*part*"))
+
+
+def test_stitch_keeps_decode_order_across_a_vfr_join(tmp_path):
+    """Frames 20 ms apart before the join and 120 ms after: the second segment's extrapolated
+    leading dts fall before the first one's last dts and are moved past it; every pts survives."""
+    tb = Fraction(1, 1000)
+    first = [20 * i for i in range(15)]
+    second = [120 * i for i in range(15)]                     # from 0, starting at 300 ms
+    segs = [write_clip(tmp_path / f"s{k}.mp4", moving_frames(15), 25, pts=p, time_base=tb)
+            for k, p in enumerate((first, second))]
+    src = write_clip(tmp_path / "src.mkv", moving_frames(30), 25, pts=first + [300 + p for p in second],
+                     time_base=tb)
+    out = tmp_path / "out.mkv"
+    assert stitch(segs, [0, 300], src, out, EncodeConfig(audio="none"), tb, Fraction(25)) == 30
+    assert probe(out)["pts"] == first + [300 + p for p in second]

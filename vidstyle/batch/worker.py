@@ -100,6 +100,7 @@ class ChunkWorker:
         return ChunkResult(job.key, job.target, frames, time.perf_counter() - t0, attempts, started, warnings)
 
     def _segment(self, job: ChunkJob, attempts: int) -> tuple[int, list[str]]:
+        """Decode the chunk's range from its warm-up frames on, write its own frames to a segment."""
         cfg = self.pipeline.cfg
         chunk = job.chunk
         source = VideoFileSource(job.source, cfg.input.decode_threads,
@@ -111,33 +112,36 @@ class ChunkWorker:
                 encode = dataclasses.replace(encode, codec=CONTAINERS[job.final_suffix.lower()][1])
             sink = _WarmupDropSink(VideoFileSink(job.target, info, encode), chunk.start_pts,
                                    kill_at=chunk.frames // 2 if job.kill_once and attempts == 1 else None)
-            runner = Runner(source, self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width)),
-                            cfg.run.queue_size)
-            try:
-                result = runner.run(on_tick=lambda r: self._tick(job.key, sink.written))
-            except BaseException:
-                runner.abort()
-                sink.abort()
-                raise
-            if result.error is not None:
-                sink.abort()
-                err = result.error
-                if isinstance(err, VidstyleError):
-                    raise err
-                raise VidstyleError(f"chunk {chunk.index}: {result.error_stage} stage failed: "
-                                    f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-            sink.close()
-            self._tick(job.key, sink.written)
+            self._run_stages(source, sink, job.key, chunk.index)
         finally:
             source.close()
-        warnings = []
-        if source.truncated:
-            warnings.append(f"chunk {chunk.index}: {source.truncated}")
+        warnings = [f"chunk {chunk.index}: {source.truncated}"] if source.truncated else []
         if sink.written != chunk.frames:
             warnings.append(f"chunk {chunk.index}: wrote {sink.written} frames, the packets promised {chunk.frames}")
         for w in warnings:
             log.warning(w)
         return sink.written, warnings
+
+    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str, index: int) -> None:
+        """The pipeline's stages from ``source`` into ``sink``; the segment is complete or removed."""
+        info = source.info
+        stages = self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width))
+        runner = Runner(source, stages, self.pipeline.cfg.run.queue_size)
+        try:
+            result = runner.run(on_tick=lambda _r: self._tick(key, sink.written))
+        except BaseException:
+            runner.abort()
+            sink.abort()
+            raise
+        if result.error is not None:
+            sink.abort()
+            err = result.error
+            if isinstance(err, VidstyleError):
+                raise err
+            first = str(err).splitlines()[0] if str(err) else ""
+            raise VidstyleError(f"chunk {index}: {result.error_stage} stage failed: {type(err).__name__}: {first}")
+        sink.close()
+        self._tick(key, sink.written)
 
     def _tick(self, key: str, frames: int) -> None:
         if self.progress is not None:
