@@ -92,12 +92,6 @@ class FileScan:
     def frames(self) -> int:
         return len(self.pts)
 
-    def seconds(self) -> float:
-        if len(self.pts) < 2:
-            return 0.0
-        step = self.pts[-1] - self.pts[-2]
-        return float((self.pts[-1] - self.pts[0] + step) * self.time_base)
-
 
 def scan(path: Path) -> FileScan:
     """Demux the first video stream's packets (no decoding). Raises InputError when unreadable."""

@@ -307,7 +307,7 @@ class _Scheduler:
         self.progress = ray.remote(_Progress).options(num_cpus=0, name=self.progress_name).remote()
         total = sum(f.scan.frames for f in files if f.report.status == "pending")
         done_before = total - sum(job.chunk.frames for job in jobs)
-        self.bar = _bar(cfg.run.progress, total, done_before)
+        self.bar = _Bar(cfg.run.progress, total, done_before)
 
     def _fit(self, resources: dict, gpus: float) -> int:
         if self.gpus_per_task > 0:
@@ -382,7 +382,7 @@ def _cause(exc: BaseException, f: _File, job: ChunkJob) -> str:
     return f"{f.item.source}: {where} failed: {type(cause).__name__}: {first.strip()}"
 
 
-class _bar:
+class _Bar:
     """frames done / total, fps and ETA over all files (tqdm on a terminal, else nothing)."""
 
     def __init__(self, mode: str, total: int, done_before: int):
