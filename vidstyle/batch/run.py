@@ -23,6 +23,7 @@ from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
 from ..io.sink import CONTAINERS, check_output
 from ..log import log
+from ..optional import require
 from ..sysinfo import cpu_count
 from .plan import Chunk, FileScan, InputFile, collect_inputs, file_chunks, scan
 from .state import WORK_DIR, FileState, fingerprint
@@ -227,10 +228,7 @@ class _Ray:
         self.owned = False
 
     def __enter__(self):
-        try:
-            import ray
-        except ImportError:
-            raise VidstyleError("`vidstyle batch` needs Ray: pip install 'ray==2.60.*'") from None
+        ray = require("ray", "`vidstyle batch` needs Ray: pip install 'vidstyle[batch]' (or 'ray>=2.60')")
         self.ray = ray
         if not ray.is_initialized():
             kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)

@@ -112,7 +112,7 @@ class ChunkWorker:
                 encode = dataclasses.replace(encode, codec=CONTAINERS[job.final_suffix.lower()][1])
             sink = _WarmupDropSink(VideoFileSink(job.target, info, encode), chunk.start_pts,
                                    kill_at=chunk.frames // 2 if job.kill_once and attempts == 1 else None)
-            self._run_stages(source, sink, job.key, chunk.index)
+            self._run_stages(source, sink, job.key)
         finally:
             source.close()
         warnings = [f"chunk {chunk.index}: {source.truncated}"] if source.truncated else []
@@ -122,7 +122,7 @@ class ChunkWorker:
             log.warning(w)
         return sink.written, warnings
 
-    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str, index: int) -> None:
+    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str) -> None:
         """The pipeline's stages from ``source`` into ``sink``; the segment is complete or removed."""
         info = source.info
         stages = self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width))
@@ -135,11 +135,7 @@ class ChunkWorker:
             raise
         if result.error is not None:
             sink.abort()
-            err = result.error
-            if isinstance(err, VidstyleError):
-                raise err
-            first = str(err).splitlines()[0] if str(err) else ""
-            raise VidstyleError(f"chunk {index}: {result.error_stage} stage failed: {type(err).__name__}: {first}")
+            result.raise_error()
         sink.close()
         self._tick(key, sink.written)
 
