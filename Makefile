@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,batch]'
 	# facenet-pytorch pins torch<2.3 and numpy<2; its MTCNN runs fine on current versions
 	$(PIP) install -q --no-deps 'facenet-pytorch==2.6.0'
 	@touch $@

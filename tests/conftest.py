@@ -33,6 +33,21 @@ def shared() -> Path:
     return SHARED
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> torch.device:
+    """Each device the pure tensor math must work on: the CPU, and CUDA when a GPU is present."""
+    return torch.device(request.param)
+
+
+@pytest.fixture(params=[torch.float32, torch.float64], ids=["fp32", "fp64"])
+def dtype(request) -> torch.dtype:
+    """Each float type the pure tensor math must work in."""
+    return request.param
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory):
     """Keep tests away from the real user model directory and cache; one cache per session, so
@@ -123,5 +138,7 @@ def decode_rgb(path: Path) -> list[np.ndarray]:
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    """PSNR in dB of two uint8 images."""
+    from vidstyle.export.parity import psnr as psnr_db
+
+    return psnr_db(a, b, peak=255.0)

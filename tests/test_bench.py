@@ -12,6 +12,7 @@ from vidstyle.bench.runner import parse_resolutions
 from vidstyle.errors import ConfigError
 
 
+@pytest.mark.slow
 def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
     js, cs, png = tmp_path / "b.json", tmp_path / "b.csv", tmp_path / "b.png"
     proc = run_cli("bench", "--model", str(tiny_model), "--resolutions", "96x64,128x72", "--frames", "4",
@@ -44,6 +45,7 @@ def test_bad_resolution_strings(text, message):
         parse_resolutions(text)
 
 
+@pytest.mark.slow
 def test_bad_resolution_on_the_command_line(tiny_model):
     proc = run_cli("bench", "--model", str(tiny_model), "--resolutions", "360p,huge")
     assert proc.returncode == 2 and "unknown resolution 'huge'" in proc.stderr

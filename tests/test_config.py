@@ -59,6 +59,7 @@ def test_from_dict_rejects_wrong_section_type():
         from_dict(PipelineConfig, {"model": [1, 2]})
 
 
+@pytest.mark.slow
 def test_config_show_applies_file_then_flags(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("model:\n  batch: 3\n  style: wave\n")
@@ -69,6 +70,7 @@ def test_config_show_applies_file_then_flags(tmp_path):
     assert shown["encode"]["crf"] == 30
 
 
+@pytest.mark.slow
 def test_cwd_pipeline_yaml_is_picked_up(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("encode:\n  crf: 40\n")
     proc = run_cli("config", "show", cwd=tmp_path)

@@ -15,6 +15,7 @@ from vidstyle.cli import main
 def test_corpus_entry(case: Case, tmp_path, tiny_model, capsys):
     d = tmp_path
     inp = case.build(d)
+    before = inp.read_bytes() if inp.is_file() else None
     args = [a.replace("{dir}", str(d)) for a in case.args]
     if case.command == "import":
         argv = ["models", "import", str(inp), "--name", case.name, "-o", str(d / "out.safetensors")]
@@ -35,6 +36,7 @@ def test_corpus_entry(case: Case, tmp_path, tiny_model, capsys):
     out = d / case.output if case.output else None
     if case.code:
         assert out is None or not out.exists() or out == inp, "a failed run left an output"
+        assert before is None or inp.read_bytes() == before, "a failed run changed its input"
         assert not (d / "PWNED").exists()
         return
     if out is None or out.suffix in (".png", ".jpg"):
@@ -45,6 +47,8 @@ def test_corpus_entry(case: Case, tmp_path, tiny_model, capsys):
     info = probe(out)                                     # decodes: the output is playable
     if case.frames is not None:
         assert info["frames"] == case.frames
+    if case.frames_between is not None:
+        assert case.frames_between[0] < info["frames"] < case.frames_between[1]
     if case.size is not None:
         assert (info["width"], info["height"]) == case.size
     if case.audio_streams is not None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import decode_rgb, make_model, moving_frames, psnr, run_cli
+from conftest import decode_rgb, moving_frames, psnr, run_cli
 from vidstyle import stylize_file
 from vidstyle.errors import ModelError
 from vidstyle.export.onnx import export_onnx
-from vidstyle.models.contract import read_onnx_metadata
 from vidstyle.export.parity import parity_check
 from vidstyle.export.tensorrt import check_compatible, read_engine, write_engine
 from vidstyle.io.synth import write_clip
-from vidstyle.models.store import ModelMeta, load_model
+from vidstyle.models.contract import read_onnx_metadata
+from vidstyle.models.store import ModelMeta
 from vidstyle.models.transformer_net import ARCH_PRESETS, TransformerNet
 from vidstyle.stylize.onnx_backend import OnnxStylizer
 from vidstyle.stylize.torch_backend import TorchStylizer
@@ -94,6 +94,7 @@ def test_pipeline_onnx_backend_matches_torch(tmp_path, tiny_model):
         assert psnr(x, y) > 45
 
 
+@pytest.mark.slow
 def test_foreign_onnx_needs_its_contract_and_handles_fixed_shapes(tmp_path):
     """A file without our metadata, fixed to batch 2 and 48x64: range flag required; frames are
     resized to the model's size and the batch is filled."""
@@ -118,6 +119,7 @@ def test_foreign_onnx_needs_its_contract_and_handles_fixed_shapes(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content,pattern", [(b"\x08\x01garbage" * 10, "not a readable ONNX model"),
                                              (b"", "not a readable ONNX model")])
 def test_corrupt_onnx_gives_clear_error(tmp_path, basic_clip, content, pattern):
@@ -142,6 +144,7 @@ def test_wrong_shaped_onnx_is_refused(tmp_path):
         OnnxStylizer(path, CPU, input_range="0-1")
 
 
+@pytest.mark.slow
 def test_export_cli_writes_a_checked_file(tmp_path, tiny_model):
     out = tmp_path / "tiny.onnx"
     proc = run_cli("export", str(tiny_model), "--format", "onnx", "-o", str(out))
@@ -186,3 +189,14 @@ def test_tensorrt_engine_parity(tmp_path):
     rows = parity_check(TorchStylizer(net, meta, cuda), TensorRTStylizer(engine, cuda), "fp16",
                         sizes=((250, 314), (360, 640)))
     assert all(r.psnr_db > 36 for r in rows)
+
+
+def test_export_shape_flags():
+    from vidstyle.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["export", "m"]).static is False                  # dynamic shapes by default
+    assert parse(["export", "m", "--dynamic"]).static is False
+    assert parse(["export", "m", "--static"]).static is True
+    with pytest.raises(SystemExit):
+        parse(["export", "m", "--static", "--dynamic"])

@@ -184,6 +184,7 @@ def test_no_faces_leaves_the_pipeline_output_unchanged(tmp_path, tiny_model):
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
+@pytest.mark.slow
 def test_face_pipeline_and_metrics_cli(tmp_path, tiny_model, portrait_frames):
     src = write_clip(tmp_path / "face.mp4", portrait_frames, 25, crf=10)
     out, dbg = tmp_path / "out.mp4", tmp_path / "dbg.mp4"

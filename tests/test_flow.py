@@ -51,10 +51,10 @@ def test_estimated_zoom_matches_ground_truth():
     assert np.median(err) < 0.3 and np.abs(truth).max() > 3
 
 
-def test_warp_with_true_flow_reproduces_next_frame():
-    img = torch.from_numpy(textured(64, 80, seed=3)).permute(2, 0, 1)[None].float()
+def test_warp_with_true_flow_reproduces_next_frame(device, dtype):
+    img = torch.from_numpy(textured(64, 80, seed=3)).permute(2, 0, 1)[None].to(device, dtype)
     cur = torch.roll(img, shifts=(2, 5), dims=(2, 3))           # moved by dx=5, dy=2
-    flow_bw = torch.zeros(1, 2, 64, 80)
+    flow_bw = torch.zeros(1, 2, 64, 80, device=device, dtype=dtype)
     flow_bw[:, 0], flow_bw[:, 1] = -5.0, -2.0                   # where each pixel was in t-1
     pred = warp(img, flow_bw)
     assert torch.allclose(pred[..., 2:, 5:], cur[..., 2:, 5:], atol=1e-3)   # visible part exact
@@ -62,18 +62,18 @@ def test_warp_with_true_flow_reproduces_next_frame():
     assert not inside_frame(flow_bw)[0, 0, 0, 0] and inside_frame(flow_bw)[0, 0, 10, 10]
 
 
-def square_scene(dx: int = 6):
+def square_scene(dx: int = 6, device=torch.device("cpu"), dtype=torch.float32):
     """A square moving right by ``dx`` over a static background: exact flows both ways."""
     h, w = 60, 80
-    flow_fw = torch.zeros(1, 2, h, w)       # on frame t-1's grid
-    flow_bw = torch.zeros(1, 2, h, w)       # on frame t's grid
+    flow_fw = torch.zeros(1, 2, h, w, device=device, dtype=dtype)       # on frame t-1's grid
+    flow_bw = torch.zeros(1, 2, h, w, device=device, dtype=dtype)       # on frame t's grid
     flow_fw[:, 0, 20:40, 20:40] = dx        # the square in t-1 moves right
     flow_bw[:, 0, 20:40, 20 + dx:40 + dx] = -dx
     return flow_fw, flow_bw
 
 
-def test_consistency_marks_the_disoccluded_band_only():
-    flow_fw, flow_bw = square_scene(dx=6)
+def test_consistency_marks_the_disoccluded_band_only(device, dtype):
+    flow_fw, flow_bw = square_scene(dx=6, device=device, dtype=dtype)
     c = consistency_mask(flow_fw, flow_bw)[0, 0]
     assert c[25:35, 21:25].sum() == 0              # uncovered behind the square: occluded
     assert c[5:15, 5:75].min() == 1                # static background far away
@@ -81,15 +81,15 @@ def test_consistency_marks_the_disoccluded_band_only():
     assert c[24:36, 45:47].max() == 0              # the square's right edge: motion boundary
 
 
-def test_consistency_of_a_global_translation_is_all_ones_inside():
-    flow = torch.zeros(1, 2, 40, 40)
+def test_consistency_of_a_global_translation_is_all_ones_inside(device, dtype):
+    flow = torch.zeros(1, 2, 40, 40, device=device, dtype=dtype)
     flow[:, 0] = 2.5
     c = consistency_mask(-flow, flow)[0, 0]
     assert c[:, :37].min() == 1 and c[:, 38:].max() == 0   # right edge leaves the frame
 
 
-def test_erode_and_feather():
-    mask = torch.zeros(1, 1, 30, 30)
+def test_erode_and_feather(device, dtype):
+    mask = torch.zeros(1, 1, 30, 30, device=device, dtype=dtype)
     mask[..., 10:20, 10:20] = 1
     e = erode(mask, 2)
     assert e.sum() == 36 and e[0, 0, 12:18, 12:18].min() == 1
@@ -100,12 +100,13 @@ def test_erode_and_feather():
     assert torch.allclose(f.sum(), mask.sum(), rtol=0.02)   # blur moves mass, keeps it
 
 
-def test_resize_flow_rescales_vectors():
-    flow = torch.ones(1, 2, 10, 20) * torch.tensor([2.0, -1.0]).view(1, 2, 1, 1)
+def test_resize_flow_rescales_vectors(device, dtype):
+    flow = torch.ones(1, 2, 10, 20, device=device, dtype=dtype) \
+        * torch.tensor([2.0, -1.0], device=device, dtype=dtype).view(1, 2, 1, 1)
     big = resize_flow(flow, (30, 80))
-    assert big.shape == (1, 2, 30, 80)
-    assert torch.allclose(big[:, 0], torch.full((1, 30, 80), 8.0))
-    assert torch.allclose(big[:, 1], torch.full((1, 30, 80), -3.0))
+    assert big.shape == (1, 2, 30, 80) and big.dtype == dtype and big.device.type == device.type
+    assert torch.allclose(big[:, 0], torch.full_like(big[:, 0], 8.0))
+    assert torch.allclose(big[:, 1], torch.full_like(big[:, 1], -3.0))
 
 
 def test_flow_size_and_tensor_layout():

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "vidstyle"
 
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, logging, machine facts, the typed config
-    "version": 0, "errors": 0, "log": 0, "sysinfo": 0, "configtools": 0, "config": 0,
+    "version": 0, "geometry": 0, "optional": 0, "errors": 0, "log": 0, "sysinfo": 0, "configtools": 0, "config": 0,
     # 1 pure libraries: never import the pipeline
     "io": 1, "flow": 1, "faces": 1, "models": 1, "perceptual": 1, "people": 1,
     # 2 the network and the per-frame composition math
@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
 }
 # Imports between packages of the same layer are allowed only along these edges (acyclic).
 SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
+              ("optional", "errors"),
               ("stylize", "export"),   # the backends load engines and cache exports
               ("eval", "train")}       # eval.style's VGG and Gram, until they move to perceptual/
 
@@ -122,3 +123,22 @@ def test_the_check_accepts_downward_imports():
     assert violations("from ..flow.ops import warp\nfrom ...config import FlowConfig\n",
                       "vidstyle.pipeline.stages.flow") == []
     assert violations("from ..people import masks\n", "vidstyle.pipeline.item") == []   # future package
+
+
+def test_the_public_api_is_declared_and_resolves():
+    import vidstyle
+
+    assert {"Pipeline", "stylize_file", "load_config", "PipelineConfig", "RunReport"} <= set(vidstyle.__all__)
+    assert all(getattr(vidstyle, name) is not None for name in vidstyle.__all__)
+    assert (ROOT / "py.typed").is_file()
+
+
+@pytest.mark.slow
+def test_importing_the_package_and_the_cli_does_not_load_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vidstyle, vidstyle.cli; vidstyle.cli.build_parser(); print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT.parent)
+    assert proc.stdout.strip() == "False", proc.stderr

@@ -113,6 +113,7 @@ def _as_pytorch_examples(net: TransformerNet) -> dict[str, torch.Tensor]:
     return out
 
 
+@pytest.mark.slow
 def test_import_pytorch_examples_checkpoint(tmp_path):
     torch.manual_seed(3)
     net = TransformerNet().eval()
@@ -138,6 +139,7 @@ class _Evil:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.slow
 def test_pickled_code_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     torch.save({"conv1.conv2d.weight": _Evil(marker)}, tmp_path / "evil.pth")
@@ -182,6 +184,7 @@ def test_style_mix_parsing(tmp_path):
             parse_style_mix(bad, meta.style_names, meta.name)
 
 
+@pytest.mark.slow
 def test_models_list_json_fields(tmp_path, monkeypatch):
     home = tmp_path / "home"
     make_model(home / "models" / "mine.safetensors", name="mine")

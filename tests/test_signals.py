@@ -42,6 +42,7 @@ def start_writing(d, clip, model, *extra: str) -> subprocess.Popen:
     pytest.fail("the run never started writing")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, signum, code):
     out = tmp_path / "out.mp4"

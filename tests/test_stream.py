@@ -83,6 +83,7 @@ STREAM_ARGS = ["--rtsp-transport", "udp", "--faces", "off", "--backend", "torch"
                "--set", "stream.open_timeout=3", "--set", "encode.crf=8"]
 
 
+@pytest.mark.slow
 def test_stream_arrives_stylized_with_monotonic_timestamps(tmp_path, rtsp_server):
     gentle = make_model(tmp_path / "gentle.safetensors", channels=8, gain=20.0)   # tolerant of codec noise
     pub = publish(rtsp_server["publish"], 10, "--static")
@@ -105,6 +106,7 @@ def test_stream_arrives_stylized_with_monotonic_timestamps(tmp_path, rtsp_server
     assert psnr(last, static) < 16
 
 
+@pytest.mark.slow
 def test_reconnects_when_the_publisher_restarts(tmp_path, rtsp_server, tiny_model):
     out = tmp_path / "re.mkv"
     first = publish(rtsp_server["publish"], 10)       # long enough for a slow start-up on a busy machine
@@ -136,6 +138,7 @@ class SlowStylizer:
         return self.inner(batch)
 
 
+@pytest.mark.slow
 def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_server, tiny_model):
     """A stylizer slower than the source: frames are dropped at capture, and admission (at most
     workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
@@ -176,6 +179,7 @@ def test_a_400_over_tcp_suggests_udp(tmp_path, rtsp_server, tiny_model):
     assert "answered 400 Bad Request to RTSP over tcp (try --rtsp-transport udp)" in proc.stderr, proc.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_url_fails_fast_and_clearly(tmp_path, tiny_model):
     port = free_port()                                   # nothing listens there
     t0 = time.monotonic()
@@ -219,6 +223,7 @@ def _unauthorized_server(stop: threading.Event) -> int:
     return srv.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_bad_credentials_fail_clearly_and_stay_secret(tmp_path, tiny_model):
     stop = threading.Event()
     port = _unauthorized_server(stop)
@@ -233,6 +238,7 @@ def test_bad_credentials_fail_clearly_and_stay_secret(tmp_path, tiny_model):
     assert "hunter2" not in proc.stderr and "alice" not in proc.stderr and "***@" in proc.stderr
 
 
+@pytest.mark.slow
 def test_preview_serves_jpeg_frames(tmp_path, tiny_model):
     clip = write_clip(tmp_path / "c.mp4", moving_frames(150, 96, 128), 25)
     port = free_port()
@@ -261,6 +267,7 @@ def test_preview_serves_jpeg_frames(tmp_path, tiny_model):
     assert "stopped by SIGINT" in err
 
 
+@pytest.mark.slow
 def test_realtime_file_is_paced_and_segmented(tmp_path, tiny_model):
     clip = write_clip(tmp_path / "c.mp4", moving_frames(50, 96, 128), 25)   # 2 s
     t0 = time.monotonic()

@@ -19,9 +19,9 @@ FAST = {"encode__preset": "ultrafast", "run__progress": "off", "encode__crf": 0,
         "encode__pix_fmt": "yuv444p"}
 
 
-def test_blend_formula():
-    s, w = torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8)
-    c = (torch.rand(1, 1, 8, 8) > 0.5).float()
+def test_blend_formula(device, dtype):
+    s, w = torch.rand(1, 3, 8, 8, device=device, dtype=dtype), torch.rand(1, 3, 8, 8, device=device, dtype=dtype)
+    c = (torch.rand(1, 1, 8, 8, device=device) > 0.5).to(dtype)
     assert torch.equal(temporal_blend(s, w, c, 0.0), s)                 # alpha 0: per-frame, exactly
     assert torch.equal(temporal_blend(s, w, torch.zeros_like(c), 0.9), s)
     out = temporal_blend(s, w, c, 0.6)
@@ -29,12 +29,12 @@ def test_blend_formula():
     assert torch.allclose(out, expected, atol=1e-6)
 
 
-def test_restore_detail_gives_back_the_contrast_a_blend_of_two_textures_loses():
+def test_restore_detail_gives_back_the_contrast_a_blend_of_two_textures_loses(device, dtype):
     g = torch.Generator().manual_seed(0)
     base = torch.full((1, 3, 64, 64), 0.5)
-    s = base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)      # fresh strokes
-    w = base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)      # previous strokes, not aligned
-    blended = temporal_blend(s, w, torch.ones(1, 1, 64, 64), 0.7)
+    s = (base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)).to(device, dtype)     # fresh strokes
+    w = (base + 0.1 * torch.randn(1, 3, 64, 64, generator=g)).to(device, dtype)     # previous, not aligned
+    blended = temporal_blend(s, w, torch.ones(1, 1, 64, 64, device=device, dtype=dtype), 0.7)
     inner = (..., slice(8, -8), slice(8, -8))
     assert blended[inner].std() < 0.8 * s[inner].std()          # the blend washes strokes out
     restored = restore_detail(blended, s, radius=4)
@@ -114,6 +114,7 @@ def test_scene_cut_resets_the_blend(tmp_path, tiny_model):
     assert psnr(blended[8], per_frame[8]) < psnr(blended[6], per_frame[6])
 
 
+@pytest.mark.slow
 def test_compare_video_and_flicker_cli(tmp_path, noisy_clip, tiny_model):
     out, side, ref = tmp_path / "out.mp4", tmp_path / "side.mp4", tmp_path / "ref.mp4"
     proc = run_cli("stylize", str(noisy_clip), "-o", str(out), "--style", str(tiny_model),
@@ -134,6 +135,7 @@ def test_compare_video_and_flicker_cli(tmp_path, noisy_clip, tiny_model):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_flicker_cli_rejects_mismatched_videos(tmp_path, noisy_clip):
     short = write_clip(tmp_path / "short.mp4", moving_frames(5, 96, 128), 25)
     proc = run_cli("eval", "flicker", str(noisy_clip), str(short))

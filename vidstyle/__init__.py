@@ -5,6 +5,7 @@ The public API::
     vidstyle.stylize_file("in.mp4", "out.mp4", model__style="wave")
     vidstyle.Pipeline(cfg).run("in.mp4", "out.mp4")     # reuses the loaded model across runs
     vidstyle.load_config("pipeline.yaml")               # -> PipelineConfig
+    vidstyle.batch(["clips/", "film.mkv"], "out/")      # many files / long videos on Ray
 
 The names are imported on first use: the API pulls in torch, and ``import vidstyle`` (and the
 CLI's ``--help``) stays light.
@@ -20,13 +21,17 @@ if TYPE_CHECKING:
     from .config import PipelineConfig, load_config
     from .pipeline.api import Pipeline, RunReport, stylize_file
 
-__all__ = ["__version__", "Pipeline", "RunReport", "stylize_file", "load_config", "PipelineConfig"]
+__all__ = ["__version__", "Pipeline", "RunReport", "stylize_file", "batch", "load_config", "PipelineConfig"]
 
 _LAZY = {"Pipeline": "pipeline.api", "RunReport": "pipeline.api", "stylize_file": "pipeline.api",
          "load_config": "config", "PipelineConfig": "config"}
 
 
 def __getattr__(name: str):
+    if name == "batch":      # the package itself is callable: vidstyle.batch(inputs, out_dir, ...)
+        import importlib
+
+        return importlib.import_module(".batch", __name__)
     if name in _LAZY:
         import importlib
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .configtools import dump_yaml, knob, load_yaml, override, section
+from .configtools import dump_yaml, from_dict, knob, load_yaml, override, section, yaml_load
 
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
@@ -23,6 +23,11 @@ class ModelConfig:
     onnx_provider: str = knob("auto", "ONNX Runtime execution provider (auto: by device)",
                               choices=("auto", "cpu", "cuda", "tensorrt"))
     compile: bool = knob(False, "torch backend: torch.compile the network (slow first frames)")
+    compile_mode: str = knob("max-autotune-no-cudagraphs", "torch.compile mode; CUDA graphs come from "
+                             "cuda_graphs, and modes with their own are run without them when it is on",
+                             choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
+    cuda_graphs: bool = knob(False, "torch backend on cuda: capture the network as a CUDA graph per frame "
+                             "shape and replay it (less launch overhead; a warning and no graphs on cpu)")
     input_range: str = knob("auto", "foreign .onnx models without our metadata: input/output range",
                             choices=("auto", "0-1", "0-255"))
     bgr: bool = knob(False, "foreign .onnx models without our metadata: they take BGR")
@@ -181,6 +186,27 @@ class RunConfig:
 
 
 @dataclass
+class BatchConfig:
+    ray: str = knob("", "Ray cluster to join: '' = start a local Ray instance sized to this machine, "
+                    "'auto' = the cluster this machine belongs to, or ray://HOST:10001")
+    chunk_seconds: float = knob(60.0, "split videos longer than 1.5x this at keyframes into chunks of "
+                                "about this many seconds (0: never split)", min=0, max=1e6)
+    overlap: int = knob(-1, "frames each chunk decodes and runs before its start to warm up the flow, "
+                        "blend and face tracker (dropped from its output); -1: auto = "
+                        "ceil(ln(1/255) / ln(temporal.alpha)), and at least faces.every + "
+                        "faces.fade_frames when faces are on", min=-1, max=10000)
+    workers: int = knob(0, "chunk workers (Ray actors, each holding a loaded model); 0: auto = as "
+                        "many as the cluster's CPUs / GPUs allow", min=0, max=100000)
+    cpus_per_task: float = knob(1.0, "CPUs each worker reserves (and uses for its threads)",
+                                min=0.0, max=1024.0)
+    gpus_per_task: float = knob(-1.0, "GPUs each worker reserves, fractions allowed (0.5: two workers "
+                                "share a GPU); -1: auto = 1 when the cluster has GPUs, else 0",
+                                min=-1.0, max=64.0)
+    retries: int = knob(2, "times a chunk is retried after its worker died (Ray actor restarts)",
+                        min=0, max=100)
+
+
+@dataclass
 class PipelineConfig:
     model: ModelConfig = section(ModelConfig, "style network and inference")
     input: InputConfig = section(InputConfig, "decoding")
@@ -189,6 +215,7 @@ class PipelineConfig:
     faces: FacesConfig = section(FacesConfig, "face preservation (MTCNN detection, tracking, soft masks)")
     stream: StreamConfig = section(StreamConfig, "live sources and outputs (`vidstyle stream`)")
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
+    batch: BatchConfig = section(BatchConfig, "many files and long videos on Ray (`vidstyle batch`)")
     run: RunConfig = section(RunConfig, "pipeline mechanics")
 
 
@@ -206,6 +233,11 @@ def load_config(path: str | Path | None = None, overrides: dict[str, object] | N
         if value is not None:
             cfg = override(cfg, key, value)
     return cfg
+
+
+def load_yaml_text(text: str) -> PipelineConfig:
+    """The config written by ``config_yaml`` (e.g. shipped to a worker process), validated again."""
+    return from_dict(PipelineConfig, yaml_load(text) or {})
 
 
 def config_yaml(cfg: PipelineConfig) -> str:

@@ -45,11 +45,13 @@ def cpu_count() -> int:
 
 
 def available_memory(device=None) -> int:
-    """Bytes free for work: CUDA free memory for a cuda ``device``, else MemAvailable."""
+    """Bytes free for work: for a cuda ``device`` the driver's free memory plus what torch's caching
+    allocator holds unused (reserved, not allocated); else MemAvailable."""
     if device is not None and getattr(device, "type", "cpu") == "cuda":
         import torch
 
-        return torch.cuda.mem_get_info(device)[0]
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return torch.cuda.mem_get_info(device)[0] + max(0, cached)
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:

@@ -5,7 +5,7 @@ user's input is scaled to it; the real pipeline runs once to warm up (model load
 thread pools) and then ``repeats`` times, timed. Reported: median and min-max end-to-end fps,
 each stage's throughput and busy share, the bottleneck, peak RSS and GPU memory, FLOPs per frame
 and the achieved FLOP/s of the stylize stage; then the naive loop (OpenCV read, torch fp32 batch
-1, OpenCV write, same model) on the same clip, and the ratio of the two measured numbers.
+1 on the pipeline's device, OpenCV write, same model) on the same clip, and the ratio of the two.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import platform
 import re
 import statistics
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from ..config import PipelineConfig
 from ..errors import ConfigError
+from ..geometry import fit_long_side
 from ..sysinfo import cpu_count, cpu_model, rss_bytes
 
 RESOLUTIONS = {"240p": (240, 426), "360p": (360, 640), "480p": (480, 854), "540p": (540, 960),
@@ -193,8 +193,8 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
         from ..models.store import read_meta
 
         entry = resolve_style(cfg.model.style)
-        scale = min(1.0, cfg.model.max_side / max(h, w)) if cfg.model.max_side else 1.0
-        ph, pw = -(-round(h * scale) // 4) * 4, -(-round(w * scale) // 4) * 4
+        sh, sw = fit_long_side(h, w, cfg.model.max_side)
+        ph, pw = -(-sh // 4) * 4, -(-sw // 4) * 4     # the network pads to a multiple of 4
         result.gflop_per_frame = flops_per_pixel(read_meta(entry.model_path).arch_obj()) * ph * pw / 1e9
         stylize = next((s for s in report.stats if s["stage"] == "stylize"), None)
         if stylize and stylize["busy_s"] > 0:
@@ -202,7 +202,8 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
             result.stylize_tflops = (result.gflop_per_frame * stylize["items"] * stylize.get("workers", 1)
                                      / stylize["busy_s"] / 1e3)
         if naive:
-            n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4")
+            n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4",
+                                    device=pipeline.stylizer.device)
             result.naive_fps = n / secs
             result.naive_ratio = result.fps / result.naive_fps
     return result

@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     from ..bench.runner import bench_resolution, machine_description, parse_resolutions
-    from ..config import PipelineConfig
     from ..configtools import override
     from ..errors import ConfigError
     from ..log import log
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--frames must be >= 2 and --repeats >= 1")
     if args.input and not Path(args.input).is_file():
         raise ConfigError(f"--input not found: {args.input}")
-    cfg = override(override(cfg, "run.progress", "off"), "encode.preset", cfg.encode.preset)
+    cfg = override(cfg, "run.progress", "off")
     pipeline = Pipeline(cfg)
     machine = machine_description()
     results = []

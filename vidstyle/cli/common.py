@@ -36,6 +36,12 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="stylize at most this long side, then scale back to the source size")
     g.add_argument("--compile", dest="model.compile", action="store_const", const="true",
                    help="torch backend: torch.compile the network")
+    g.add_argument("--compile-mode", dest="model.compile_mode", metavar="MODE",
+                   help="torch.compile mode (default max-autotune-no-cudagraphs)")
+    g.add_argument("--cuda-graphs", dest="model.cuda_graphs", action="store_const", const="true",
+                   help="torch backend on cuda: replay the network as CUDA graphs (fixed frame sizes)")
+    g.add_argument("--channels-last", dest="model.channels_last", metavar="auto|on|off",
+                   help="tensor memory format of the torch backend (auto: on for cuda)")
     g.add_argument("--input-range", dest="model.input_range", metavar="0-1|0-255",
                    help="for a foreign .onnx style model without our metadata")
     g.add_argument("--bgr", dest="model.bgr", action="store_const", const="true",

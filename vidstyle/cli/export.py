@@ -25,9 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fp16", action="store_true", help="half-precision compute (I/O stays float32)")
     p.add_argument("--opset", type=int, default=18, help="ONNX opset (>= 17; default 18)")
     shape = p.add_mutually_exclusive_group()
-    shape.add_argument("--dynamic", action="store_true", default=True,
+    shape.add_argument("--dynamic", dest="static", action="store_false", default=False,
                        help="free batch, height and width (default)")
-    shape.add_argument("--static", action="store_true", help="fix batch/height/width to --batch/--height/--width")
+    shape.add_argument("--static", dest="static", action="store_true",
+                       help="fix batch/height/width to --batch/--height/--width")
     p.add_argument("--height", type=int, default=720)
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--batch", type=int, default=1)
@@ -51,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(f"{meta.name}{'-fp16' if args.fp16 else ''}{suffix}")
     if not out.parent.is_dir():
         raise ModelError(f"output directory does not exist: {out.parent}")
-    static = args.static
     try:
-        return _export(args, entry, net, meta, out, static)
+        return _export(args, entry, net, meta, out, args.static)
     except OSError as exc:
         out.unlink(missing_ok=True)
         raise ModelError(f"writing {out} failed: {exc.strerror or exc}") from None

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from ..errors import OutputError
-    from ..io.sink import CONTAINERS, check_output, check_overwrite
+    from ..io.sink import check_output, check_overwrite, video_container
     from ..log import log
     from ..stream.run import run_stream
 
@@ -51,9 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError("give at most one RTSP output and one file output")
     for f in files:
         check_overwrite(f, cfg.run.overwrite)
-        if f.suffix.lower() not in CONTAINERS:
-            raise OutputError(f"unsupported output extension {f.suffix or '(none)'!r} "
-                              f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        video_container(f)
         check_output(f, [Path(args.source)] if Path(args.source).is_file() else [])
     if not args.output and not args.preview:
         raise OutputError("no output: give -o rtsp://...|FILE and/or --preview")

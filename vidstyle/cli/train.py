@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..models.arch import ARCH_PRESETS
+
 EPILOG = """examples:
   vidstyle train --style starry_night.jpg --content photos/ -o starry.safetensors \\
       --vgg-weights ../shared/data/vgg16/vgg16_features_relu4_3.pth
@@ -33,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="content image directory, searched recursively (repeatable)")
     p.add_argument("-o", "--output", metavar="MODEL", help="model file to write (.safetensors)")
     p.add_argument("--config", metavar="FILE", help="training recipe (YAML)")
-    p.add_argument("--arch", choices=("full", "small"), help="network size")
+    p.add_argument("--arch", choices=tuple(ARCH_PRESETS), help="network size")
     p.add_argument("--vgg-weights", metavar="PATH", help="VGG16 features state dict")
     p.add_argument("--identity-weights", metavar="PATH",
                    help="face descriptor network weights (file or directory)")

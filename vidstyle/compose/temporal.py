@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ..flow.ops import resize_flow, resize_mask, warp
+from ..io.transfer import upload
 
 
 def temporal_blend(stylized: torch.Tensor, warped: torch.Tensor, consistency: torch.Tensor,
@@ -92,14 +93,14 @@ class TemporalState:
         out = stylized
         if self.prev is not None and flow_bw is not None and self.prev.shape == stylized.shape:
             size = tuple(stylized.shape[-2:])
-            c = resize_mask(consistency.to(stylized.device, stylized.dtype), size)
-            share = float(c.mean())
+            share = float(consistency.mean())     # at flow scale, on the host: no device sync
+            c = resize_mask(upload(consistency, stylized.device).to(stylized.dtype), size)
             self.pairs += 1
             self.consistent_sum += share
             if share < self.scene_cut:
                 self.resets += 1
             else:
-                flow = resize_flow(flow_bw.to(stylized.device, stylized.dtype), size)
+                flow = resize_flow(upload(flow_bw, stylized.device).to(stylized.dtype), size)
                 out = temporal_blend(stylized, warp(self.prev, flow), c, self.alpha)
                 if self.detail_radius:
                     out = restore_detail(out, stylized, self.detail_radius)

@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ..faces.align import face_chips
 from ..faces.detector import FaceDetector, Faces
+from ..faces.identity import load_identity_net
 from ..faces.tracker import greedy_match, iou_matrix
 
 
@@ -46,16 +48,12 @@ class IdentityScorer:
     """Descriptor distances of aligned face chips (the identity net from vidstyle.faces.identity)."""
 
     def __init__(self, weights: str, device: str = "cpu"):
-        from ..faces.identity import load_identity_net
-
         self.net = load_identity_net(weights).to(device).eval()
         self.device = device
 
     @torch.inference_mode()
     def distances(self, original: np.ndarray, stylized: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """Distance per face (landmarks F x 5 x 2 of the original) between the two RGB images."""
-        from ..faces.align import face_chips
-
         if len(landmarks) == 0:
             return np.zeros(0, np.float32)
         images = torch.from_numpy(np.stack([original, stylized])).permute(0, 3, 1, 2).float().to(self.device)

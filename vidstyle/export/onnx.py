@@ -18,7 +18,6 @@ import json
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -104,9 +103,3 @@ def _name_output_dims(model) -> None:
     for out in model.graph.output:
         for d_in, d_out in zip(inp.type.tensor_type.shape.dim, out.type.tensor_type.shape.dim):
             d_out.CopyFrom(d_in)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of images in [0, 1]."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)

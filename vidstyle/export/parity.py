@@ -9,12 +9,17 @@ import torch
 
 from ..errors import ModelError
 from ..io.synth import textured
-from .onnx import psnr
 
 SIZES = ((250, 314), (360, 640), (37, 45))
 BATCHES = (1, 2)
 # (max abs error, min PSNR dB) in the [0, 1] range
 LIMITS = {"fp32": (2e-3, 55.0), "fp16": (0.08, 36.0)}
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
+    """PSNR in dB of two images with values in [0, ``peak``] (1 for float, 255 for uint8)."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
 
 
 @dataclass

@@ -13,8 +13,11 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from ..errors import ModelError
 from ..models.contract import IMAGE_INPUT, STYLE_INPUT, read_onnx_metadata
+from ..optional import require
 from ..version import __version__
 
 MAGIC = b"VIDSTYLE-TRT\x00\x01"
@@ -22,12 +25,7 @@ MAGIC = b"VIDSTYLE-TRT\x00\x01"
 
 def require_tensorrt():
     """The tensorrt module and a CUDA GPU, or a clear error saying which is missing."""
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise ModelError("TensorRT is not installed (pip install tensorrt; needs an NVIDIA GPU)") from None
-    import torch
-
+    trt = require("tensorrt", "TensorRT is not installed (pip install tensorrt; needs an NVIDIA GPU)", ModelError)
     if not torch.cuda.is_available():
         raise ModelError("TensorRT needs a CUDA GPU and none is available")
     return trt
@@ -49,8 +47,6 @@ class Profile:
 
 
 def device_identity() -> dict:
-    import torch
-
     trt = require_tensorrt()
     major, minor = torch.cuda.get_device_capability()
     return {"gpu": torch.cuda.get_device_name(), "compute_capability": f"{major}.{minor}",

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import batched_nms, roi_align
 
+from ..optional import require
+
 _STRIDE, _CELL = 2, 12
 
 
@@ -41,7 +43,12 @@ def _regress(boxes: torch.Tensor, reg: torch.Tensor) -> torch.Tensor:
 
 
 def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, idx: torch.Tensor, thresh: float) -> torch.Tensor:
-    """Greedy NMS where overlap = intersection / smaller area (drops boxes nested in others)."""
+    """Greedy NMS where overlap = intersection / smaller area (drops boxes nested in others).
+
+    A loop over the few final faces: run on the host, where each comparison is not a device sync.
+    """
+    device = boxes.device
+    boxes, scores, idx = boxes.cpu(), scores.cpu(), idx.cpu()
     order = torch.argsort(scores, descending=True).tolist()
     area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp_min(1e-6)
     keep: list[int] = []
@@ -57,7 +64,7 @@ def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, idx: torch.Tensor, thres
                 break
         if ok:
             keep.append(i)
-    return torch.tensor(keep, dtype=torch.long, device=boxes.device)
+    return torch.tensor(keep, dtype=torch.long, device=device)
 
 
 class MTCNN:
@@ -69,13 +76,14 @@ class MTCNN:
 
     def __init__(self, device: torch.device | str = "cpu", min_face: int = 20,
                  thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7), factor: float = 0.709):
-        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
-
+        nets = require("facenet_pytorch.models.mtcnn", "face detection needs facenet-pytorch "
+                       "(pip install --no-deps facenet-pytorch), or use --faces off")
         self.device = torch.device(device)
         self.min_face = min_face
         self.thresholds = thresholds
         self.factor = factor
-        self.pnet, self.rnet, self.onet = (net().to(self.device).eval() for net in (PNet, RNet, ONet))
+        self.pnet, self.rnet, self.onet = (net().to(self.device).eval()
+                                           for net in (nets.PNet, nets.RNet, nets.ONet))
 
     def scales(self, h: int, w: int) -> list[float]:
         scale = _CELL / self.min_face
@@ -97,12 +105,12 @@ class MTCNN:
         points = torch.zeros(0, 5, 2, device=self.device)
         if len(boxes):
             boxes, idx, points = self._stage3(x, boxes, idx)
+        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()   # one copy each
         out = []
         for i in range(x.shape[0]):
             sel = idx == i
-            out.append((boxes[sel, :4].cpu().numpy().astype(np.float32),
-                        points[sel].cpu().numpy().astype(np.float32),
-                        boxes[sel, 4].cpu().numpy().astype(np.float32)))
+            out.append((boxes[sel, :4].astype(np.float32), points[sel].astype(np.float32),
+                        boxes[sel, 4].astype(np.float32)))
         return out
 
     def _stage1(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..config import FlowConfig
+from ..geometry import fit_long_side
 
 
 class FlowEstimator(Protocol):
@@ -59,11 +60,8 @@ def make_estimator(cfg: FlowConfig) -> FlowEstimator:
 
 
 def flow_size(h: int, w: int, long_side: int) -> tuple[int, int]:
-    """(H', W') with the long side scaled to ``long_side`` (never enlarged; 0 = unchanged)."""
-    if long_side <= 0 or max(h, w) <= long_side:
-        return h, w
-    s = long_side / max(h, w)
-    return max(8, round(h * s)), max(8, round(w * s))
+    """Flow size: the long side scaled to ``long_side`` (never enlarged; 0 = unchanged), >= 8 px."""
+    return fit_long_side(h, w, long_side, min_side=8)
 
 
 def to_gray(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import av
 import numpy as np
+from PIL import Image
 
 from ..config import EncodeConfig
 from ..errors import OutputError
@@ -67,6 +68,16 @@ class FrameSink(Protocol):
             self.close(complete=True)
 
 
+def video_container(path: Path, what: str = "") -> tuple[str, str]:
+    """(FFmpeg muxer, codec for encode.codec=auto) of a video output name; any other extension
+    is a one-line OutputError (``what`` says what the output is for, e.g. " for a video")."""
+    suffix = path.suffix.lower()
+    if suffix not in CONTAINERS:
+        raise OutputError(f"unsupported output extension {path.suffix or '(none)'!r}{what} "
+                          f"(use one of: {', '.join(sorted(CONTAINERS))})")
+    return CONTAINERS[suffix]
+
+
 def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
@@ -104,7 +115,7 @@ def check_overwrite(path: Path, policy: str, kind: str = "video") -> None:
     log.warning(f"overwriting {path} (-n to refuse, -y to skip this warning)")
 
 
-def _temp_name(path: Path) -> Path:
+def temp_name(path: Path) -> Path:
     """``.NAME.<pid>-<random>.part.EXT`` beside ``path``: the pid tells a later run whether the
     writer is still alive."""
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".part{path.suffix}",
@@ -114,7 +125,7 @@ def _temp_name(path: Path) -> Path:
 
 
 def _writer_alive(temp: Path, stem: str) -> bool:
-    """Whether the process that named ``temp`` (see ``_temp_name``) still runs."""
+    """Whether the process that named ``temp`` (see ``temp_name``) still runs."""
     pid = temp.name[len(stem) + 2:].split("-", 1)[0]
     if not pid.isdigit():                 # an older name without a pid: alive while it grows
         return time.time() - temp.stat().st_mtime < 3600
@@ -181,15 +192,11 @@ class VideoFileSink(FrameSink):
 
     def __init__(self, path: Path, info: VideoInfo, cfg: EncodeConfig, fragmented: bool = False):
         self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in CONTAINERS:
-            raise OutputError(f"unsupported output extension {suffix or '(none)'!r} "
-                              f"(use one of: {', '.join(sorted(CONTAINERS))})")
-        fmt, auto_codec = CONTAINERS[suffix]
+        fmt, auto_codec = video_container(self.path)
         self.info = info
         self.audio = None
         recover_stale(self.path)
-        self._tmp = _temp_name(self.path)
+        self._tmp = temp_name(self.path)
         options = FRAGMENTED_MP4 if (fragmented or cfg.fragmented) and fmt in ("mp4", "mov") else {}
         try:
             self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
@@ -240,10 +247,7 @@ class VideoFileSink(FrameSink):
         if self.frames_written == 0:
             self._tmp.unlink(missing_ok=True)
             return None
-        final = self.path if complete else partial_path(self.path)
-        os.chmod(self._tmp, 0o666 & ~_umask())
-        os.replace(self._tmp, final)
-        return final
+        return publish(self._tmp, self.path if complete else partial_path(self.path))
 
     def _audio_end(self, complete: bool) -> float | None:
         """Where the audio stops: with the video when the output is partial, a --start/--duration
@@ -291,8 +295,6 @@ class ImageSink(FrameSink):
         return self.path / (frame.name or f"frame_{frame.index:06d}.png")
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
-        from PIL import Image
-
         target = self._target(frame)
         tmp = target.with_name(f".{target.stem}.part{target.suffix}")
         try:
@@ -310,6 +312,13 @@ class ImageSink(FrameSink):
 
     def abort(self) -> None:
         self.closed = True
+
+
+def publish(tmp: Path, final: Path) -> Path:
+    """Give a finished temporary file the usual permissions and rename it to ``final``."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, final)
+    return final
 
 
 def _umask() -> int:
@@ -335,6 +344,5 @@ def open_sink(output: Path, info: VideoInfo, cfg: EncodeConfig, single_image: bo
             info.rate = Fraction(25)
         return VideoFileSink(output, info, cfg)
     if info.kind == "video":
-        raise OutputError(f"unsupported output extension {output.suffix or '(none)'!r} for a video "
-                          f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        video_container(output, " for a video")
     return ImageSink(output, single_image)

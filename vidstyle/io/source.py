@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob as globlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,9 +18,10 @@ from typing import Protocol
 
 import av
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
-from ..log import log
+from ..log import log, redact
 from .frame import Frame, VideoInfo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -57,20 +59,24 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 
 
 class VideoFileSource(FrameSource):
-    """Decode the first video stream of a file with PyAV (frame threading on)."""
+    """Decode one video stream of a file with PyAV (frame threading on).
 
-    def __init__(self, path: str | os.PathLike, decode_threads: int = 0, video_stream: int = 0,
+    ``pts_range=(start, end)``: only the frames with ``start <= pts < end`` (stream time base;
+    ``end`` None = to the end), found by seeking to the keyframe before ``start`` and decoding
+    from there, so B-frames and open GOPs come out whole. ``start``/``duration`` (s, --start and
+    --duration) choose such a range and re-time its frames to begin at 0, as ``ffmpeg -ss`` does.
+    A packet that does not decode is skipped, its frame counted in ``lost``, as FFmpeg does.
+    """
+
+    def __init__(self, path: str | os.PathLike, decode_threads: int = 0,
+                 pts_range: tuple[int, int | None] | None = None, video_stream: int = 0,
                  start: float = 0.0, duration: float = 0.0):
-        """``start``/``duration`` (s): decode only that part (from the keyframe before ``start``,
-        frames before it dropped); its frames are re-timed to begin at 0, as ``ffmpeg -ss`` does."""
         self.path = Path(path)
-        self._clip = (start, duration)
-        self._lo: int | None = None           # window [lo, hi) in stream pts; None: open
-        self._hi: int | None = None
-        self._offset = 0                      # subtracted from every pts (lo when --start)
-        self._cut = False                     # stopped at the window's end
         self.truncated: str = ""   # why decoding stopped early, if it did
         self.decoded = 0
+        self._range = pts_range
+        self._clip = (start, duration)
+        self._offset = 0                      # subtracted from every pts (the range start with --start)
         self._packet_pts: list[int] = []      # pts of every video packet demuxed
         self._frame_pts: set[int] = set()     # pts of every frame decoded
         self._decode_errors = 0
@@ -106,7 +112,13 @@ class VideoFileSource(FrameSource):
                          f"(--video-stream N chooses)")
         if c.streams.subtitles:
             notes.append(f"{len(c.streams.subtitles)} subtitle stream(s) are not carried to the output")
-        self._set_window(stream)
+        start, length = self._clip
+        clipped = bool(start or length)
+        if clipped:
+            tb, origin = stream.time_base, stream.start_time or 0
+            lo = origin + int(round(start / tb))
+            self._range = (lo, lo + int(round(length / tb)) if length else None)
+            self._offset = lo if start else 0
         self._frames = self._decode()
         try:
             first = next(self._frames)
@@ -120,13 +132,9 @@ class VideoFileSource(FrameSource):
         duration = stream_duration(stream)
         if duration is None and c.duration is not None and not c.streams.audio:
             duration = c.duration / av.time_base
-        start, length = self._clip
-        clipped = bool(start or length)
-        if clipped and duration is not None:
-            duration = max(0.0, duration - start)
-            duration = min(duration, length) if length else duration
-        elif clipped:
-            duration = length or None
+        if clipped:
+            duration = None if duration is None else max(0.0, duration - start)
+            duration = min(duration, length) if (length and duration is not None) else (duration or length or None)
         self.info = VideoInfo(
             width=first.width, height=first.height,
             rate=Fraction(rate) if rate else None,
@@ -137,57 +145,48 @@ class VideoFileSource(FrameSource):
             clip_start=float((self._offset - (stream.start_time or 0)) * stream.time_base) if start else 0.0,
             clipped=clipped)
 
-    def _set_window(self, stream) -> None:
-        """Seek to ``start`` and set the [lo, hi) pts window of --start/--duration."""
-        start, length = self._clip
-        if not (start or length):
-            return
-        tb, origin = stream.time_base, stream.start_time or 0
-        self._lo = origin + int(round(start / tb))
-        self._hi = self._lo + int(round(length / tb)) if length else None
-        if start:
-            self._offset = self._lo
-            try:
-                self._container.seek(self._lo, stream=stream, backward=True)   # keyframe at or before
-            except (av.error.FFmpegError, OSError) as exc:
-                raise InputError(f"{self.path}: cannot seek to {start:g} s ({_reason(exc)})") from None
-
     def _decode(self) -> Iterator[Frame]:
-        """Decode until EOF. Like FFmpeg, a packet that does not decode is skipped (its frame is
-        counted in ``lost``) and decoding goes on; only a demuxer that keeps failing ends the
-        stream early, with ``truncated`` set."""
+        """Frames until EOF (or the range's end); ``truncated`` says why when decoding stops early."""
         index = 0
         self._rotation = 0
         self._color: dict = {}
         last_pts: int | None = None
-        for frame in self._decoded_frames():
-            if self._decode_errors and frame.pts is not None and last_pts is not None \
-                    and frame.pts < last_pts:
-                continue   # a stale picture the decoder let out after damage (FFmpeg drops these too)
-            if frame.pts is not None and self._lo is not None and frame.pts < self._lo:
-                self._frame_pts.add(frame.pts)     # before --start: decoded to get there, not lost
-                continue
-            if frame.pts is not None and self._hi is not None and frame.pts >= self._hi:
-                self._cut = True
+        try:
+            for frame in self._decoded():
+                if self._decode_errors and frame.pts is not None and last_pts is not None \
+                        and frame.pts < last_pts:
+                    continue   # a stale picture the decoder let out after damage (FFmpeg drops these too)
+                if index == 0:
+                    self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
+                    self._color = _color_tags(frame)
+                    self._first_notes = _frame_notes(frame)
+                try:
+                    rgb = upright(to_rgb(frame), self._rotation)
+                except (av.error.FFmpegError, ValueError):
+                    continue   # a damaged picture that cannot be converted: counted as lost
+                if frame.pts is None:
+                    self._untimed += 1
+                else:
+                    self._frame_pts.add(frame.pts)
+                    last_pts = frame.pts
+                pts = None if frame.pts is None else frame.pts - self._offset
+                yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
+                            capture_time=time.monotonic())
+                index += 1
+                self.decoded = index
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.truncated = f"decoding stopped after {index} frames: {_reason(exc)}"
+
+    def _decoded(self) -> Iterator[av.VideoFrame]:
+        """PyAV frames in presentation order: all of them, or those of ``pts_range``."""
+        if self._range is None:
+            yield from self._decoded_frames()
+            return
+        start, end = self._range
+        for frame in self._frames_from(start):
+            if end is not None and frame.pts is not None and frame.pts >= end:
                 return
-            if index == 0:
-                self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
-                self._color = _color_tags(frame)
-                self._first_notes = _frame_notes(frame)
-            try:
-                rgb = upright(to_rgb(frame), self._rotation)
-            except (av.error.FFmpegError, ValueError):
-                continue   # a damaged picture that cannot be converted: counted as lost below
-            if frame.pts is None:
-                self._untimed += 1
-            else:
-                self._frame_pts.add(frame.pts)
-                last_pts = frame.pts
-            pts = None if frame.pts is None else frame.pts - self._offset
-            yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
-                        capture_time=time.monotonic())
-            index += 1
-            self.decoded = index
+            yield frame
 
     def _decoded_frames(self) -> Iterator[av.VideoFrame]:
         """Every frame that decodes; undecodable packets are skipped, their pts remembered."""
@@ -212,6 +211,24 @@ class VideoFileSource(FrameSource):
                     self.truncated = f"decoding stopped after {self.decoded} frames: {_reason(exc)}"
                     return
 
+    def _frames_from(self, start: int) -> Iterator[av.VideoFrame]:
+        """Frames from the first with pts >= ``start``: seek to the keyframe before it, and
+        further back (1 s, 2 s, 4 s...) when the demuxer's index lands after it."""
+        floor = self._stream.start_time or 0
+        target, back = start, max(1, int(round(1 / self._stream.time_base)))
+        while True:
+            self._container.seek(target, stream=self._stream, backward=True)
+            frames = (f for packet in self._container.demux(self._stream) for f in packet.decode())
+            first = next((f for f in frames if f.pts is None or f.pts >= start), None)
+            if first is None:
+                return
+            if first.pts is not None and first.pts > start and target > floor:
+                target, back = target - back, 2 * back
+                continue
+            yield first
+            yield from frames
+            return
+
     @property
     def lost(self) -> list[float]:
         """Start times (s, from the stream's start) of frames whose packets did not decode."""
@@ -219,14 +236,8 @@ class VideoFileSource(FrameSource):
             return []
         tb = self._stream.time_base or Fraction(1, 90000)
         start = self._stream.start_time or 0
-        missing = sorted(set(self._window_pts()) - self._frame_pts)
+        missing = sorted(set(self._packet_pts) - self._frame_pts)
         return [float((pts - start) * tb) for pts in missing]
-
-    def _window_pts(self) -> list[int]:
-        """Demuxed packet pts inside the --start/--duration window (all when there is none)."""
-        if self._lo is None:
-            return self._packet_pts
-        return [p for p in self._packet_pts if p >= self._lo and (self._hi is None or p < self._hi)]
 
     def damage(self) -> str:
         """One sentence on frames skipped as undecodable (with their times), or ''."""
@@ -234,7 +245,7 @@ class VideoFileSource(FrameSource):
         if not lost:
             return ""
         step = 1.5 / float(self.info.rate) if self.info.rate else 0.1
-        return (f"{len(lost)} of {len(self._window_pts())} frames could not be decoded and were skipped "
+        return (f"{len(lost)} of {len(self._packet_pts)} frames could not be decoded and were skipped "
                 f"(at {time_ranges(lost, step)}); the frames around them keep their timestamps")
 
     def __iter__(self) -> Iterator[Frame]:
@@ -244,7 +255,7 @@ class VideoFileSource(FrameSource):
             yield last
         for last in self._frames:
             yield last
-        if self.truncated or self._cut:
+        if self.truncated or self._range is not None:
             return
         info = self.info
         if info.frames and self.decoded + len(self.lost) < info.frames - 1:
@@ -252,8 +263,7 @@ class VideoFileSource(FrameSource):
         elif self._packet_pts and info.duration and info.rate:
             # frames demuxed but undecodable at the end are reported as lost, not as truncation
             tb = self._stream.time_base
-            origin = self._lo if self._lo is not None else (self._stream.start_time or 0)
-            end = float((max(self._packet_pts) - origin) * tb)
+            end = float((max(self._packet_pts) - (self._stream.start_time or 0)) * tb)
             missing = info.duration - end - 1 / float(info.rate)
             if missing > max(3 / float(info.rate), 0.25):
                 self.truncated = f"frames stop at {end:.2f} s of a {info.duration:.2f} s stream"
@@ -294,8 +304,6 @@ class ImageSource(FrameSource):
 
 def load_image(path: Path) -> np.ndarray:
     """An image file as upright (EXIF orientation applied) RGB uint8 H x W x 3."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     check_readable(path)
     try:
         with Image.open(path) as im:
@@ -411,7 +419,6 @@ def image_paths(spec: str) -> list[Path]:
 
 
 def _natural_key(name: str) -> list:
-    import re
     return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
 
 
@@ -425,6 +432,16 @@ def parse_rate(text: str) -> Fraction:
     return rate
 
 
+def source_kind(spec: str) -> str:
+    """'url' (anything with a scheme: rtsp://, srt://, https://...), 'webcam' (/dev/videoN or a
+    bare index) or 'file'. Only files are inputs of ``stylize``; the others are live sources."""
+    if "://" in spec:
+        return "url"
+    if re.fullmatch(r"\d+", spec) or re.fullmatch(r"/dev/video\d+", spec):
+        return "webcam"
+    return "file"
+
+
 def input_kind(spec: str) -> str:
     """'images' for an image file, directory or glob; 'video' otherwise."""
     if is_glob(spec) or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_SUFFIXES:
@@ -435,15 +452,14 @@ def input_kind(spec: str) -> str:
 def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0,
                 start: float = 0.0, duration: float = 0.0) -> FrameSource:
     """Open a video file, an image, a directory of images, or a glob of images."""
-    if "://" in spec or spec.startswith("/dev/video"):
-        from ..log import redact
+    if source_kind(spec) != "file":
         raise InputError(f"{redact(spec)} is a live source: use `vidstyle stream {redact(spec)} -o OUTPUT`")
     if input_kind(spec) == "images":
         paths = [Path(spec)] if Path(spec).is_file() else image_paths(spec)
         if not paths and not is_glob(spec) and not Path(spec).exists():
             raise InputError(f"input not found: {spec}")
         return ImageSource(paths, parse_rate(image_fps), spec)
-    source = VideoFileSource(spec, decode_threads, video_stream, start, duration)
+    source = VideoFileSource(spec, decode_threads, video_stream=video_stream, start=start, duration=duration)
     for note in source.info.notes:
         (log.warning if note.startswith("HDR input") else log.info)(note)
     return source

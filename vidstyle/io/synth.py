@@ -66,11 +66,12 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], rate: Fraction | 
                pts: Sequence[int] | None = None, time_base: Fraction | None = None,
                codec: str = "libx264", pix_fmt: str = "yuv420p", crf: int = 18,
                audio: np.ndarray | None = None, audio_rate: int = 48000, audio_codec: str = "aac",
-               rotation: int = 0, container_format: str | None = None) -> Path:
+               rotation: int = 0, container_format: str | None = None, gop: int = 0) -> Path:
     """Encode RGB frames into ``path``; ``pts`` (in ``time_base``) makes variable frame rate.
 
     ``audio``: float32 (channels, samples) at ``audio_rate``. ``rotation``: display rotation in
-    degrees counter-clockwise, stored as the stream's display matrix.
+    degrees counter-clockwise, stored as the stream's display matrix. ``gop``: a keyframe at
+    least every this many frames (0: the encoder's default).
     """
     path = Path(path)
     rate = Fraction(rate)
@@ -79,6 +80,8 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], rate: Fraction | 
         vs.pix_fmt = pix_fmt
         if codec in ("libx264", "libx265"):
             vs.options = {"crf": str(crf), "preset": "veryfast"}
+        if gop:
+            vs.codec_context.gop_size = gop
         tb = time_base or Fraction(1, 1) / rate
         vs.codec_context.time_base = tb
         vs.time_base = tb

@@ -16,7 +16,8 @@ import torch
 
 from ..errors import ModelError
 from .store import ModelMeta
-from .transformer_net import ArchConfig, TransformerNet
+from .arch import ArchConfig, preset_name
+from .transformer_net import TransformerNet
 
 _STATIC = {
     "conv1.conv2d": "down.0.conv.conv", "in1": "down.0.norm",
@@ -88,9 +89,7 @@ def import_checkpoint(path: Path, name: str, style_image: str = "", licence: str
     state = read_torch_checkpoint(path)
     net, arch = convert_pytorch_examples(state, str(path))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    preset = next((k for k, v in {"full": (32, 5), "small": (16, 3)}.items()
-                   if v == (arch.channels, arch.res_blocks)), "custom")
-    meta = ModelMeta(name=name, arch=preset, arch_config=arch.to_dict(),
+    meta = ModelMeta(name=name, arch=preset_name(arch), arch_config=arch.to_dict(),
                      styles=[{"name": name, "style_image": style_image}], input_range=255.0,
                      description=description or f"imported from {path.name}", licence=licence,
                      recipe={"imported_from": path.name, "sha256": digest,

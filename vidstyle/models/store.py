@@ -14,9 +14,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 from ..errors import ModelError
-from .transformer_net import ArchConfig, TransformerNet
+from .arch import ArchConfig
+from .transformer_net import TransformerNet
 
 FORMAT = "vidstyle-model"
 FORMAT_VERSION = 1
@@ -111,8 +114,6 @@ def read_meta(path: str | os.PathLike) -> ModelMeta:
 def save_model(net: TransformerNet, meta: ModelMeta, path: str | os.PathLike,
                dtype: torch.dtype = torch.float16) -> Path:
     """Write ``net``'s weights as ``dtype`` plus ``meta`` to ``path`` atomically."""
-    from safetensors.torch import save_file
-
     path = Path(path)
     meta.arch_config = net.arch.to_dict()
     if len(meta.styles) != net.num_styles:
@@ -127,9 +128,6 @@ def save_model(net: TransformerNet, meta: ModelMeta, path: str | os.PathLike,
 
 def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelMeta]:
     """Load a model file into a float32 :class:`TransformerNet` on the CPU, in eval mode."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     meta = read_meta(path)
     net = TransformerNet(meta.arch_obj())
     try:

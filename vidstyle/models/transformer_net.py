@@ -15,29 +15,34 @@ H and W must be multiples of 4 (see :func:`vidstyle.stylize.base.pad_to_multiple
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .arch import ARCH_PRESETS, ArchConfig
 
-@dataclass(frozen=True)
-class ArchConfig:
-    """Shape of a TransformerNet: base width ``channels`` (c, 2c, 4c), residual block count."""
-
-    channels: int = 32
-    res_blocks: int = 5
-    num_styles: int = 1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["ARCH_PRESETS", "ArchConfig", "TransformerNet", "flops_per_pixel"]
 
 
-ARCH_PRESETS: dict[str, ArchConfig] = {
-    "full": ArchConfig(channels=32, res_blocks=5),
-    "small": ArchConfig(channels=16, res_blocks=3),
-}
+def is_channels_last(x: torch.Tensor) -> bool:
+    """N x C x H x W stored channels-last (NHWC) and not also plain contiguous (C or H x W of 1)."""
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def instance_norm_nhwc(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Instance norm of N x C x H x W that keeps channels-last layout; weight, bias (C,).
+
+    ``F.instance_norm`` runs as a batch norm over a contiguous (1, N*C, H, W) view, so a
+    channels-last input is copied to NCHW and the next convolution copies it back, twice per
+    layer. Statistics over H x W (biased variance, as instance norm's) accumulate in fp32 without
+    materialising a squared tensor, so fp16 activations with a spread over 256 do not overflow.
+    """
+    mean = x.mean(dim=(2, 3), keepdim=True, dtype=torch.float32)
+    centred = x - mean.to(x.dtype)
+    rms = torch.linalg.vector_norm(centred, 2, dim=(2, 3), keepdim=True, dtype=torch.float32)
+    var = rms.square_() / (x.shape[2] * x.shape[3])
+    scale = torch.rsqrt(var + eps) * weight.float().view(1, -1, 1, 1)
+    return torch.addcmul(bias.view(1, -1, 1, 1).to(x.dtype), centred, scale.to(x.dtype))
 
 
 class CondInstanceNorm(nn.Module):
@@ -56,6 +61,8 @@ class CondInstanceNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
         if style_w.dim() == 1:
+            if is_channels_last(x):
+                return instance_norm_nhwc(x, style_w @ self.weight, style_w @ self.bias, self.eps)
             return F.instance_norm(x, weight=style_w @ self.weight, bias=style_w @ self.bias, eps=self.eps)
         normed = F.instance_norm(x, eps=self.eps)
         gamma = (style_w @ self.weight)[:, :, None, None]

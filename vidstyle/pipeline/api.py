@@ -9,12 +9,15 @@ import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..config import PipelineConfig, load_config
 from ..configtools import override
-from ..errors import Interrupted, OutputError, VidstyleError
+from ..errors import Interrupted, OutputError
 from ..io.compare import CompareSink
 from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
@@ -77,15 +80,16 @@ def signals_stop(runner: Runner):
 
 
 class _Progress:
-    def __init__(self, mode: str, total: int, desc: str):
-        from tqdm import tqdm
-
+    def __init__(self, mode: str, total: int, desc: str, callback: Callable[[int], None] | None = None):
         enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         self.bar = tqdm(total=total or None, unit="frame", desc=desc, disable=not enabled,
                         dynamic_ncols=True, leave=False, file=sys.stderr)
         self.n = 0
+        self.callback = callback
 
     def tick(self, result: RunResult) -> None:
+        if self.callback is not None:
+            self.callback(result.frames_out)
         if result.frames_out > self.n:
             self.bar.update(result.frames_out - self.n)
             self.n = result.frames_out
@@ -138,10 +142,12 @@ class Pipeline:
         return stages
 
     def run(self, input: str | Path, output: str | Path | None = None,
-            compare: str | Path | None = None) -> RunReport:
+            compare: str | Path | None = None,
+            on_progress: Callable[[int], None] | None = None) -> RunReport:
         """Stylize ``input`` (video file, image, image directory or glob) into ``output``.
 
         ``compare``: also write a side-by-side video (original | per-frame | stabilised) there.
+        ``on_progress``: called with the frames written so far, about 5 times a second.
         """
         cfg = self.cfg
         spec = str(input)
@@ -160,10 +166,10 @@ class Pipeline:
         inp = cfg.input
         with open_source(spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start,
                          inp.duration) as source:
-            return self._run(source, out, kind == "images" and Path(spec).is_file(), compare)
+            return self._run(source, out, kind == "images" and Path(spec).is_file(), compare, on_progress)
 
     def _run(self, source: FrameSource, out: Path, single_image: bool,
-             compare_path: Path | None) -> RunReport:
+             compare_path: Path | None, on_progress: Callable[[int], None] | None = None) -> RunReport:
         cfg = self.cfg
         info = source.info
         stylizer = self.stylizer
@@ -178,9 +184,9 @@ class Pipeline:
                      f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
                      + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
                      + f" -> {out} [{stylizer.name}]")
-            stages = self.stages(main, compare, self._max_side(info.height, info.width))
+            stages = self.stages(main, compare, self.max_side_for(info.height, info.width))
             runner = Runner(source, stages, cfg.run.queue_size)
-            progress = _Progress(cfg.run.progress, info.frames, out.name)
+            progress = _Progress(cfg.run.progress, info.frames, out.name, on_progress)
             try:
                 with signals_stop(runner):
                     result = runner.run(on_tick=progress.tick)
@@ -196,7 +202,7 @@ class Pipeline:
                 report.summary.update(stage.summary())
             return self._finish(result, sinks, source, report)
 
-    def _max_side(self, h: int, w: int) -> int:
+    def max_side_for(self, h: int, w: int) -> int:
         """``model.max_side``, lowered (with a warning) when full-size frames would not fit in memory."""
         cfg, stylizer = self.cfg, self.stylizer
         limit = memory_limited_side(stylizer, h, w, frames_in_parallel(cfg, stylizer.device))
@@ -217,10 +223,7 @@ class Pipeline:
                 kept = sinks.close(complete=False)
                 if kept is not None:
                     log.warning(f"partial output ({result.frames_out} frames) kept at {kept}")
-            if isinstance(err, VidstyleError):
-                raise err
-            first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
-            raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: {first}") from err
+            result.raise_error()
         if result.stopped_by is not None:
             kept = sinks.close(complete=False)
             name = signal.Signals(result.stopped_by).name

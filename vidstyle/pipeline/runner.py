@@ -18,7 +18,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NoReturn
 
+from ..errors import VidstyleError
 from ..io.frame import Frame
 from .stage import Item, Stage, StageStats
 
@@ -40,6 +42,14 @@ class RunResult:
     @property
     def fps(self) -> float:
         return self.frames_out / self.wall_s if self.wall_s > 0 else 0.0
+
+    def raise_error(self) -> NoReturn:
+        """Re-raise ``error``: a VidstyleError as it is, anything else as one line naming the stage."""
+        err = self.error
+        if isinstance(err, VidstyleError):
+            raise err
+        first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
+        raise VidstyleError(f"{self.error_stage} stage failed: {type(err).__name__}: {first}") from err
 
 
 class Runner:

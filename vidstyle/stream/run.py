@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..config import PipelineConfig
 from ..configtools import override
-from ..errors import OutputError, VidstyleError
+from ..errors import OutputError
 from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
@@ -108,11 +108,7 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
     report.stopped_by = result.stopped_by
     if result.error is not None:
         sink.close()
-        err = result.error
-        if isinstance(err, VidstyleError):
-            raise err
-        raise VidstyleError(f"{result.error_stage} stage failed: {type(err).__name__}: "
-                            f"{str(err).splitlines()[0] if str(err) else ''}") from err
+        result.raise_error()
     report.outputs = [str(o) for o in sink.close() if o is not None]
     return report
 

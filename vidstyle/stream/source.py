@@ -14,7 +14,6 @@ long as the file and its audio can be carried along.
 from __future__ import annotations
 
 import collections
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -26,20 +25,10 @@ import av
 from ..config import StreamConfig
 from ..errors import InputError
 from ..io.frame import Frame, VideoInfo
-from ..io.source import FrameSource, check_readable, stream_duration, to_rgb, upright
+from ..io.source import FrameSource, check_readable, source_kind, stream_duration, to_rgb, upright
 from ..log import log, redact
 
-URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://", "udp://", "tcp://", "http://", "https://")
 TIME_BASE = Fraction(1, 1000)
-
-
-def source_kind(spec: str) -> str:
-    """'url', 'webcam' (/dev/videoN or a bare index) or 'file'."""
-    if spec.lower().startswith(URL_SCHEMES):
-        return "url"
-    if re.fullmatch(r"\d+", spec) or re.fullmatch(r"/dev/video\d+", spec):
-        return "webcam"
-    return "file"
 
 
 def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0,

@@ -7,6 +7,8 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
+from ..geometry import fit_long_side
+
 
 class Stylizer(Protocol):
     """Maps a batch of frames to stylized frames.
@@ -45,9 +47,6 @@ def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x[..., : size[0], : size[1]]
 
 
-def fit_max_side(h: int, w: int, max_side: int, multiple: int = 4) -> tuple[int, int]:
-    """(H', W') with the long side at most ``max_side`` (aspect kept); unchanged when 0 or smaller."""
-    if max_side <= 0 or max(h, w) <= max_side:
-        return h, w
-    scale = max_side / max(h, w)
-    return max(multiple, round(h * scale)), max(multiple, round(w * scale))
+def fit_max_side(h: int, w: int, max_side: int) -> tuple[int, int]:
+    """Stylization size: the long side at most ``max_side`` (0: unchanged), each side >= 4 px."""
+    return fit_long_side(h, w, max_side, min_side=4)

@@ -8,6 +8,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from ..export.onnx import export_onnx
+from ..export.tensorrt import build_engine, device_identity
 from ..log import log
 from ..models.catalog import StyleEntry
 from ..models.store import load_model
@@ -26,8 +28,6 @@ def _digest(path: Path) -> str:
 
 def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
     """Our model exported to ONNX (dynamic shapes), reusing an earlier export of the same file."""
-    from ..export.onnx import export_onnx   # the exporter pulls in onnx and onnxscript
-
     out = cache_dir() / "onnx" / f"{entry.meta.name}-{_digest(entry.model_path)}-{'fp16' if fp16 else 'fp32'}.onnx"
     if not out.is_file():
         log.info(f"exporting {entry.name} to ONNX once (cached at {out})")
@@ -38,8 +38,6 @@ def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
 
 def cached_engine(entry: StyleEntry, fp16: bool) -> Path:
     """Our model built into a TensorRT engine for this GPU, reusing an earlier build."""
-    from ..export.tensorrt import build_engine, device_identity
-
     ident = device_identity()
     tag = hashlib.sha256(repr(sorted(ident.items())).encode()).hexdigest()[:8]
     out = cache_dir() / "engines" / f"{entry.meta.name}-{_digest(entry.model_path)}-{tag}-{'fp16' if fp16 else 'fp32'}.engine"

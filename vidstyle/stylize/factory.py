@@ -1,7 +1,7 @@
 """Build the configured Stylizer: resolve the style, choose the backend, place it on the device.
 
-Backends: ``torch`` (eager, optional torch.compile), ``onnx`` (ONNX Runtime: CPU, CUDA or its
-TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models go through the export
+Backends: ``torch`` (eager, optional torch.compile and CUDA graphs: :mod:`.accel`), ``onnx``
+(ONNX Runtime: CPU, CUDA or its TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models go through the export
 cache (:mod:`.cache`) for ONNX Runtime and TensorRT. ``auto`` picks the fastest that is
 available: a TensorRT engine on CUDA when TensorRT is installed, else torch fp16 on CUDA; ONNX
 Runtime on the CPU.
@@ -20,9 +20,12 @@ from ..io.source import IMAGE_SUFFIXES
 from ..log import log
 from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
 from ..models.store import load_model
+from ..optional import installed
 from .base import Stylizer
 from .cache import cache_dir, cached_engine, cached_onnx
 from .device import resolve_precision
+from .onnx_backend import OnnxStylizer
+from .tensorrt_backend import TensorRTStylizer
 from .torch_backend import TorchStylizer
 
 FOREIGN_SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt", ".trt": "tensorrt", ".plan": "tensorrt"}
@@ -36,11 +39,7 @@ def style_weights(entry: StyleEntry, mix: str) -> list[float]:
 
 
 def _tensorrt_available() -> bool:
-    try:
-        import tensorrt  # noqa: F401
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
+    return installed("tensorrt") and torch.cuda.is_available()
 
 
 def choose_backend(requested: str, device: torch.device) -> str:
@@ -91,22 +90,20 @@ def _ours(m: ModelConfig, entry: StyleEntry, backend: str, device: torch.device,
           weights: list[float], threads: int) -> Stylizer:
     channels = entry.meta.arch_obj().channels
     if backend == "onnx":
-        from .onnx_backend import OnnxStylizer
-
         fp16 = precision == "fp16"
         return OnnxStylizer(cached_onnx(entry, fp16), device, m.onnx_provider, style_w=weights, threads=threads,
                             channels=channels, precision=precision)
     if backend == "tensorrt":
-        from .tensorrt_backend import TensorRTStylizer
-
         return TensorRTStylizer(cached_engine(entry, precision != "fp32"), device, weights,
                                 channels=channels, precision=precision)
     net, meta = load_model(entry.model_path)
     channels_last = m.channels_last == "on" or (m.channels_last == "auto" and device.type == "cuda")
     stylizer = TorchStylizer(net, meta, device, precision, channels_last, weights)
-    if m.compile:
-        stylizer.net = torch.compile(stylizer.net, dynamic=True)
-        stylizer.name += "-compiled"
+    if m.compile or m.cuda_graphs:
+        from .accel import accelerate
+
+        stylizer.net, suffix = accelerate(stylizer.net, device, m.compile, m.compile_mode, m.cuda_graphs)
+        stylizer.name += suffix
     return stylizer
 
 
@@ -115,11 +112,7 @@ def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, thread
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     if kind == "tensorrt":
-        from .tensorrt_backend import TensorRTStylizer
-
         return TensorRTStylizer(path, device)
-    from .onnx_backend import OnnxStylizer
-
     input_range = None if m.input_range == "auto" else m.input_range
     stylizer = OnnxStylizer(path, device, m.onnx_provider, input_range=input_range,
                             bgr=m.bgr if m.bgr else None, threads=threads)

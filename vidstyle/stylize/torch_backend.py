@@ -35,16 +35,18 @@ class TorchStylizer:
 
     @torch.inference_mode()
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        x, size = pad_to_multiple(batch.to(self.device), 4)
-        x = x * self.scale
-        if self.precision == "fp16":
-            x = x.half()
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x, size = pad_to_multiple(batch.to(self.device, non_blocking=True), 4)
+        # scale in fp32, then one pass converts dtype and layout
+        layout = torch.channels_last if self.channels_last else torch.contiguous_format
+        x = (x * self.scale).to(torch.float16 if self.precision == "fp16" else torch.float32,
+                                memory_format=layout)
         if self.precision == "bf16":
-            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            # no cast cache: a CUDA graph capture must not keep casts made outside it
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False):
                 y = self.net(x, self.style_w)
         else:
             y = self.net(x, self.style_w)
-        y = (y.float() / self.scale).clamp_(0.0, 1.0)
+        # one pass back to fp32 NCHW (a new tensor: a CUDA graph's output buffer is reused)
+        y = y.to(torch.float32, memory_format=torch.contiguous_format, copy=True)
+        y = y.div_(self.scale).clamp_(0.0, 1.0)
         return crop_to(y, size).contiguous()

@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..log import log, setup_logging
 from ..models.catalog import BUNDLED_DIR
 from ..models.store import load_model, save_model
 from .card import write_model_card
@@ -46,9 +47,10 @@ def main() -> None:
     ap.add_argument("--licence", default="", help="override the licence in the metadata")
     ap.add_argument("--note", help="markdown file appended to the model card")
     args = ap.parse_args()
+    setup_logging()
     note = Path(args.note).read_text(encoding="utf-8") if args.note else ""
     out = bundle(args.model, default=args.default, licence=args.licence, note=note)
-    print(f"bundled {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    log.info(f"bundled {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

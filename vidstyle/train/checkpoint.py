@@ -13,8 +13,10 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
-from ..errors import InputError
+from ..errors import InputError, ModelError
+from ..models.store import read_header
 
 META_KEY = "vidstyle-checkpoint"
 
@@ -22,8 +24,6 @@ META_KEY = "vidstyle-checkpoint"
 def save_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     info: dict, scaler_state: dict | None = None) -> Path:
     """Write atomically; ``info`` (JSON-able) must hold at least ``step``."""
-    from safetensors.torch import save_file
-
     tensors = {f"net.{k}": v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
     opt = optimizer.state_dict()
     scalars: dict[str, dict] = {}
@@ -48,9 +48,6 @@ def save_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Opt
 
 
 def read_checkpoint_info(path: Path) -> dict:
-    from ..models.store import read_header
-    from ..errors import ModelError
-
     try:
         header = read_header(path)
     except ModelError as exc:
@@ -64,8 +61,6 @@ def read_checkpoint_info(path: Path) -> dict:
 def load_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     device: torch.device) -> dict:
     """Restore ``net``, ``optimizer`` and the RNG states in place; returns the info dict."""
-    from safetensors.torch import load_file
-
     info = read_checkpoint_info(path)
     tensors = load_file(str(path))
     net_state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}

@@ -11,8 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import DEVICE_PATTERN
 from ..configtools import dump_yaml, knob, load_yaml, override, section
 from ..errors import ConfigError
+from ..models.arch import ARCH_PRESETS
 
 LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
@@ -33,7 +35,7 @@ class PathsConfig:
 @dataclass
 class ModelSection:
     name: str = knob("", "model name (empty: the output file's stem)")
-    arch: str = knob("full", "network size", choices=("full", "small"))
+    arch: str = knob("full", "network size", choices=tuple(ARCH_PRESETS))
     description: str = knob("", "one line for `vidstyle models list`")
     licence: str = knob("", "licence of the trained weights")
 
@@ -101,7 +103,7 @@ class OptimConfig:
 class RunSection:
     seed: int = knob(0, "random seed (data order, crops, motion, init)", min=0)
     device: str = knob("auto", "auto (cuda when available), cpu, cuda or cuda:N",
-                       pattern=r"auto|cpu|cuda(:\d+)?", pattern_help="auto, cpu, cuda or cuda:N")
+                       pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
     amp: str = knob("auto", "mixed precision (fp16/bf16 on cuda, bf16 on cpu); auto = on for cuda "
                             "and for CPUs with AVX512-BF16/AMX", choices=("auto", "on", "off"))
     channels_last: str = knob("auto", "memory format; auto = on for cuda",

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 import torch
 
 from ..errors import InputError
@@ -25,8 +26,6 @@ _FLIP_LANDMARKS = [1, 0, 2, 4, 3]  # left/right swap under a horizontal flip
 
 def read_rgb(path: Path) -> np.ndarray | None:
     """The image as RGB uint8 H x W x 3, or None when it cannot be decoded."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL's decompression-bomb and EXIF chatter
@@ -59,8 +58,6 @@ def list_images(dirs: list[Path]) -> list[Path]:
 
 def check_readable(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Split ``paths`` into (readable, bad) by their headers; all bad is an error."""
-    from PIL import Image, UnidentifiedImageError
-
     good, bad = [], []
     for p in paths:
         try:
@@ -77,8 +74,6 @@ def check_readable(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 
 def load_style(path: Path, size: int) -> torch.Tensor:
     """Style image as 1 x 3 x H x W float (0..255), longer side ``size``."""
-    from PIL import Image
-
     if not path.is_file():
         raise InputError(f"style image not found: {path}")
     rgb = read_rgb(path)
@@ -92,8 +87,6 @@ def load_style(path: Path, size: int) -> torch.Tensor:
 
 def center_crop(rgb: np.ndarray, size: int) -> torch.Tensor:
     """Shorter side resized to ``size``, centre crop: 3 x size x size float (0..255)."""
-    from PIL import Image
-
     im = Image.fromarray(rgb)
     f = size / min(im.size)
     im = im.resize((max(size, round(im.width * f)), max(size, round(im.height * f))), Image.BILINEAR)
@@ -164,8 +157,6 @@ class StepBatches(torch.utils.data.Dataset):
         return out
 
     def _sample(self, pos: int, gen: torch.Generator, skipped: list[str]) -> dict:
-        from PIL import Image
-
         rgb, path = self._load(pos, skipped)
         S, cfg = self.cfg.image_size, self.cfg
         h, w = rgb.shape[:2]

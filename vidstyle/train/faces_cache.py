@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+from PIL import Image
 
 from ..faces.detector import FaceDetector, Faces
+from ..geometry import fit_long_side
 from ..log import log
 from .data import read_rgb
 
@@ -31,11 +33,8 @@ def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     h, w = image.shape[:2]
     if max(h, w) <= max_side:
         return image, 1.0
-    from PIL import Image
-
-    f = max_side / max(h, w)
-    small = Image.fromarray(image).resize((max(1, round(w * f)), max(1, round(h * f))),
-                                          Image.BILINEAR)
+    sh, sw = fit_long_side(h, w, max_side)
+    small = Image.fromarray(image).resize((sw, sh), Image.BILINEAR)
     return np.asarray(small), w / small.width
 
 

@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import torch
 
 
 def sample_grid(columns: list[torch.Tensor], path: Path, gap: int = 4) -> Path:
     """Columns of N x 3 x H x W images (0..255): content | style 1 | style 2 ... as one PNG."""
-    from PIL import Image
-
     n, _, h, w = columns[0].shape
     grid = np.full((n * h + (n - 1) * gap, len(columns) * w + (len(columns) - 1) * gap, 3), 255,
                    np.uint8)

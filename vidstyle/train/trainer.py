@@ -27,6 +27,7 @@ from ..log import log
 from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from ..models.store import ModelMeta, save_model
 from ..models.transformer_net import ARCH_PRESETS, TransformerNet
+from ..optional import require
 from ..stylize.device import resolve_device
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -133,11 +134,8 @@ class Trainer:
     def _mtcnn(self) -> FaceDetector:
         from ..faces.detector import MTCNNDetector
 
-        try:
-            import facenet_pytorch  # noqa: F401
-        except ImportError:
-            raise ConfigError("the face losses need facenet-pytorch (pip install --no-deps "
-                              "facenet-pytorch), or set loss.face_mode=off") from None
+        require("facenet_pytorch", "the face losses need facenet-pytorch (pip install --no-deps "
+                "facenet-pytorch), or set loss.face_mode=off", ConfigError)
 
         s = FACE_SETTINGS
         return MTCNNDetector(device=str(self.device), min_face=s["min_face"],

@@ -6,6 +6,8 @@ import cv2
 import torch
 
 from ...config import FacesConfig
+from ...faces.detector import MTCNNDetector
+from ...geometry import fit_long_side, long_side_scale
 from ..item import Item
 from ..stage import BaseStage
 
@@ -28,8 +30,6 @@ class FaceDetectStage(BaseStage):
         self.faces_found = 0
 
     def start(self) -> None:
-        from ...faces.detector import MTCNNDetector
-
         self.detector = MTCNNDetector(self.device, min_face=self.cfg.min_face,
                                       score_min=self.cfg.score_min)
 
@@ -40,10 +40,9 @@ class FaceDetectStage(BaseStage):
         if not picked:
             return items
         h, w = picked[0].frame.height, picked[0].frame.width
-        long_side = self.cfg.detect_long_side
-        scale = min(1.0, long_side / max(h, w)) if long_side else 1.0
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        small = [it.frame.rgb if scale == 1.0 else cv2.resize(it.frame.rgb, size, interpolation=cv2.INTER_AREA)
+        scale = long_side_scale(h, w, self.cfg.detect_long_side)
+        sh, sw = fit_long_side(h, w, self.cfg.detect_long_side)
+        small = [it.frame.rgb if scale == 1.0 else cv2.resize(it.frame.rgb, (sw, sh), interpolation=cv2.INTER_AREA)
                  for it in picked]
         for it, faces in zip(picked, self.detector.detect(small)):
             it.faces = faces.scaled(1.0 / scale) if scale != 1.0 else faces
