@@ -114,15 +114,27 @@ class FacesConfig:
                      "(stylized colour, original luminance detail); restyle (face stylized again at "
                      "a larger scale)", choices=("off", "blend", "luma", "restyle"))
     strength: str = knob("auto", "style kept inside faces, 0 (original face) .. 1 (no preservation); "
-                         "auto = 0.35 for blend/luma, 1.0 for restyle",
+                         "auto = by face size: up to 0.35 for blend/luma, falling to 0 for faces a few "
+                         "strokes high (see stroke_px, ramp_strokes); 1.0 for restyle",
                          pattern=r"auto|0?\.\d+|[01](\.0*)?", pattern_help="auto or a number in 0..1")
-    feather: float = knob(0.25, "mask edge ramp, as a share of the face's radius", min=0.0, max=1.0)
-    margin: float = knob(1.1, "face ellipse size relative to the detected box", min=0.5, max=3.0)
+    stroke_px: float = knob(4.0, "auto strength: the stylizer's stroke size at stylization resolution "
+                            "(px; TransformerNet paints on 4-px cells)", min=0.5, max=256.0)
+    ramp_strokes: str = knob("3,10", "auto strength: faces up to N0 strokes high keep no style, from N1 "
+                             "strokes the full strength, linear between (N0,N1)",
+                             pattern=r"\d+(\.\d*)?,\d+(\.\d*)?", pattern_help="two numbers N0,N1")
+    feather: float = knob(0.3, "mask edge ramp outside the face ellipse, as a share of its radius "
+                          "(at least 3 px)", min=0.0, max=1.0)
+    margin: float = knob(1.0, "face ellipse size; 1 takes in the hair line, jaw and chin around the "
+                         "detected box", min=0.5, max=3.0)
     every: int = knob(5, "run the detector every k frames and track in between", min=1, max=1000)
     batch: int = knob(4, "detection frames per detector call", min=1, max=64)
     detect_long_side: int = knob(640, "detect on frames scaled to this long side (px; 0: full size)",
                                  min=0, max=8192)
     min_face: int = knob(24, "smallest face searched, px in the detection image", min=12, max=2000)
+    small_face: int = knob(12, "small-face pass: also search faces down to this height (frame px) on "
+                           "frames up to full size; 0: no small-face pass", min=0, max=2000)
+    small_every: int = knob(10, "frames between small-face passes while small faces are in view (3x as "
+                            "long while none are)", min=1, max=10000)
     score_min: float = knob(0.9, "drop detections scoring below this", min=0.0, max=1.0)
     fade_frames: int = knob(6, "frames over which a face mask fades in or out", min=1, max=300)
     hold: int = knob(1, "detection rounds a face may be missed before its mask fades", min=0, max=100)
