@@ -15,6 +15,7 @@ from vidstyle.config import FacesConfig
 from vidstyle.eval.faces import evaluate_faces, landmark_nme
 from vidstyle.faces.detector import Faces, MTCNNDetector
 from vidstyle.faces.masks import ellipse_mask, face_ellipse
+from vidstyle.faces.passes import DetectionPasses
 from vidstyle.faces.tracker import FaceTracker
 from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
 
@@ -257,3 +258,88 @@ def test_face_pipeline_and_metrics_cli(tmp_path, tiny_model, portrait_frames):
     proc = run_cli("eval", "faces", str(src), str(off), "--json", str(tmp_path / "off.json"))
     kept, lost = summary["recall"], json.loads((tmp_path / "off.json").read_text())["recall"]
     assert kept > lost          # the random network erases the face; preservation brings it back
+
+
+class CountingDetector:
+    """Records the image size and min_face of every call; finds nothing (scheduling only)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def detect(self, images, min_face=None):
+        self.calls.append((images[0].shape[:2], len(images), min_face))
+        return [Faces.empty() for _ in images]
+
+
+def test_small_face_pass_schedule_and_scale():
+    det = CountingDetector()
+    passes = DetectionPasses(det, long_side=640, min_face=24, small_face=12, small_every=10)
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    assert passes.regular_floor(720, 1280) == 48           # 24 px at half size
+    found = passes.detect([0, 5], [frame, frame])
+    assert [f.min_side for f in found] == [12, 48]          # frame 0: small-face pass at full size
+    assert det.calls == [((360, 640), 1, 24), ((720, 1280), 1, 12.0)]
+    for i in (10, 15, 20, 25):                              # no small face seen: 3x rarer
+        passes.detect([i], [frame])
+    assert passes.small_passes == 1
+    passes.detect([30], [frame])
+    assert passes.small_passes == 2
+    small_only = DetectionPasses(det, long_side=640, min_face=24, small_face=0)
+    assert small_only.small_plan(720, 1280) is None         # off
+    assert DetectionPasses(det, 640, 12, 12).small_plan(360, 640) is None   # the regular pass already finds 12 px
+
+
+def test_tracks_of_small_faces_live_through_coarse_passes():
+    tracker = FaceTracker(fade_frames=1, hold=0)
+    small = one_face([10, 10, 24, 26], [[13, 15], [20, 15], [17, 19], [14, 22], [20, 22]])
+    small.min_side = 12.0
+    assert len(tracker.update(small)) == 1
+    coarse = Faces.empty()
+    coarse.min_side = 48.0
+    for _ in range(5):                      # passes that cannot see a 16 px face: kept
+        assert len(tracker.update(coarse)) == 1
+    fine = Faces.empty()
+    fine.min_side = 12.0
+    tracker.update(fine)                    # the finest pass misses it: gone (hold 0)
+    assert tracker.update(None) == []
+
+
+@pytest.fixture(scope="module")
+def sized_faces():
+    """Grace Hopper at face heights 16, 32, 64 and 128 px on a textured, panning background."""
+    from vidstyle.io.synth import DEMO_FACE_BOX, Head, face_crowd
+
+    frames, boxes = face_crowd([Head(demo_photo(), DEMO_FACE_BOX)], SIZES, 5, (288, 512), drift=3, pan=12,
+                               centres=[(0.08, 0.2), (0.25, 0.7), (0.5, 0.35), (0.8, 0.5)])
+    return frames, boxes
+
+
+SIZES = (16, 32, 64, 128)
+
+
+@pytest.mark.slow
+def test_faces_of_every_size_survive_stylization(tmp_path, detector, sized_faces):
+    """starry_night-small, defaults (blend, auto strength, small-face pass) against faces off:
+    every size is found on the stylized output, its NME bounded, and tighter than without
+    preservation (off either loses the face or moves its landmarks more)."""
+    from vidstyle.models.catalog import resolve_style
+
+    frames, _ = sized_faces
+    src = write_clip(tmp_path / "sizes.mkv", frames, 25, crf=8)
+    original = decode_rgb(src)
+    small = str(resolve_style("starry_night-small").model_path)
+    fine = MTCNNDetector(min_face=12)
+    result = {}
+    for mode in ("off", "blend"):
+        out = tmp_path / f"{mode}.mkv"
+        stylize_file(src, out, model__style=small, faces__mode=mode, faces__fade_frames=1, **FAST)
+        summary, _ = evaluate_faces(original, decode_rgb(out), fine)
+        result[mode] = summary["by_size"]
+    bins = ["0-24px", "24-48px", "48-96px", ">=96px"]
+    assert list(result["blend"]) == bins and all(result["blend"][b]["faces"] == 5 for b in bins)
+    bound = {"0-24px": 0.05, "24-48px": 0.05, "48-96px": 0.05, ">=96px": 0.05}
+    for b in bins:
+        on, off = result["blend"][b], result["off"].get(b, {"recall": 0.0, "nme": None})
+        assert on["recall"] == 1.0, (b, result)
+        assert on["nme"] < bound[b], (b, result)
+        assert off["recall"] < 1.0 or off["nme"] > on["nme"], (b, result)

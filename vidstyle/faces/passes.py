@@ -74,21 +74,25 @@ class DetectionPasses:
         if not frames:
             return []
         h, w = frames[0].shape[:2]
-        small = [self.is_small_pass(i, h, w) for i in indices]
-        if any(small):
-            self.last_small = max(i for i, s in zip(indices, small) if s)
+        small = []
+        for i in indices:
+            small.append(self.is_small_pass(i, h, w))
+            if small[-1]:
+                self.last_small = i
         out: list[Faces | None] = [None] * len(frames)
         reg = [k for k, s in enumerate(small) if not s]
         if reg:
             scale = long_side_scale(h, w, self.long_side)
             found = self.detector.detect([_resized(frames[k], self.long_side) for k in reg], self.min_face)
             for k, faces in zip(reg, found):
+                faces.min_side = float(self.min_face)
                 out[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
         sml = [k for k, s in enumerate(small) if s]
         if sml:
             scale, min_px = self.small_plan(h, w)
             found = self.detector.detect([_resized(frames[k], SMALL_MAX_SIDE) for k in sml], min_px)
             for k, faces in zip(sml, found):
+                faces.min_side = float(min_px)
                 out[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
             self.small_passes += len(sml)
         floor = NEAR_FLOOR * self.regular_floor(h, w)

@@ -70,10 +70,12 @@ def head_sprite(head: Head, face_height: int) -> tuple[np.ndarray, np.ndarray]:
 
 def face_crowd(heads: Sequence[Head], face_heights: Sequence[int], n_frames: int,
                size: tuple[int, int] = (360, 640), seed: int = 0, drift: float = 6.0,
-               pan: float = 24.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+               pan: float = 24.0, centres: Sequence[tuple[float, float]] | None = None
+               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A synthetic crowd: one head per entry of ``face_heights`` (face box heights, px), heads
-    taken from ``heads`` in turn, laid out on a grid over a textured background that pans by
-    ``pan`` px over the clip while each head drifts up to ``drift`` px on its own path.
+    taken from ``heads`` in turn, laid out on a grid (or at ``centres``, (x, y) shares of the
+    frame) over a textured background that pans by ``pan`` px over the clip while each head
+    drifts up to ``drift`` px on its own path.
 
     Returns (frames, face boxes per frame as F x 4 float32 x1, y1, x2, y2 in frame px).
     """
@@ -94,6 +96,8 @@ def face_crowd(heads: Sequence[Head], face_heights: Sequence[int], n_frames: int
         sh, sw = alpha.shape
         cx = (c + 0.5) * cw + rng.uniform(-0.2, 0.2) * max(0.0, cw - sw)
         cy = (r + 0.5) * ch + rng.uniform(-0.2, 0.2) * max(0.0, ch - sh)
+        if centres is not None:
+            cx, cy = centres[i][0] * w, centres[i][1] * h
         phase, direction = rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)
         placed.append((rgb, alpha, cx, cy, phase, direction, fh, bw))
     frames, boxes = [], []
