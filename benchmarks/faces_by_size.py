@@ -121,6 +121,7 @@ def main() -> int:
     ap.add_argument("--cost-frames", type=int, default=12, help="frames per cost clip")
     ap.add_argument("--part", choices=("quality", "cost", "all"), default="all")
     ap.add_argument("--clips", default="", help="comma-separated clip names to keep (default: all)")
+    ap.add_argument("--variants", default="", help="comma-separated quality variants (default: all)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -142,13 +143,15 @@ def main() -> int:
                                            tmp / "juggle.mkv", args.frames)
         clips["crowd-360p"] = crowd_clip(tmp / "crowd.mkv", args.shared, args.frames)
         if args.clips:
-            clips = {k: v for k, v in clips.items() if k in args.clips.split(",")}
+            clips = {k: clips[k] for k in args.clips.split(",") if k in clips}   # in the order given
         warm = crowd_clip(tmp / "warm.mkv", args.shared, 3)
         if args.part in ("quality", "all"):
             variants = {"floor": "reencode", "off": {"faces.mode": "off"}, "before": None, "blend": {},
                         "restyle": {"faces.mode": "restyle"}}
             if not args.before:
                 del variants["before"]
+            if args.variants:
+                variants = {k: variants[k] for k in args.variants.split(",")}
             pipes = {}
             for name, clip in clips.items():
                 for variant, overrides in variants.items():

@@ -80,10 +80,12 @@ def test_detector_on_shared_photos(shared, detector):
 
 
 def test_tracker_holds_moves_and_fades():
-    tracker = FaceTracker(fade_frames=4, hold=1)
     det = one_face([10, 10, 30, 40], [[15, 20], [25, 20], [20, 27], [16, 33], [24, 33]])
+    assert FaceTracker(fade_frames=4).update(det)[0].visibility == 1.0   # there from the first frame
+    tracker = FaceTracker(fade_frames=4, hold=1)
+    assert tracker.update(Faces.empty()) == []
     tracks = tracker.update(det)
-    assert len(tracks) == 1 and tracks[0].visibility == pytest.approx(0.25)   # fades in
+    assert len(tracks) == 1 and tracks[0].visibility == pytest.approx(0.25)   # a newcomer fades in
     for _ in range(3):
         tracks = tracker.update(None)                   # between detections: kept
     assert len(tracks) == 1 and tracks[0].visibility == 1.0
