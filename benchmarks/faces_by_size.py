@@ -119,7 +119,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=20, help="frames per clip (its start)")
     ap.add_argument("--before", type=Path, help="a vidstyle checkout whose default faces are the 'before' row")
     ap.add_argument("--cost-frames", type=int, default=12, help="frames per cost clip")
-    ap.add_argument("--part", choices=("quality", "cost", "all"), default="all")
+    ap.add_argument("--part", choices=("quality", "cost", "passes", "all"), default="all")
     ap.add_argument("--clips", default="", help="comma-separated clip names to keep (default: all)")
     ap.add_argument("--variants", default="", help="comma-separated quality variants (default: all)")
     ap.add_argument("--json", type=Path)
@@ -202,9 +202,49 @@ def main() -> int:
                 result["cost"].append(row)
                 print(json.dumps(row), flush=True)
                 save_json(args.json, result)
+        if args.part in ("passes", "all"):
+            result["passes"] = pass_times(pipeline(), args.shared, tmp)
+            save_json(args.json, result)
     print(json.dumps(result, indent=2))
     save_json(args.json, result)
     return 0
+
+
+def pass_times(pipe, shared: Path, tmp: Path, repeats: int = 3) -> list[dict]:
+    """Seconds per call of the regular and the small-face pass and of the stylizer on one crowd
+    frame at 360p and 720p (interleaved, median of ``repeats``), and what the small-face pass adds
+    per frame at its period while small faces are in view, against the frame's stylize time."""
+    import torch
+
+    from vidstyle.faces.detector import MTCNNDetector
+    from vidstyle.faces.passes import DetectionPasses
+
+    cfg = pipe.cfg.faces
+    rows = []
+    for size, heights in (((360, 640), CROWD_HEIGHTS),
+                          ((720, 1280), tuple(2 * h for h in CROWD_HEIGHTS[:7]) + CROWD_HEIGHTS[:7])):
+        rgb = next(frames_of(crowd_clip(tmp / f"p{size[0]}.mkv", shared, 1, size, heights)))
+        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(pipe.stylizer.device)
+        passes = DetectionPasses(MTCNNDetector(min_face=cfg.min_face, score_min=cfg.score_min),
+                                 cfg.detect_long_side, cfg.min_face, cfg.small_face, cfg.small_every)
+        times = {"regular": [], "small": [], "stylize": []}
+        for _ in range(repeats):
+            for name in times:
+                t0 = time.perf_counter()
+                if name == "stylize":
+                    pipe.stylizer(x)
+                else:
+                    passes.last_small = None if name == "small" else 0
+                    passes.small_in_view = True
+                    passes.detect([cfg.small_every - 1 if name == "regular" else 0], [rgb])
+                times[name].append(time.perf_counter() - t0)
+        t = {k: float(np.median(v)) for k, v in times.items()}
+        per_frame = t["stylize"] + t["regular"] / cfg.every
+        added = (t["small"] - t["regular"]) / cfg.small_every
+        rows.append({"size": f"{size[1]}x{size[0]}", "seconds": t, "small_pass_added_per_frame": added,
+                     "fps_cost_bound": added / (per_frame + added)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 if __name__ == "__main__":
