@@ -36,7 +36,7 @@ def test_partial_file_keeps_other_defaults(tmp_path):
     ("model.batch", "-2", "model.batch: -2 is below the minimum 0"),
     ("model.batch", "2.5", "model.batch: expected an integer, got 2.5"),
     ("run.stats", "maybe", "run.stats: expected true or false, got 'maybe'"),
-    ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16"),
+    ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16, int8"),
     ("model.styel", "x", "unknown config key 'model.styel' (did you mean 'model.style'?)"),
     ("modle.style", "x", "unknown config key 'modle' (did you mean 'model'?)"),
     ("encode.crf.x", "1", "config key 'encode.crf' has no sub-keys"),

@@ -30,7 +30,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", dest="model.backend", metavar="auto|torch|onnx|tensorrt",
                    help="inference engine (auto: the fastest available, named in the log)")
     g.add_argument("--device", dest="model.device", metavar="auto|cpu|cuda[:N]")
-    g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16")
+    g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16|int8")
     g.add_argument("--batch", dest="model.batch", metavar="N", help="frames per stylizer call")
     g.add_argument("--max-side", dest="model.max_side", metavar="PX",
                    help="stylize at most this long side, then scale back to the source size")
