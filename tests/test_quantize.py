@@ -40,6 +40,7 @@ def clip_batch(n: int = 3) -> torch.Tensor:
     return torch.from_numpy(frames).permute(0, 3, 1, 2).float().div(255)
 
 
+@pytest.mark.slow
 def test_int8_small_model_stays_above_the_bound_on_a_clip():
     fp32 = stylizer_for("starry_night-small", "fp32")
     int8 = stylizer_for("starry_night-small", "int8")
@@ -65,26 +66,28 @@ def test_second_use_reuses_the_cached_int8_model(monkeypatch):
     assert second.path.with_suffix(".gate.json").is_file()
 
 
-def _gate_model(tmp_path):
-    # base width 32: auto considers int8 only for networks at least that wide
-    return make_model(tmp_path / "wide.safetensors", channels=32, res_blocks=1, gain=10.0, name="wide")
+@pytest.fixture(scope="module")
+def wide_model(tmp_path_factory):
+    """Base width 32: auto considers int8 only for networks at least that wide."""
+    return make_model(tmp_path_factory.mktemp("wide") / "wide.safetensors", channels=32, res_blocks=1,
+                      gain=10.0, name="wide")
 
 
-def test_auto_picks_fp32_when_the_gate_fails(tmp_path, monkeypatch, caplog):
+@pytest.mark.slow
+def test_auto_picks_fp32_when_the_gate_fails(wide_model, monkeypatch, caplog):
     monkeypatch.setattr(precision_mod, "cpu_has_int8_dot", lambda: True)
-    model = _gate_model(tmp_path)
     with caplog.at_level(logging.INFO, logger="vidstyle"):
-        s = stylizer_for(model, "auto", **{"model.precision_gate_db": 150.0})
+        s = stylizer_for(wide_model, "auto", **{"model.precision_gate_db": 150.0})
     assert s.precision == "fp32" and not s.name.endswith("-int8")
     assert "precision auto: fp32" in caplog.text and "misses the gate" in caplog.text
-    gate = quantize.GateResult.load(next((tmp_path.parent).glob("**/wide-*-int8q*.gate.json"), tmp_path / "x"))
-    assert gate is None or gate.psnr_min < 150.0     # the gate really was measured
+    assert "PSNR" in caplog.text                        # the log names the measured numbers
 
 
-def test_auto_without_int8_instructions_never_quantizes(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_auto_without_int8_instructions_stays_fp32(wide_model, monkeypatch):
     monkeypatch.setattr(precision_mod, "cpu_has_int8_dot", lambda: False)
     monkeypatch.setattr(quantize, "quantize_onnx", lambda *a, **k: pytest.fail("quantized"))
-    s = stylizer_for(make_model(tmp_path / "w2.safetensors", channels=32, res_blocks=1, name="w2"), "auto")
+    s = stylizer_for(wide_model, "auto", **{"model.precision_gate_db": 0.0})
     assert s.precision == "fp32"
 
 
@@ -139,3 +142,18 @@ def test_calibration_frames_vary_and_ssim_scores():
     noisy = np.clip(a + np.random.default_rng(0).normal(0, 0.05, a.shape), 0, 1)
     assert ssim(a, a) == pytest.approx(1.0)
     assert 0.0 < ssim(a, noisy) < 0.95
+
+
+@pytest.mark.slow
+def test_export_int8_writes_a_checked_int8_file(tmp_path, monkeypatch):
+    from vidstyle.cli import main
+    from vidstyle.export.onnx import read_onnx_metadata
+
+    out = tmp_path / "small-int8.onnx"
+    assert main(["export", "starry_night-small", "--int8", "-o", str(out)]) == 0
+    meta = read_onnx_metadata(out)
+    assert meta["precision"] == "int8" and meta["quantization"]["format"] == "QDQ"
+    monkeypatch.setattr(quantize, "measure_gate", lambda *a, **k: quantize.GateResult(3.0, 3.0, 0.1, 2.0, 1, (8, 8)))
+    bad = tmp_path / "bad-int8.onnx"
+    assert main(["export", "starry_night-small", "--int8", "-o", str(bad)]) == 1
+    assert not bad.exists()                       # a failed check leaves no file

@@ -55,8 +55,8 @@ def calibration_frames(n: int, size: tuple[int, int] = CAL_SIZE, seed: int = 0) 
         else:
             frame = textured(size[0], size[1], seed=seed * 100_003 + i)
         x = frame.astype(np.float32) / 255
-        x = x ** float(rng.uniform(0.6, 1.6))
-        x = (x - 0.5) * float(rng.uniform(0.5, 1.3)) + 0.5 + float(rng.uniform(-0.2, 0.2))
+        x = x ** float(rng.uniform(0.8, 1.25))
+        x = (x - 0.5) * float(rng.uniform(0.75, 1.1)) + 0.5 + float(rng.uniform(-0.1, 0.1))
         if i % 4 >= 2:
             x = x[:, ::-1]
         yield np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8)
