@@ -118,6 +118,20 @@ def test_foreign_models_the_quantizer_cannot_take_are_refused_clearly(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_foreign_int8_that_fails_its_check_is_refused(tmp_path):
+    import shutil
+
+    from vidstyle.stylize.factory import cached_onnx
+    from vidstyle.models.catalog import resolve_style
+
+    foreign = tmp_path / "theirs.onnx"     # our export without being told it is ours: foreign
+    shutil.copy(cached_onnx(resolve_style("starry_night-small"), False), foreign)
+    ok = stylizer_for(foreign, "int8", **{"model.precision_gate_db": 20.0})
+    assert ok.precision == "int8"
+    with pytest.raises(ModelError, match="differs too much from fp32"):
+        stylizer_for(foreign, "int8", **{"model.precision_gate_db": 150.0})
+
+
 def test_int8_needs_onnx_runtime():
     with pytest.raises(ConfigError, match="int8 runs on ONNX Runtime"):
         stylizer_for("starry_night-small", "int8", **{"model.backend": "torch"})

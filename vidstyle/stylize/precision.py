@@ -5,8 +5,8 @@ read from the CPU flags), our networks of base width >= ``INT8_MIN_CHANNELS`` ar
 (cached beside their fp32 export) and gated against fp32 on held-out frames: int8 is used when
 the worst PSNR is at least ``model.precision_gate_db`` and it ran faster; otherwise fp32. The
 log names the choice and the measured numbers. Foreign ONNX files stay fp32 under auto.
-``--precision int8`` quantizes any float32 model (ours or foreign) and reports the gate without
-enforcing it.
+``--precision int8`` quantizes any float32 model: ours are used whatever the gate says (it is
+logged); a foreign file whose int8 version misses ``model.precision_gate_db`` is refused.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ def onnx_precision(requested: str, label: str, fp32_path: Callable[[], Path], in
     """
     if requested == "int8":
         path, gate = cached_int8(fp32_path(), int8_path, make, label)
+        if channels is None and gate.psnr_min < gate_db:   # a foreign model must pass its check
+            raise ModelError(f"{label}: its int8 version differs too much from fp32 (worst PSNR "
+                             f"{gate.psnr_min:.1f} dB < {gate_db:g} dB); run it with --precision fp32")
         note = "" if gate.passes(gate_db) else f"; below the auto gate of {gate_db:g} dB, used as asked"
         log.info(f"precision int8 for {label}: {gate.describe()} against fp32{note}")
         return "int8", path
