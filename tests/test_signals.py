@@ -32,7 +32,8 @@ def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, 
     out = tmp_path / "out.mp4"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vidstyle", "stylize", str(long_clip), "-o", str(out), "--style",
-         str(slow_model), "--preset", "ultrafast", "--batch", "1", "--no-progress"],
+         str(slow_model), "--preset", "ultrafast", "--batch", "1", "--no-progress",
+         "--precision", "fp32"],     # no first-use int8 quantization: this test is about signals
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:   # wait until encoded frames reach the temporary file
