@@ -121,7 +121,7 @@ def test_foreign_models_the_quantizer_cannot_take_are_refused_clearly(tmp_path):
 def test_foreign_int8_that_fails_its_check_is_refused(tmp_path):
     import shutil
 
-    from vidstyle.stylize.factory import cached_onnx
+    from vidstyle.stylize.cache import cached_onnx
     from vidstyle.models.catalog import resolve_style
 
     foreign = tmp_path / "theirs.onnx"     # our export without being told it is ours: foreign
