@@ -161,7 +161,7 @@ def test_calibration_frames_vary_and_ssim_scores():
 @pytest.mark.slow
 def test_export_int8_writes_a_checked_int8_file(tmp_path, monkeypatch):
     from vidstyle.cli import main
-    from vidstyle.export.onnx import read_onnx_metadata
+    from vidstyle.models.contract import read_onnx_metadata
 
     out = tmp_path / "small-int8.onnx"
     assert main(["export", "starry_night-small", "--int8", "-o", str(out)]) == 0
