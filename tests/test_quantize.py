@@ -12,7 +12,7 @@ from conftest import make_model, moving_frames, run_cli
 from vidstyle.config import load_config
 from vidstyle.errors import ConfigError, ModelError
 from vidstyle.export import quantize
-from vidstyle.export.onnx import psnr
+from vidstyle.export.parity import psnr
 from vidstyle.export.quality import ssim
 from vidstyle.stylize import precision as precision_mod
 from vidstyle.pipeline.scheduling import load_stylizer

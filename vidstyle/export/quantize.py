@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ModelError
 from ..io.synth import demo_photo, pan_zoom, textured
 from ..models.contract import METADATA_KEY
-from .onnx import psnr
+from .parity import psnr
 from .quality import ssim
 
 QUANT_VERSION = 1                # bump when the recipe changes: it keys the cache
