@@ -210,6 +210,77 @@ class BatchConfig:
 
 
 @dataclass
+class OptimizeConfig:
+    """`vidstyle optimize` (Gatys; Ruder et al. 2016). Defaults are manuelruder/artistic-videos'
+    mapped onto VGG16 (DESIGN.md section 8); loss units are documented in vidstyle/optimize/objective.py."""
+
+    style_image: str = knob("", "the painting (any image file) whose style is transferred")
+    size: int = knob(512, "long side of the optimized image in px (the output is scaled back to the "
+                     "input's size); 0: the input's own size", min=0, max=16384)
+    style_scale: float = knob(1.0, "style image resized to this share of the optimized long side",
+                              min=0.05, max=8.0)
+    iters: int = knob(1000, "iterations per image and per video frame after the first", min=1)
+    iters_first: int = knob(0, "iterations for a video's first frame; 0: twice `iters` (the "
+                            "reference's 2000 / 1000)", min=0)
+    optimizer: str = knob("lbfgs", "lbfgs (history `history`, step 1, as the reference) or adam",
+                          choices=("lbfgs", "adam"))
+    history: int = knob(100, "L-BFGS history size", min=1, max=1000)
+    adam_lr: float = knob(10.0, "Adam learning rate (pixel units, 0..255)", min=0.0)
+    tol: float = knob(1e-4, "stop early when the loss changed by less than this share over "
+                      "`tol_every` iterations (0: never)", min=0.0)
+    tol_every: int = knob(50, "iterations between early-stop checks", min=1)
+    init: str = knob("noise", "start image: noise (the reference), content, or style-net:NAME "
+                     "(a feed-forward model's output, refined; see `vidstyle models list`)",
+                     pattern=r"noise|content|style-net:.+", pattern_help="noise, content or style-net:NAME")
+    content_weight: float = knob(5.0, "content loss weight", min=0.0)
+    content_layer: str = knob("relu4_2", "VGG16 layer of the content loss",
+                              choices=("relu1_2", "relu2_2", "relu3_3", "relu4_2", "relu4_3"))
+    style_weight: float = knob(1e2, "style loss weight (per layer)", min=0.0)
+    style_layers: list[str] = knob(["relu1_1", "relu2_1", "relu3_1", "relu4_1"],
+                                   "VGG16 layers of the Gram style loss (VGG-19's relu5_1 is not in "
+                                   "VGG16's conv stack up to conv4_3)",
+                                   choices=("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1",
+                                            "relu3_2", "relu3_3", "relu4_1", "relu4_2", "relu4_3"))
+    tv_weight: float = knob(1e-3, "total variation weight", min=0.0)
+    temporal_weight: float = knob(1e3, "video: short-term temporal loss weight (consistency-masked "
+                                  "MSE to the previous result warped along the flow)", min=0.0)
+    long_term: list[int] = knob([], "video: also tie each frame to these earlier frames (offsets, "
+                                "e.g. [1, 10, 20, 40]; Ruder's long-term loss); empty: short-term only",
+                                min=1, max=1000)
+    passes: int = knob(1, "video: passes over the clip, alternating forward/backward with blending "
+                       "(the reference's multi-pass uses 15)", min=1, max=100)
+    pass_iters: int = knob(100, "video, passes > 1: iterations per frame and pass", min=1)
+    pass_temporal_from: int = knob(8, "video, passes > 1: first pass with the temporal loss", min=1)
+    pass_temporal_weight: float = knob(5e2, "video, passes > 1: temporal loss weight", min=0.0)
+    pass_blend: float = knob(0.5, "video, passes > 1: weight of the warped neighbour in a frame's "
+                             "start image where the flow is consistent", min=0.0, max=1.0)
+    coarse_side: int = knob(512, "images longer than this are first optimized at half size "
+                            "(repeatedly, down to at most this long side), each level starting the "
+                            "next; 0: single scale", min=0, max=16384)
+    preserve_color: bool = knob(False, "keep the content's colours: the result's luminance with the "
+                                "content's chroma (YIQ)")
+    faces: str = knob("off", "portraits: weighted = content loss raised inside MTCNN face regions; "
+                      "identity = face-descriptor distance to the original face; both",
+                      choices=("off", "weighted", "identity", "both"))
+    face_weight: float = knob(4.0, "faces weighted/both: extra content weight inside faces "
+                              "(x content_weight)", min=0.0)
+    identity_weight: float = knob(1e4, "faces identity/both: weight of the squared descriptor "
+                                  "distance", min=0.0)
+    identity_weights: str = knob("", "face descriptor network weights (.pth or its directory), "
+                                 "needed for faces identity/both")
+    vgg_weights: str = knob("", "VGG16 weights (features state dict or torchvision's checkpoint); "
+                            "empty: torchvision's ImageNet weights, downloaded on first use")
+    device: str = knob("auto", "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
+                       pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
+    precision: str = knob("auto", "VGG forward precision; auto = bf16 on CUDA with bf16 support, "
+                          "else fp32 (losses and Grams are always fp32)",
+                          choices=("auto", "fp32", "fp16", "bf16"))
+    seed: int = knob(0, "random seed of the noise init", min=0)
+    work_dir: str = knob("", "video: finished frames are kept here so a stopped job resumes "
+                         "(empty: OUTPUT.optimize next to the output; removed when done)")
+
+
+@dataclass
 class PipelineConfig:
     model: ModelConfig = section(ModelConfig, "style network and inference")
     input: InputConfig = section(InputConfig, "decoding")
@@ -220,6 +291,7 @@ class PipelineConfig:
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
     batch: BatchConfig = section(BatchConfig, "many files and long videos on Ray (`vidstyle batch`)")
     run: RunConfig = section(RunConfig, "pipeline mechanics")
+    optimize: OptimizeConfig = section(OptimizeConfig, "optimization mode (`vidstyle optimize`)")
 
 
 HEADER = """vidstyle pipeline configuration: every knob, with its default.

@@ -114,6 +114,10 @@ class Pipeline:
             self._stylizer = load_stylizer(self.cfg)
         return self._stylizer
 
+    def label(self) -> str:
+        """Short name of the style (checked before any decoding), for default output names."""
+        return style_label(self.cfg.model.style)
+
     def stages(self, sink: FrameSink, compare: CompareSink | None = None,
                max_side: int | None = None) -> list[Stage]:
         """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode.
@@ -146,7 +150,7 @@ class Pipeline:
         cfg = self.cfg
         spec = str(input)
         kind = input_kind(spec)
-        label = style_label(cfg.model.style)      # unknown style fails before any decoding
+        label = self.label()                      # unknown style fails before any decoding
         out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)
