@@ -242,6 +242,9 @@ class OptimizeConfig:
                                    choices=("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1",
                                             "relu3_2", "relu3_3", "relu4_1", "relu4_2", "relu4_3"))
     tv_weight: float = knob(1e-3, "total variation weight", min=0.0)
+    sequence: str = knob("ruder", "video: ruder = each frame starts from the previous result warped "
+                         "along the flow, with the temporal loss; independent = every frame on its own "
+                         "(plain Gatys per frame, flickers)", choices=("ruder", "independent"))
     temporal_weight: float = knob(1e3, "video: short-term temporal loss weight (consistency-masked "
                                   "MSE to the previous result warped along the flow)", min=0.0)
     long_term: list[int] = knob([], "video: also tie each frame to these earlier frames (offsets, "

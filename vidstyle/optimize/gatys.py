@@ -69,12 +69,16 @@ def check_memory(h: int, w: int, cfg: OptimizeConfig, device: torch.device, shar
     per_px = BYTES_PER_PIXEL + (LBFGS_BYTES_PER_PIXEL_PER_STEP * cfg.history
                                 if cfg.optimizer == "lbfgs" else 24)
     need = h * w * per_px
-    free = available_memory(device) * share
-    if need > free:
+    free = available_memory(device)
+    if need > free * share:
         where = "GPU" if device.type == "cuda" else "RAM"
-        raise VidstyleError(f"optimizing {w}x{h} needs about {need / 2**30:.1f} GiB, {free / 2**30:.1f} GiB "
-                            f"of {where} is free: lower --size" +
+        raise VidstyleError(f"optimizing {w}x{h} needs about {_size(need)}, {_size(free)} of {where} "
+                            f"is free: lower --size" +
                             (" or use --optimizer adam (no L-BFGS history)" if cfg.optimizer == "lbfgs" else ""))
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 class Gatys:

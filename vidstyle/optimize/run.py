@@ -70,7 +70,6 @@ class OptimizePipeline(Pipeline):
                         f"{self.device.type})", self.device)
 
     def _max_side(self, h: int, w: int) -> int:
-        check_memory(*fit_long_side(h, w, self.opt.size), self.opt, self.device)
         return self.opt.size
 
     def stages(self, sink, compare=None, max_side: int | None = None) -> list:
@@ -90,7 +89,10 @@ class OptimizePipeline(Pipeline):
         kind = input_kind(spec)
         out = Path(output) if output is not None else default_output(spec, self.label(), kind)
         single = kind == "images" and Path(spec).is_file()
-        self._job = {"spec": spec, "out": out, "temporal": kind == "video", "work": None}
+        self._job = {"spec": spec, "out": out, "work": None,
+                     "temporal": kind == "video" and self.opt.sequence == "ruder"}
+        self.gatys()                         # VGG, painting, face networks and the style net
+        self._fills()                        # load before any output file exists
         try:
             report = super().run(input, out, compare)
         except VidstyleError:
@@ -112,6 +114,7 @@ class OptimizePipeline(Pipeline):
 
     def _run(self, source, out, single_image, compare_path):
         info = source.info
+        check_memory(*fit_long_side(info.height, info.width, self.opt.size), self.opt, self.device)
         multi = not single_image
         passes = self.opt.passes if self._job["temporal"] else 1
         self._job["progress"] = OptimizeProgress(self.progress_mode, info.frames, passes, self.opt.iters)
@@ -141,12 +144,13 @@ class OptimizePipeline(Pipeline):
             from ..perceptual.vgg import load_vgg
 
             o = self.opt
+            painting = self.painting()       # a bad painting fails before any download
             layers = sorted(set(o.style_layers) | {o.content_layer})
             vgg = self._vgg if self._vgg is not None else load_vgg(
                 str(Path(o.vgg_weights).expanduser()) if o.vgg_weights else None, layers)
             identity = self._identity if self._identity is not None else load_identity(o)
             detector = self._detector if self._detector is not None else self._mtcnn()
-            self._gatys = Gatys(o, vgg, self.painting(), self.device, identity, detector)
+            self._gatys = Gatys(o, vgg, painting, self.device, identity, detector)
         return self._gatys
 
     def _mtcnn(self):
