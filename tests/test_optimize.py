@@ -280,8 +280,8 @@ def test_multipass_runs_passes_in_both_directions(random_vgg, painting, tmp_path
     from vidstyle.optimize.run import OptimizePipeline
 
     video = clip(tmp_path / "pan.mp4", 3, audio=False)
-    cfg = opt_cfg(size=32, passes=3, pass_iters=2, pass_temporal_from=2, style_image=str(painting),
-                  **FAST_LAYERS)
+    cfg = opt_cfg(size=0, init="content", passes=3, pass_iters=2, pass_temporal_from=2,
+                  style_image=str(painting), **FAST_LAYERS)      # native size: no resize copies
     seen = []
     job = OptimizePipeline(cfg, vgg=random_vgg)
     orig = job.gatys().solve

@@ -28,7 +28,7 @@ class SolveResult:
 def minimize(objective, x0: torch.Tensor, iters: int, cfg: OptimizeConfig,
              on_iter: Callable[[int, dict[str, float]], None] | None = None) -> SolveResult:
     """Optimise from ``x0`` (1 x 3 x H x W, 0..255) for at most ``iters`` iterations."""
-    x = x0.detach().clone().float().requires_grad_(True)
+    x = x0.detach().float().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     if cfg.optimizer == "lbfgs":
         opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=cfg.history,
                                 tolerance_grad=0.0, tolerance_change=0.0)
