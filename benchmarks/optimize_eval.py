@@ -1,7 +1,7 @@
 """Optimization mode, measured: flicker, style and cost of four video methods, and face terms.
 
-    python benchmarks/optimize_eval.py [--shared ../shared/data] [--clip asl/again.mkv] [--frames 6]
-        [--size 96] [--iters 40] [--painting starry_night] [--json benchmarks/results/optimize-cpu.json]
+    python benchmarks/optimize_eval.py [--shared ../shared/data] [--clip asl/again.mkv] [--frames 8]
+        [--size 128] [--iters 50] [--painting starry_night] [--json benchmarks/results/optimize-cpu.json]
         [--grid benchmarks/results/optimize-grid.jpg]
 
 Video (one dev clip cut to --frames, optimized at --size long side):
@@ -13,7 +13,7 @@ Video (one dev clip cut to --frames, optimized at --size long side):
 Reported per method: E_warp (Lai et al. 2018; vidstyle/eval/flicker.py), Gram distance to the
 painting (VGG16 relu1_1..relu4_1 at the optimized size, mean over frames) and seconds per frame.
 
-Portraits (../shared/data/faces/photos, --portraits of them): faces off / weighted / identity;
+Portraits (--portraits from ../shared/data/faces/photos): faces off / weighted / identity;
 descriptor distance original <-> stylized (the 128-d recognition net; same person below ~0.6).
 """
 
@@ -30,23 +30,13 @@ from pathlib import Path
 import numpy as np
 
 
-def frames_of(path: Path) -> list[np.ndarray]:
-    from vidstyle.io.source import open_source
-
-    src = open_source(str(path))
-    try:
-        return [f.rgb for f in src]
-    finally:
-        src.close()
-
-
 def main() -> int:
     import torch
     from PIL import Image
 
     sys.path.insert(0, str(Path(__file__).parent))
     from common import machine, save_json     # benchmarks/common.py
-    from temporal_eval import cut              # benchmarks/temporal_eval.py
+    from temporal_eval import cut, frames_of   # benchmarks/temporal_eval.py
     from vidstyle.config import PipelineConfig
     from vidstyle.eval.flicker import warping_errors
     from vidstyle.optimize.gatys import fit_long_side, resize, to_batch
@@ -57,11 +47,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--clip", default="asl/again.mkv", help="under video/dev")
-    ap.add_argument("--frames", type=int, default=6)
-    ap.add_argument("--size", type=int, default=96)
-    ap.add_argument("--iters", type=int, default=40, help="per frame after the first (first: 2x)")
+    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--iters", type=int, default=50, help="per frame after the first (first: 2x)")
     ap.add_argument("--painting", default="starry_night")
-    ap.add_argument("--portraits", type=int, default=2)
+    ap.add_argument("--portraits", default="biden_biden.jpg,kit_harington_john1.jpeg,rose_leslie_img1.jpg,"
+                    "obama_obama.jpg", help="photos under faces/photos, one per person")
     ap.add_argument("--portrait-size", type=int, default=128)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--json", type=Path)
@@ -144,7 +135,7 @@ def portrait_table(args, cfg, vgg, tmp: Path, grid_rows: list) -> list[dict]:
     recognition = args.shared / "faces" / "recognition_net"
     scorer = IdentityScorer(str(recognition))
     detector = MTCNNDetector(min_face=20)
-    photos = sorted((args.shared / "faces" / "photos").iterdir())[: args.portraits]
+    photos = [args.shared / "faces" / "photos" / name for name in args.portraits.split(",")]
     rows = []
     for path in photos:
         rgb = np.asarray(Image.open(path).convert("RGB"))
@@ -164,7 +155,7 @@ def portrait_table(args, cfg, vgg, tmp: Path, grid_rows: list) -> list[dict]:
             row[f"distance_{mode}"] = float(np.mean(scorer.distances(rgb, out, faces.landmarks)))
             panel.append(out)
         rows.append(row)
-        grid_rows.append(panel + [np.full_like(rgb, 255)])
+        grid_rows.append(panel)
         print(json.dumps(row), flush=True)
     return rows
 

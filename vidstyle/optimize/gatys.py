@@ -29,7 +29,7 @@ LBFGS_BYTES_PER_PIXEL_PER_STEP = 24
 
 def to_batch(rgb: np.ndarray, device) -> torch.Tensor:
     """H x W x 3 uint8 -> 1 x 3 x H x W float 0..255 on ``device``."""
-    return torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(2, 0, 1)[None].float()
+    return torch.tensor(np.asarray(rgb), device=device).permute(2, 0, 1)[None].float()
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -18,12 +18,12 @@ class OptimizeProgress:
         self._open = False
         self.last: dict[str, float] = {}
 
-    def begin(self, index: int, pass_no: int = 1, resumed: bool = False) -> None:
-        """A new frame starts (the previous one, if any, is finished)."""
+    def begin(self, index: int, pass_no: int = 1, resumed: bool = False, iters: int | None = None) -> None:
+        """A new frame starts (the previous one, if any, is finished); ``iters``: its budget."""
         self._finish_frame()
         where = f"frame {index}" + (f", pass {pass_no}/{self.passes}" if self.passes > 1 else "")
         self.frames.set_description(where + (" (resumed)" if resumed else ""), refresh=False)
-        self.iters.reset()
+        self.iters.reset(total=iters or self.iters.total)
         self._open = True
 
     def iteration(self, i: int, terms: dict[str, float]) -> None:

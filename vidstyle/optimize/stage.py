@@ -51,7 +51,9 @@ class OptimizeStage(BaseStage):
                 self._held.append((item, frame))
                 continue
             loaded = self.work.load(1, frame.index, self.gatys.device) if self.work else None
-            self.progress.begin(frame.index, resumed=loaded is not None)
+            first = self.temporal and not self.video.history
+            iters = (self.cfg.iters_first or 2 * self.cfg.iters) if first else self.cfg.iters
+            self.progress.begin(frame.index, resumed=loaded is not None, iters=iters)
             if loaded is not None:
                 frame.result = loaded
                 self.video.remember(frame)
@@ -86,7 +88,7 @@ class OptimizeStage(BaseStage):
                     self.work.save(p, f.index, f.result)
 
         self.video.multipass(frames, start, on_pass_done=saved,
-                             on_frame=lambda p, t: self.progress.begin(t, pass_no=p))
+                             on_frame=lambda p, t: self.progress.begin(t, pass_no=p, iters=self.cfg.pass_iters))
         out = [self._output(item, f) for item, f in self._held]
         self._held = []
         return out
