@@ -31,7 +31,6 @@ import numpy as np
 
 
 def main() -> int:
-    import torch
     from PIL import Image
 
     sys.path.insert(0, str(Path(__file__).parent))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED, decode_rgb, make_model, moving_frames, needs_shared, probe
+from conftest import SHARED, decode_rgb, moving_frames, needs_shared, probe
 from vidstyle.config import OptimizeConfig, PipelineConfig
 from vidstyle.errors import VidstyleError
 

@@ -112,11 +112,9 @@ class Gatys:
         """Style targets for an optimized image of ``size``: the painting at ``style_scale`` x its long side."""
         if size not in self._grams:
             ph, pw = self.painting.shape[-2:]
-            target = fit_long_side(ph, pw, max(16, round(self.cfg.style_scale * max(size))))
-            if max(target) > max(ph, pw):   # enlarging is allowed when asked for
-                s = self.cfg.style_scale * max(size) / max(ph, pw)
-                target = (round(ph * s), round(pw * s))
-            painting = resize(self.painting, target).to(self.device)
+            s = max(16, self.cfg.style_scale * max(size)) / max(ph, pw)   # may enlarge, as asked
+            painting = resize(self.painting, (max(16, round(ph * s)), max(16, round(pw * s))))
+            painting = painting.to(self.device)
             self._grams[size] = style_grams(self.vgg, painting, self.cfg.style_layers)
         return self._grams[size]
 
@@ -157,8 +155,7 @@ class Gatys:
         levels = pyramid(size, self.cfg.coarse_side)
         x = init
         result = None
-        for level in levels:
-            check_memory(*level, self.cfg, self.device)
+        for level in levels:        # memory: checked once per job at full size (check_memory)
             scale = level[0] / size[0]
             objective = Objective(
                 self.vgg, self.cfg, resize(content, level), self.grams(level),

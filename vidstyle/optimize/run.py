@@ -73,8 +73,6 @@ class OptimizePipeline(Pipeline):
         return self.opt.size
 
     def stages(self, sink, compare=None, max_side: int | None = None) -> list:
-        if compare is not None:
-            raise ConfigError("--compare is not available with optimize")
         job = self._job
         gatys = self.gatys()
         motion = Motion(self.cfg.flow, self.cfg.temporal, self.device)
@@ -87,8 +85,9 @@ class OptimizePipeline(Pipeline):
     def run(self, input, output=None, compare=None) -> RunReport:
         spec = str(input)
         kind = input_kind(spec)
+        if compare is not None:
+            raise ConfigError("--compare is not available with optimize")
         out = Path(output) if output is not None else default_output(spec, self.label(), kind)
-        single = kind == "images" and Path(spec).is_file()
         self._job = {"spec": spec, "out": out, "work": None,
                      "temporal": kind == "video" and self.opt.sequence == "ruder"}
         self.gatys()                         # VGG, painting, face networks and the style net
@@ -108,8 +107,6 @@ class OptimizePipeline(Pipeline):
         self._close_progress()
         if self._job.get("work") is not None:
             self._job["work"].remove()
-        if single:
-            report.summary["input"] = "image"
         return report
 
     def _run(self, source, out, single_image, compare_path):
