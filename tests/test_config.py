@@ -75,3 +75,10 @@ def test_cwd_pipeline_yaml_is_picked_up(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("encode:\n  crf: 40\n")
     proc = run_cli("config", "show", cwd=tmp_path)
     assert yaml.safe_load(proc.stdout)["encode"]["crf"] == 40
+
+
+def test_comma_separated_numbers_from_a_flag_become_numbers():
+    cfg = load_config(overrides={"temporal.occlusion": "0.02,0.4", "optimize.long_term": "1,10,20"})
+    assert cfg.temporal.occlusion == [0.02, 0.4] and cfg.optimize.long_term == [1, 10, 20]
+    with pytest.raises(ConfigError, match=r"optimize.long_term\[0\]: expected an integer"):
+        load_config(overrides={"optimize.long_term": "a,b"})
