@@ -31,8 +31,7 @@ LAYERS: dict[str, int] = {
 # Imports between packages of the same layer are allowed only along these edges (acyclic).
 SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
               ("optional", "errors"),
-              ("stylize", "export"),   # the backends load engines and cache exports
-              ("eval", "train")}       # eval.style's VGG and Gram, until they move to perceptual/
+              ("stylize", "export")}   # the backends load engines and cache exports
 
 
 def package_of(module: str) -> str:

@@ -45,7 +45,7 @@ class OptimizePipeline(Pipeline):
     def __init__(self, cfg: PipelineConfig | None = None, *, vgg: torch.nn.Module | None = None,
                  identity_net: torch.nn.Module | None = None, detector=None, **overrides: object):
         super().__init__(cfg or load_config(search_cwd=False), **overrides)
-        from ..stylize.torch_backend import resolve_device
+        from ..stylize.device import resolve_device
 
         self.opt = self.cfg.optimize
         if not self.opt.style_image:
@@ -183,11 +183,11 @@ class OptimizePipeline(Pipeline):
     def style_net(self, name: str):
         """The feed-forward model of ``--init style-net:NAME`` (torch, fp32, on the job's device)."""
         if self._style_net is None:
-            from ..stylize.factory import build_stylizer
+            from ..pipeline.scheduling import load_stylizer
 
             m = dataclasses.replace(self.cfg.model, style=name, backend="torch", precision="fp32",
                                     device=str(self.device), workers=1, batch=1)
-            self._style_net = build_stylizer(dataclasses.replace(self.cfg, model=m))
+            self._style_net = load_stylizer(dataclasses.replace(self.cfg, model=m))
         return self._style_net
 
     def _fingerprint(self, info) -> dict:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 
 from ..config import OptimizeConfig
-from ..pipeline.stage import BaseStage, Item
+from ..pipeline.item import Item
+from ..pipeline.stage import BaseStage
 from .color import preserve_color
 from .gatys import Gatys
 from .progress import OptimizeProgress
