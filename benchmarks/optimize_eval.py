@@ -38,7 +38,8 @@ def main() -> int:
     from temporal_eval import cut, frames_of   # benchmarks/temporal_eval.py
     from vidstyle.config import PipelineConfig
     from vidstyle.eval.flicker import warping_errors
-    from vidstyle.optimize.gatys import fit_long_side, resize, to_batch
+    from vidstyle.geometry import fit_long_side
+    from vidstyle.optimize.gatys import resize, to_batch
     from vidstyle.optimize.objective import style_grams
     from vidstyle.optimize.run import OptimizePipeline
     from vidstyle.perceptual.vgg import LAYER_INDEX, load_vgg
@@ -128,7 +129,7 @@ def portrait_table(args, cfg, vgg, tmp: Path, grid_rows: list) -> list[dict]:
 
     from vidstyle.eval.faces import IdentityScorer
     from vidstyle.faces.detector import MTCNNDetector
-    from vidstyle.optimize.gatys import fit_long_side
+    from vidstyle.geometry import fit_long_side
     from vidstyle.optimize.run import OptimizePipeline
 
     recognition = args.shared / "faces" / "recognition_net"

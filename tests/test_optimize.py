@@ -127,7 +127,8 @@ def test_memory_check_is_one_clear_line(monkeypatch):
 @pytest.mark.slow
 def test_image_style_loss_falls_and_grams_approach_the_painting(real_vgg, painting):
     from vidstyle.io.source import load_image
-    from vidstyle.optimize.gatys import fit_long_side, resize
+    from vidstyle.geometry import fit_long_side
+    from vidstyle.optimize.gatys import resize
 
     cfg = opt_cfg(size=40, init="content", **FAST_LAYERS)
     g = gatys_for(cfg, real_vgg, painting)
@@ -166,7 +167,8 @@ def test_preserve_color_end_to_end_keeps_content_chroma_in_yuv(random_vgg, paint
 @needs_shared
 @pytest.mark.slow
 def test_style_net_init_needs_fewer_iterations_than_content_init(real_vgg, painting):
-    from vidstyle.optimize.gatys import fit_long_side, resize
+    from vidstyle.geometry import fit_long_side
+    from vidstyle.optimize.gatys import resize
     from vidstyle.optimize.run import OptimizePipeline
 
     from vidstyle.io.source import load_image

@@ -40,14 +40,6 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
                          antialias=size[0] < x.shape[-2])
 
 
-def fit_long_side(h: int, w: int, long_side: int) -> tuple[int, int]:
-    """(H', W') with the long side ``long_side`` (aspect kept; 0 or larger than the image: as is)."""
-    if long_side <= 0 or long_side >= max(h, w):
-        return h, w
-    s = long_side / max(h, w)
-    return max(16, round(h * s)), max(16, round(w * s))
-
-
 def pyramid(size: tuple[int, int], coarse_side: int) -> list[tuple[int, int]]:
     """Sizes from coarse to fine: halved while the long side exceeds ``coarse_side``."""
     sizes = [size]

@@ -19,9 +19,11 @@ from ..errors import ConfigError, InputError, VidstyleError
 from ..io.sink import default_output
 from ..io.source import input_kind, load_image
 from ..log import log
+from ..optional import require
 from ..pipeline.api import Pipeline, RunReport
 from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage
-from .gatys import Gatys, check_memory, fit_long_side, load_identity, noise_image
+from ..geometry import fit_long_side
+from .gatys import Gatys, check_memory, load_identity, noise_image
 from .progress import OptimizeProgress
 from .stage import OptimizeStage
 from .video import Motion, RuderVideo
@@ -153,11 +155,8 @@ class OptimizePipeline(Pipeline):
     def _mtcnn(self):
         if self.opt.faces == "off":
             return None
-        try:
-            import facenet_pytorch  # noqa: F401
-        except ImportError:
-            raise ConfigError("--faces needs facenet-pytorch (pip install --no-deps facenet-pytorch), "
-                              "or use --faces off") from None
+        require("facenet_pytorch", "--faces needs facenet-pytorch (pip install --no-deps "
+                "facenet-pytorch), or use --faces off", ConfigError)
         from ..faces.detector import MTCNNDetector
 
         f = self.cfg.faces

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from ..optional import require
 
 # torchvision ``vgg16().features`` index of each activation we expose (relu<block>_<conv>)
 LAYER_INDEX = {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11,
@@ -93,11 +94,9 @@ def _read_file(path: Path) -> dict:
 def _torchvision_weights() -> dict:
     """torchvision's IMAGENET1K_V1 VGG16 state dict: from its cache, else downloaded (with a
     progress bar) into it. Any failure (offline, no space) becomes one line."""
-    try:
-        from torchvision.models import VGG16_Weights
-    except ImportError:
-        raise ModelError(f"no VGG16 weights (torchvision is not installed): {HOW_TO_SUPPLY}") from None
-    weights = VGG16_Weights.IMAGENET1K_V1
+    models = require("torchvision.models", f"no VGG16 weights (torchvision is not installed): "
+                     f"{HOW_TO_SUPPLY}", ModelError)
+    weights = models.VGG16_Weights.IMAGENET1K_V1
     try:
         return weights.get_state_dict(progress=True, check_hash=True, weights_only=True,
                                        map_location="cpu")
