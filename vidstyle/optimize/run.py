@@ -71,7 +71,7 @@ class OptimizePipeline(Pipeline):
         return _JobInfo(f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, "
                         f"{self.device.type})", self.device)
 
-    def _max_side(self, h: int, w: int) -> int:
+    def max_side_for(self, h: int, w: int) -> int:
         return self.opt.size
 
     def stages(self, sink, compare=None, max_side: int | None = None) -> list:
@@ -84,7 +84,7 @@ class OptimizePipeline(Pipeline):
         return [PreprocessStage(self.device, self.opt.size if max_side is None else max_side), stage,
                 PostprocessStage(), EncodeStage(sink)]
 
-    def run(self, input, output=None, compare=None) -> RunReport:
+    def run(self, input, output=None, compare=None, on_progress=None) -> RunReport:
         spec = str(input)
         kind = input_kind(spec)
         if compare is not None:
@@ -95,7 +95,7 @@ class OptimizePipeline(Pipeline):
         self.gatys()                         # VGG, painting, face networks and the style net
         self._fills()                        # load before any output file exists
         try:
-            report = super().run(input, out, compare)
+            report = super().run(input, out, compare, on_progress)
         except VidstyleError:
             self._close_progress()
             work = self._job.get("work")
@@ -111,7 +111,7 @@ class OptimizePipeline(Pipeline):
             self._job["work"].remove()
         return report
 
-    def _run(self, source, out, single_image, compare_path):
+    def _run(self, source, out, single_image, compare_path, on_progress=None):
         info = source.info
         check_memory(*fit_long_side(info.height, info.width, self.opt.size), self.opt, self.device)
         multi = not single_image
@@ -121,7 +121,7 @@ class OptimizePipeline(Pipeline):
             where = Path(self.opt.work_dir).expanduser() if self.opt.work_dir \
                 else out.with_name(out.name + ".optimize")
             self._job["work"] = WorkDir(where, self._fingerprint(info)).open()
-        return super()._run(source, out, single_image, compare_path)
+        return super()._run(source, out, single_image, compare_path, on_progress)
 
     def _close_progress(self) -> None:
         progress = self._job.get("progress")
