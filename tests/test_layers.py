@@ -31,7 +31,8 @@ LAYERS: dict[str, int] = {
 # Imports between packages of the same layer are allowed only along these edges (acyclic).
 SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
               ("optional", "errors"),
-              ("stylize", "export")}   # the backends load engines and cache exports
+              ("stylize", "export"),   # the backends load engines and cache exports
+              ("people", "flow")}      # person masks are carried along the flow (flow.ops.warp)
 
 
 def package_of(module: str) -> str:

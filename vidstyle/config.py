@@ -150,6 +150,40 @@ class FacesConfig:
 
 
 @dataclass
+class PeopleConfig:
+    style: str = knob("", "style of the people (a style name or model path, original or blur); empty: "
+                      "the main style")
+    background: str = knob("", "style of everything that is not a person (a style name or model path, "
+                           "original or blur); empty: the main style")
+    person_styles: str = knob("", "one style per person in order of first appearance, cycling, e.g. "
+                              "'wave,the_scream' (empty: off)")
+    style_map: str = knob("", "styles of given person ids (1 = the first person seen), e.g. "
+                          "'1=wave,2=the_scream'; wins over person_styles (empty: off)")
+    debug: bool = knob(False, "draw the person masks and ids into the output")
+    model: str = knob("landscape", "MediaPipe selfie segmentation model: landscape (144x256, made for "
+                      "video) or general (256x256)", choices=("landscape", "general"))
+    long_side: int = knob(256, "segment frames scaled to this long side (px; the masks are computed "
+                          "at this scale and scaled up)", min=32, max=4096)
+    every: int = knob(1, "segment every k frames; masks follow the optical flow in between",
+                      min=1, max=1000)
+    workers: int = knob(2, "parallel segmentation workers", min=1, max=64)
+    threshold: float = knob(0.5, "person probability above which a pixel belongs to a person",
+                            min=0.05, max=0.95)
+    smoothing: float = knob(0.5, "weight of the masks carried along the flow against a new "
+                            "segmentation (0: no carrying; higher: steadier, slower edges)", min=0.0, max=0.95)
+    feather: float = knob(1.5, "soften the edges between people over this sigma (px at segmentation "
+                          "scale)", min=0.0, max=16.0)
+    body: float = knob(1.5, "length of the torso seed below each face, in face heights", min=0.0, max=6.0)
+    blur: float = knob(0.02, "background 'blur': Gaussian sigma as a share of the frame's long side",
+                       min=0.001, max=0.2)
+
+    @property
+    def enabled(self) -> bool:
+        """Person features are on when any look is chosen for people or background, or masks are drawn."""
+        return bool(self.style or self.background or self.person_styles or self.style_map or self.debug)
+
+
+@dataclass
 class StreamConfig:
     rtsp_transport: str = knob("tcp", "RTSP transport for sources and RTSP outputs", choices=("tcp", "udp"))
     open_timeout: float = knob(10.0, "seconds to wait for a source or RTSP output to connect", min=0.5, max=600)
@@ -290,6 +324,8 @@ class PipelineConfig:
     flow: FlowConfig = section(FlowConfig, "optical flow between consecutive frames (temporal mode)")
     temporal: TemporalConfig = section(TemporalConfig, "temporal stabilisation")
     faces: FacesConfig = section(FacesConfig, "face preservation (MTCNN detection, tracking, soft masks)")
+    people: PeopleConfig = section(PeopleConfig, "person masks: people and background in different "
+                                   "styles, one style per person (MediaPipe selfie segmentation)")
     stream: StreamConfig = section(StreamConfig, "live sources and outputs (`vidstyle stream`)")
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
     batch: BatchConfig = section(BatchConfig, "many files and long videos on Ray (`vidstyle batch`)")

@@ -108,6 +108,16 @@ def luma_face(original: torch.Tensor, stylized: torch.Tensor, strength: float, s
     return ycbcr_to_rgb(torch.cat([y, ys[:, 1:]], 1)).clamp(0, 1)
 
 
+def update_tracks(tracker: FaceTracker, frame_hw: tuple[int, int], detections: Faces | None,
+                  flow_bw: torch.Tensor | None) -> list[Track]:
+    """One tracker step, moving the tracks along ``flow_bw`` (1 x 2 x hf x wf, t -> t-1)."""
+    motion, motion_scale = None, 1.0
+    if flow_bw is not None:
+        motion = (-flow_bw[0]).permute(1, 2, 0).cpu().numpy()
+        motion_scale = frame_hw[1] / flow_bw.shape[-1]
+    return tracker.update(detections, motion, motion_scale)
+
+
 class FacePreserver:
     """Tracks faces across frames and composes the face regions back into the stylized frame."""
 
@@ -121,15 +131,18 @@ class FacePreserver:
         self.max_faces = 0
         self.strength_min, self.strength_max = math.inf, -math.inf
 
+    def track(self, frame_hw: tuple[int, int], detections: Faces | None,
+              flow_bw: torch.Tensor | None) -> list[Track]:
+        """Advance the face tracks one frame; the visible ones (frame px)."""
+        return update_tracks(self.tracker, frame_hw, detections, flow_bw)
+
     def apply(self, stylized: torch.Tensor, original: torch.Tensor, frame_hw: tuple[int, int],
-              detections: Faces | None, flow_bw: torch.Tensor | None
+              detections: Faces | None, flow_bw: torch.Tensor | None, tracks: list[Track] | None = None
               ) -> tuple[torch.Tensor, torch.Tensor | None, list[Track]]:
-        """(output, mask or None, visible tracks) for one frame at stylization resolution."""
-        motion, motion_scale = None, 1.0
-        if flow_bw is not None:
-            motion = (-flow_bw[0]).permute(1, 2, 0).cpu().numpy()
-            motion_scale = frame_hw[1] / flow_bw.shape[-1]
-        tracks = self.tracker.update(detections, motion, motion_scale)
+        """(output, mask or None, visible tracks) for one frame at stylization resolution.
+        ``tracks``: this frame's tracks when :meth:`track` was already called for it."""
+        if tracks is None:
+            tracks = self.track(frame_hw, detections, flow_bw)
         if not tracks:
             return stylized, None, []
         self.frames_with_faces += 1
