@@ -8,7 +8,8 @@ shimmering; between segmentations the carried masks are used as they are.
 
 Face tracks map to person ids once: a new face track inherits the carried person under its box
 when that person has no live face (someone who turned away and back keeps their id), else it
-gets the next id. Ids count from 1 in order of first appearance and are never reused.
+gets the next id. Ids count from 1 in order of first appearance (left to right among people
+appearing in the same frame) and are never reused.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class PersonTracker:
         sx = shape[1] / frame_hw[1]
         live = {t.id for t in tracks}
         self.track_person = {k: v for k, v in self.track_person.items() if k in live}
-        for t in tracks:
+        for t in sorted(tracks, key=lambda t: t.box[0]):    # people appearing together: left to right
             if t.id not in self.track_person:
                 pid = majority_label(carried_labels, t.box * sx)
                 if pid == 0 or pid in self.track_person.values():
@@ -151,7 +152,7 @@ class PersonTracker:
             seeds[region] = self.track_person[t.id]
         labels = grow_labels(seeds, fg)
         labels, blobs = attach_leftovers(labels, fg, self.attach * max(h, w), int(self.min_area * h * w))
-        for blob in blobs:
+        for blob in sorted(blobs, key=lambda b: np.nonzero(b)[1].min()):   # left to right
             labels[blob] = self._new_id()
         return labels
 
