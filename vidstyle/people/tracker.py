@@ -8,8 +8,10 @@ shimmering; between segmentations the carried masks are used as they are.
 
 Face tracks map to person ids once: a new face track inherits the carried person under its box
 when that person has no live face (someone who turned away and back keeps their id), else it
-gets the next id. Ids count from 1 in order of first appearance (left to right among people
-appearing in the same frame) and are never reused.
+gets the next id. A face found on another person's torso (a face printed on a shirt) belongs to
+that person instead of splitting them (so a small child right in front of an adult joins the
+adult). Ids count from 1 in order of first appearance (left to right among people appearing in
+the same frame) and are never reused.
 """
 
 from __future__ import annotations
@@ -101,13 +103,19 @@ class PersonTracker:
         sx = shape[1] / frame_hw[1]
         live = {t.id for t in tracks}
         self.track_person = {k: v for k, v in self.track_person.items() if k in live}
+        worn = {t.id: owner for t in tracks if (owner := _wearer(t, tracks)) is not None}
         for t in sorted(tracks, key=lambda t: t.box[0]):    # people appearing together: left to right
-            if t.id not in self.track_person:
+            if t.id not in self.track_person and t.id not in worn:
                 pid = majority_label(carried_labels, t.box * sx)
                 if pid == 0 or pid in self.track_person.values():
                     pid = self._new_id()
                 self.track_person[t.id] = pid
-        faces = {self.track_person[t.id]: t.box for t in tracks}
+        for t in sorted(tracks, key=lambda t: t.box[1]):    # top down, so chains resolve
+            if t.id in worn:
+                self.track_person[t.id] = self.track_person.get(worn[t.id].id) or self._new_id()
+        faces: dict[int, np.ndarray] = {}
+        for t in sorted(tracks, key=lambda t: -t.box[1]):   # the topmost face of a person last: wins
+            faces[self.track_person[t.id]] = t.box
         if prob is None:
             masks, ids = carried, list(self.ids)
             if masks is None:
@@ -180,4 +188,21 @@ class PersonTracker:
                 ys, xs = np.nonzero(labels == pid)
                 out[int(pid)] = (float(xs.mean()), float(ys.min()))
         return out
+
+
+def _wearer(face, tracks: list):
+    """The track whose body ``face`` sits on (a face-like print on a shirt, a photo held against the
+    chest): its centre lies below that face, within its width widened by half a face each side
+    and four face heights down, and it is no larger. None when it sits on nobody."""
+    x1, y1, x2, y2 = face.box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    for other in tracks:
+        if other is face:
+            continue
+        ox1, oy1, ox2, oy2 = other.box
+        fw, fh = ox2 - ox1, oy2 - oy1
+        if (ox1 - 0.5 * fw <= cx <= ox2 + 0.5 * fw and oy2 < cy <= oy2 + 4 * fh
+                and (x2 - x1) <= 1.2 * fw):
+            return other
+    return None
 
