@@ -188,6 +188,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=96, help="frames of the juggling clip")
     ap.add_argument("--cost-frames", type=int, default=30)
     ap.add_argument("--style", default="starry_night-small", help="style used where one is needed")
+    ap.add_argument("--parts", default="masks,cost", help="what to measure: masks, cost (comma list)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--sheet", type=Path, help="reference contact sheet (JPEG)")
     ap.add_argument("--grid", type=Path, help="README still grid (JPEG)")
@@ -223,11 +224,12 @@ def main() -> int:
         # 1 + 2: masks and ids (people stylized, room original; the masks do not depend on the style)
         masks_pipe = pipeline(**{"people.background": "original", "people.debug": True, "model.max_side": 320})
         sheet: list[np.ndarray] = []
-        for name, (clip, frames, boxes, halves) in clips.items():
+        parts = set(args.parts.split(","))
+        for name, (clip, frames, boxes, halves) in clips.items() if "masks" in parts else ():
             row = mask_rows(masks_pipe, name, clip, frames, boxes, halves, sheet)
             print(row, flush=True)
             result["masks"].append(row)
-        if args.sheet is not None:
+        if args.sheet is not None and sheet:
             args.sheet.parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(args.sheet), np.vstack(sheet)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
 
@@ -245,7 +247,7 @@ def main() -> int:
                   "people.person_styles": f"{cin}:s0,{cin}:s1"}, 1),
                 ("2 separate models (2 passes)", {"people.style": f"{cin}:s0"}, 2)]
         base_fps = None
-        for label, over, passes in rows:
+        for label, over, passes in rows if "cost" in parts else ():
             pipe = pipeline(**over)
             pipe.run(warm_clip, tmp / "warm.out.mkv")
             t0 = time.perf_counter()

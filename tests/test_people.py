@@ -210,7 +210,7 @@ def test_a_face_printed_on_a_shirt_does_not_split_its_wearer():
     tracker = PersonTracker(smoothing=0.0)
     prob = blob_prob(80, 60, [(10, 0, 50, 80)])
     head = FakeTrack(0, np.array([20, 2, 40, 20], np.float32))
-    print_on_shirt = FakeTrack(1, np.array([22, 40, 38, 56], np.float32))
+    print_on_shirt = FakeTrack(1, np.array([16, 36, 44, 70], np.float32))    # larger than the face
     people = tracker.update(prob, [head, print_on_shirt], None, None, (80, 60))
     assert people.ids == [1] and tracker.id_history == [1]
     side_by_side = PersonTracker(smoothing=0.0)

@@ -191,18 +191,18 @@ class PersonTracker:
 
 
 def _wearer(face, tracks: list):
-    """The track whose body ``face`` sits on (a face-like print on a shirt, a photo held against the
-    chest): its centre lies below that face, within its width widened by half a face each side
-    and four face heights down, and it is no larger. None when it sits on nobody."""
+    """The track whose body ``face`` sits on (a face printed on a shirt, often larger than the
+    wearer's own, or a photo held against the chest): its centre lies in line below that face,
+    within the face's width and half a face to four face heights down. None when it sits on
+    nobody."""
     x1, y1, x2, y2 = face.box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     for other in tracks:
         if other is face:
             continue
         ox1, oy1, ox2, oy2 = other.box
-        fw, fh = ox2 - ox1, oy2 - oy1
-        if (ox1 - 0.5 * fw <= cx <= ox2 + 0.5 * fw and oy2 < cy <= oy2 + 4 * fh
-                and (x2 - x1) <= 1.2 * fw):
+        fh = oy2 - oy1
+        if ox1 <= cx <= ox2 and oy2 + 0.5 * fh < cy <= oy2 + 4 * fh:
             return other
     return None
 
