@@ -182,7 +182,8 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=96, help="frames of the juggling clip")
     ap.add_argument("--cost-frames", type=int, default=30)
     ap.add_argument("--style", default="starry_night-small", help="style used where one is needed")
-    ap.add_argument("--parts", default="masks,cost", help="what to measure: masks, cost (comma list)")
+    ap.add_argument("--parts", default="masks,cost", help="what to measure: masks, cost (comma list, "
+                    "or none for just the grid)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--sheet", type=Path, help="reference contact sheet (JPEG)")
     ap.add_argument("--grid", type=Path, help="README still grid (JPEG)")
@@ -257,9 +258,9 @@ def main() -> int:
             print(row, flush=True)
             result["cost"].append(row)
 
+        save_json(args.json, result)
         if args.grid is not None:
             _grid(pipeline, tmp, clips, args.grid)
-    save_json(args.json, result)
     return 0
 
 
@@ -291,7 +292,7 @@ def _grid(pipeline, tmp: Path, clips: dict, out: Path) -> None:
              ("per person", {"people.background": "blur", "people.person_styles": "starry_night,original"}),
              ("debug", {"people.debug": True})]
     rows = []
-    for name, start in (("juggle", 48), ("asl pair", 20)):
+    for name, start in (("juggle", 30), ("asl pair", 20)):
         _, frames, _, _ = clips[name]
         short = write_clip(tmp / f"grid-{name.replace(' ', '_')}.mkv", frames[start:start + 8], 24, crf=10)
         tiles = [frames[start + 7]]
