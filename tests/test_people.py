@@ -172,19 +172,19 @@ def test_composite_and_restore_keep_plain_regions_exact():
 
 
 def test_style_bank_runs_styles_of_one_cin_model_in_one_pass(tmp_path, monkeypatch):
+    from dataclasses import replace
+
     from conftest import make_model
-    from vidstyle.config import PipelineConfig
-    from vidstyle.configtools import override
+    from vidstyle.config import ModelConfig
     from vidstyle.stylize.bank import build_style_bank
     from vidstyle.stylize.factory import build_stylizer
 
     monkeypatch.setenv("VIDSTYLE_HOME", str(tmp_path))
     make_model(tmp_path / "models" / "duo.safetensors", num_styles=2, name="duo")
     single = make_model(tmp_path / "solo.safetensors", seed=4, name="solo")
-    cfg = PipelineConfig()
-    for key, value in (("model.style", "duo:s0"), ("model.device", "cpu"), ("model.backend", "torch")):
-        cfg = override(cfg, key, value)
-    bank = build_style_bank(cfg, ["duo:s0", str(single), "duo:s1"])
+    m = replace(ModelConfig(), style="duo:s0", backend="torch")
+    cpu = torch.device("cpu")
+    bank = build_style_bank(m, ["duo:s0", str(single), "duo:s1"], cpu, 1)
     assert bank.passes == 2                                  # duo's two styles share one pass
     calls = []
     for route in bank.routes:
@@ -194,7 +194,7 @@ def test_style_bank_runs_styles_of_one_cin_model_in_one_pass(tmp_path, monkeypat
     out = bank(x)
     assert len(out) == 3 and len(calls) == 2 and max(calls) == 4    # 2 frames x 2 styles batched
     for k, spec in ((0, "duo:s0"), (2, "duo:s1")):
-        ref = build_stylizer(override(cfg, "model.style", spec))(x)
+        ref = build_stylizer(replace(m, style=spec), cpu, 1)(x)
         torch.testing.assert_close(out[k], ref, atol=2e-3, rtol=1e-3)
     assert not torch.allclose(out[0], out[2], atol=1e-2)
 

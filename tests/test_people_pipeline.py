@@ -102,8 +102,9 @@ def gram(pixels: np.ndarray) -> np.ndarray:
 @needs_mediapipe
 def test_two_people_get_two_stable_ids_and_their_own_styles(tmp_path, cutout, duo_style):
     from vidstyle.pipeline.api import Pipeline
+    from dataclasses import replace
+
     from vidstyle.stylize.factory import build_stylizer
-    from vidstyle.configtools import override
 
     clip, truth = people_clip(tmp_path / "two.mp4", cutout, [20, 190], [-1, 1], size=(160, 336))
     # per-frame (the blend of a random net's noise-like strokes drifts from any one frame's), and
@@ -117,9 +118,8 @@ def test_two_people_get_two_stable_ids_and_their_own_styles(tmp_path, cutout, du
     src = np.stack(decode_rgb(clip))
     res = np.stack(decode_rgb(tmp_path / "out.mp4")).astype(np.float32) / 255
     x = torch.from_numpy(src).permute(0, 3, 1, 2).float() / 255
-    torch_cfg = override(pipe.cfg, "model.backend", "torch")
-    refs = [build_stylizer(override(torch_cfg, "model.style", f"duo:s{k}"))(x).permute(0, 2, 3, 1).numpy()
-            for k in (0, 1)]
+    refs = [build_stylizer(replace(pipe.cfg.model, style=f"duo:s{k}", backend="torch"), torch.device("cpu"), 1)(x)
+            .permute(0, 2, 3, 1).numpy() for k in (0, 1)]
     W = src.shape[2]
     for t in range(len(src)):
         for side, own in ((slice(0, W // 2), 0), (slice(W // 2, W), 1)):   # person 1 starts on the left
