@@ -36,7 +36,7 @@ def test_partial_file_keeps_other_defaults(tmp_path):
     ("model.batch", "-2", "model.batch: -2 is below the minimum 0"),
     ("model.batch", "2.5", "model.batch: expected an integer, got 2.5"),
     ("run.stats", "maybe", "run.stats: expected true or false, got 'maybe'"),
-    ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16"),
+    ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16, int8"),
     ("model.styel", "x", "unknown config key 'model.styel' (did you mean 'model.style'?)"),
     ("modle.style", "x", "unknown config key 'modle' (did you mean 'model'?)"),
     ("encode.crf.x", "1", "config key 'encode.crf' has no sub-keys"),
@@ -75,3 +75,10 @@ def test_cwd_pipeline_yaml_is_picked_up(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("encode:\n  crf: 40\n")
     proc = run_cli("config", "show", cwd=tmp_path)
     assert yaml.safe_load(proc.stdout)["encode"]["crf"] == 40
+
+
+def test_comma_separated_numbers_from_a_flag_become_numbers():
+    cfg = load_config(overrides={"temporal.occlusion": "0.02,0.4", "optimize.long_term": "1,10,20"})
+    assert cfg.temporal.occlusion == [0.02, 0.4] and cfg.optimize.long_term == [1, 10, 20]
+    with pytest.raises(ConfigError, match=r"optimize.long_term\[0\]: expected an integer"):
+        load_config(overrides={"optimize.long_term": "a,b"})

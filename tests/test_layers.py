@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
 SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
               ("optional", "errors"),
               ("stylize", "export"),   # the backends load engines and cache exports
-              ("eval", "train")}       # eval.style's VGG and Gram, until they move to perceptual/
+              ("people", "flow")}      # person masks are carried along the flow (flow.ops.warp)
 
 
 def package_of(module: str) -> str:

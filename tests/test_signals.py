@@ -30,7 +30,8 @@ def start_writing(d, clip, model, *extra: str) -> subprocess.Popen:
     """``stylize clip -o d/out.mp4`` in a subprocess, returned once frames reach its temp file."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "vidstyle", "stylize", str(clip), "-o", str(d / "out.mp4"), "--style",
-         str(model), "--preset", "ultrafast", "--batch", "1", "--no-progress", *extra],
+         str(model), "--preset", "ultrafast", "--batch", "1", "--no-progress",
+         "--precision", "fp32", *extra],     # no first-use int8 quantization: this test is about signals
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:   # wait until encoded frames reach the temporary file

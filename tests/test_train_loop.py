@@ -57,7 +57,7 @@ class CentreFace:
 
 @pytest.fixture(scope="module")
 def vgg():
-    from vidstyle.train.vgg import VGGFeatures
+    from vidstyle.perceptual.vgg import VGGFeatures
 
     torch.manual_seed(0)
     net = VGGFeatures()
@@ -275,7 +275,7 @@ def test_undecodable_content_is_skipped_and_counted(data, tmp_path, vgg, idnet, 
 def test_cli_trains_end_to_end(data, tmp_path, capsys):
     from vidstyle.cli import main
     from vidstyle.models.store import load_model
-    from vidstyle.train.vgg import vgg16_features
+    from vidstyle.perceptual.vgg import vgg16_features
 
     torch.manual_seed(0)
     vgg_file = tmp_path / "vgg.pth"

@@ -33,8 +33,11 @@ class ModelConfig:
     bgr: bool = knob(False, "foreign .onnx models without our metadata: they take BGR")
     device: str = knob("auto", "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
                        pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
-    precision: str = knob("auto", "auto = fp16 on cuda, fp32 on cpu",
-                          choices=("auto", "fp32", "fp16", "bf16"))
+    precision: str = knob("auto", "auto = fp16 on cuda; on cpu int8 where it passes the quality gate "
+                          "(ONNX Runtime on VNNI/AMX CPUs, our models), else fp32; int8 = ONNX Runtime "
+                          "static quantization; bf16 = torch backend", choices=("auto", "fp32", "fp16", "bf16", "int8"))
+    precision_gate_db: float = knob(30.0, "precision auto: int8 is used only when its worst PSNR against fp32 "
+                                    "on the check frames is at least this (dB) and it is faster", min=0.0, max=200.0)
     batch: int = knob(0, "frames per stylizer call (0: auto = 8 on cuda, 1 on cpu)", min=0, max=256)
     workers: int = knob(0, "stylizer calls in parallel (0: auto = one per CPU core on cpu, 1 on cuda)",
                         min=0, max=256)
@@ -121,15 +124,27 @@ class FacesConfig:
                      "(stylized colour, original luminance detail); restyle (face stylized again at "
                      "a larger scale)", choices=("off", "blend", "luma", "restyle"))
     strength: str = knob("auto", "style kept inside faces, 0 (original face) .. 1 (no preservation); "
-                         "auto = 0.35 for blend/luma, 1.0 for restyle",
+                         "auto = by face size: up to 0.35 for blend/luma, falling to 0 for faces a few "
+                         "strokes high (see stroke_px, ramp_strokes); 1.0 for restyle",
                          pattern=r"auto|0?\.\d+|[01](\.0*)?", pattern_help="auto or a number in 0..1")
-    feather: float = knob(0.25, "mask edge ramp, as a share of the face's radius", min=0.0, max=1.0)
-    margin: float = knob(1.1, "face ellipse size relative to the detected box", min=0.5, max=3.0)
+    stroke_px: float = knob(4.0, "auto strength: the stylizer's stroke size at stylization resolution "
+                            "(px; TransformerNet paints on 4-px cells)", min=0.5, max=256.0)
+    ramp_strokes: str = knob("3,10", "auto strength: faces up to N0 strokes high keep no style, from N1 "
+                             "strokes the full strength, linear between (N0,N1)",
+                             pattern=r"\d+(\.\d*)?,\d+(\.\d*)?", pattern_help="two numbers N0,N1")
+    feather: float = knob(0.3, "mask edge ramp outside the face ellipse, as a share of its radius "
+                          "(at least 3 px)", min=0.0, max=1.0)
+    margin: float = knob(1.0, "face ellipse size; 1 takes in the hair line, jaw and chin around the "
+                         "detected box", min=0.5, max=3.0)
     every: int = knob(5, "run the detector every k frames and track in between", min=1, max=1000)
     batch: int = knob(4, "detection frames per detector call", min=1, max=64)
     detect_long_side: int = knob(640, "detect on frames scaled to this long side (px; 0: full size)",
                                  min=0, max=8192)
     min_face: int = knob(24, "smallest face searched, px in the detection image", min=12, max=2000)
+    small_face: int = knob(12, "small-face pass: also search faces down to this height (frame px) on "
+                           "frames up to full size; 0: no small-face pass", min=0, max=2000)
+    small_every: int = knob(10, "frames between small-face passes while small faces are in view (3x as "
+                            "long while none are)", min=1, max=10000)
     score_min: float = knob(0.9, "drop detections scoring below this", min=0.0, max=1.0)
     fade_frames: int = knob(6, "frames over which a face mask fades in or out", min=1, max=300)
     hold: int = knob(1, "detection rounds a face may be missed before its mask fades", min=0, max=100)
@@ -139,6 +154,40 @@ class FacesConfig:
                                 min=1.0, max=8.0)
     restyle_max_side: int = knob(512, "restyle: cap on the upscaled crop's long side (px)", min=64, max=4096)
     debug: bool = knob(False, "draw boxes, landmarks and masks into the output")
+
+
+@dataclass
+class PeopleConfig:
+    style: str = knob("", "style of the people (a style name or model path, original or blur); empty: "
+                      "the main style")
+    background: str = knob("", "style of everything that is not a person (a style name or model path, "
+                           "original or blur); empty: the main style")
+    person_styles: str = knob("", "one style per person in order of first appearance, cycling, e.g. "
+                              "'wave,the_scream' (empty: off)")
+    style_map: str = knob("", "styles of given person ids (1 = the first person seen), e.g. "
+                          "'1=wave,2=the_scream'; wins over person_styles (empty: off)")
+    debug: bool = knob(False, "draw the person masks and ids into the output")
+    model: str = knob("landscape", "MediaPipe selfie segmentation model: landscape (144x256, made for "
+                      "video) or general (256x256)", choices=("landscape", "general"))
+    long_side: int = knob(256, "segment frames scaled to this long side (px; the masks are computed "
+                          "at this scale and scaled up)", min=32, max=4096)
+    every: int = knob(1, "segment every k frames; masks follow the optical flow in between",
+                      min=1, max=1000)
+    workers: int = knob(2, "parallel segmentation workers", min=1, max=64)
+    threshold: float = knob(0.5, "person probability above which a pixel belongs to a person",
+                            min=0.05, max=0.95)
+    smoothing: float = knob(0.5, "weight of the masks carried along the flow against a new "
+                            "segmentation (0: no carrying; higher: steadier, slower edges)", min=0.0, max=0.95)
+    feather: float = knob(1.5, "soften the edges between people over this sigma (px at segmentation "
+                          "scale)", min=0.0, max=16.0)
+    body: float = knob(1.5, "length of the torso seed below each face, in face heights", min=0.0, max=6.0)
+    blur: float = knob(0.02, "background 'blur': Gaussian sigma as a share of the frame's long side",
+                       min=0.001, max=0.2)
+
+    @property
+    def enabled(self) -> bool:
+        """Person features are on when any look is chosen for people or background, or masks are drawn."""
+        return bool(self.style or self.background or self.person_styles or self.style_map or self.debug)
 
 
 @dataclass
@@ -207,16 +256,93 @@ class BatchConfig:
 
 
 @dataclass
+class OptimizeConfig:
+    """`vidstyle optimize` (Gatys; Ruder et al. 2016). Defaults are manuelruder/artistic-videos'
+    mapped onto VGG16 (DESIGN.md section 8); loss units are documented in vidstyle/optimize/objective.py."""
+
+    style_image: str = knob("", "the painting (any image file) whose style is transferred")
+    size: int = knob(512, "long side of the optimized image in px (the output is scaled back to the "
+                     "input's size); 0: the input's own size", min=0, max=16384)
+    style_scale: float = knob(1.0, "style image resized to this share of the optimized long side",
+                              min=0.05, max=8.0)
+    iters: int = knob(1000, "iterations per image and per video frame after the first", min=1)
+    iters_first: int = knob(0, "iterations for a video's first frame; 0: twice `iters` (the "
+                            "reference's 2000 / 1000)", min=0)
+    optimizer: str = knob("lbfgs", "lbfgs (history `history`, step 1, as the reference) or adam",
+                          choices=("lbfgs", "adam"))
+    history: int = knob(100, "L-BFGS history size", min=1, max=1000)
+    adam_lr: float = knob(10.0, "Adam learning rate (pixel units, 0..255)", min=0.0)
+    tol: float = knob(1e-4, "stop early when the loss changed by less than this share over "
+                      "`tol_every` iterations (0: never)", min=0.0)
+    tol_every: int = knob(50, "iterations between early-stop checks", min=1)
+    init: str = knob("noise", "start image: noise (the reference), content, or style-net:NAME "
+                     "(a feed-forward model's output, refined; see `vidstyle models list`)",
+                     pattern=r"noise|content|style-net:.+", pattern_help="noise, content or style-net:NAME")
+    content_weight: float = knob(5.0, "content loss weight", min=0.0)
+    content_layer: str = knob("relu4_2", "VGG16 layer of the content loss",
+                              choices=("relu1_2", "relu2_2", "relu3_3", "relu4_2", "relu4_3"))
+    style_weight: float = knob(1e2, "style loss weight (per layer)", min=0.0)
+    style_layers: list[str] = knob(["relu1_1", "relu2_1", "relu3_1", "relu4_1"],
+                                   "VGG16 layers of the Gram style loss (VGG-19's relu5_1 is not in "
+                                   "VGG16's conv stack up to conv4_3)",
+                                   choices=("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1",
+                                            "relu3_2", "relu3_3", "relu4_1", "relu4_2", "relu4_3"))
+    tv_weight: float = knob(1e-3, "total variation weight", min=0.0)
+    sequence: str = knob("ruder", "video: ruder = each frame starts from the previous result warped "
+                         "along the flow, with the temporal loss; independent = every frame on its own "
+                         "(plain Gatys per frame, flickers)", choices=("ruder", "independent"))
+    temporal_weight: float = knob(1e3, "video: short-term temporal loss weight (consistency-masked "
+                                  "MSE to the previous result warped along the flow)", min=0.0)
+    long_term: list[int] = knob([], "video: also tie each frame to these earlier frames (offsets, "
+                                "e.g. [1, 10, 20, 40]; Ruder's long-term loss); empty: short-term only",
+                                min=1, max=1000)
+    passes: int = knob(1, "video: passes over the clip, alternating forward/backward with blending "
+                       "(the reference's multi-pass uses 15)", min=1, max=100)
+    pass_iters: int = knob(100, "video, passes > 1: iterations per frame and pass", min=1)
+    pass_temporal_from: int = knob(8, "video, passes > 1: first pass with the temporal loss", min=1)
+    pass_temporal_weight: float = knob(5e2, "video, passes > 1: temporal loss weight", min=0.0)
+    pass_blend: float = knob(0.5, "video, passes > 1: weight of the warped neighbour in a frame's "
+                             "start image where the flow is consistent", min=0.0, max=1.0)
+    coarse_side: int = knob(512, "images longer than this are first optimized at half size "
+                            "(repeatedly, down to at most this long side), each level starting the "
+                            "next; 0: single scale", min=0, max=16384)
+    preserve_color: bool = knob(False, "keep the content's colours: the result's luminance with the "
+                                "content's chroma (YIQ)")
+    faces: str = knob("off", "portraits: weighted = content loss raised inside MTCNN face regions; "
+                      "identity = face-descriptor distance to the original face; both",
+                      choices=("off", "weighted", "identity", "both"))
+    face_weight: float = knob(4.0, "faces weighted/both: extra content weight inside faces "
+                              "(x content_weight)", min=0.0)
+    identity_weight: float = knob(1e4, "faces identity/both: weight of the squared descriptor "
+                                  "distance", min=0.0)
+    identity_weights: str = knob("", "face descriptor network weights (.pth or its directory), "
+                                 "needed for faces identity/both")
+    vgg_weights: str = knob("", "VGG16 weights (features state dict or torchvision's checkpoint); "
+                            "empty: torchvision's ImageNet weights, downloaded on first use")
+    device: str = knob("auto", "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
+                       pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
+    precision: str = knob("auto", "VGG forward precision; auto = bf16 on CUDA with bf16 support, "
+                          "else fp32 (losses and Grams are always fp32)",
+                          choices=("auto", "fp32", "fp16", "bf16"))
+    seed: int = knob(0, "random seed of the noise init", min=0)
+    work_dir: str = knob("", "video: finished frames are kept here so a stopped job resumes "
+                         "(empty: OUTPUT.optimize next to the output; removed when done)")
+
+
+@dataclass
 class PipelineConfig:
     model: ModelConfig = section(ModelConfig, "style network and inference")
     input: InputConfig = section(InputConfig, "decoding")
     flow: FlowConfig = section(FlowConfig, "optical flow between consecutive frames (temporal mode)")
     temporal: TemporalConfig = section(TemporalConfig, "temporal stabilisation")
     faces: FacesConfig = section(FacesConfig, "face preservation (MTCNN detection, tracking, soft masks)")
+    people: PeopleConfig = section(PeopleConfig, "person masks: people and background in different "
+                                   "styles, one style per person (MediaPipe selfie segmentation)")
     stream: StreamConfig = section(StreamConfig, "live sources and outputs (`vidstyle stream`)")
     encode: EncodeConfig = section(EncodeConfig, "output encoding")
     batch: BatchConfig = section(BatchConfig, "many files and long videos on Ray (`vidstyle batch`)")
     run: RunConfig = section(RunConfig, "pipeline mechanics")
+    optimize: OptimizeConfig = section(OptimizeConfig, "optimization mode (`vidstyle optimize`)")
 
 
 HEADER = """vidstyle pipeline configuration: every knob, with its default.

@@ -72,6 +72,8 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         (item_tp,) = typing.get_args(tp)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             value = [v.strip() for v in str(value).split(",") if v.strip()] if isinstance(value, str) else [value]
+            if item_tp in (int, float):    # "1,10,20" from a flag: numbers, not strings
+                value = [yaml_load(v) if isinstance(v, str) else v for v in value]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         return [_convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value)]

@@ -36,6 +36,14 @@ def cpu_has_fast_bf16() -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
+INT8_DOT_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8", "asimddp"}
+
+
+def cpu_has_int8_dot() -> bool:
+    """VNNI (AVX512 or AVX), AMX or Arm's dot product: int8 convolutions beat fp32 on such CPUs."""
+    return bool(INT8_DOT_FLAGS & cpu_flags())
+
+
 def cpu_count() -> int:
     """Cores this process may run on."""
     try:

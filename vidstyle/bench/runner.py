@@ -3,7 +3,7 @@
 For each resolution: a clip is generated (a camera move over a portrait, with audio) or the
 user's input is scaled to it; the real pipeline runs once to warm up (model load, export caches,
 thread pools) and then ``repeats`` times, timed. Reported: median and min-max end-to-end fps,
-each stage's throughput and busy share, the bottleneck, peak RSS and GPU memory, FLOPs per frame
+the precision used, each stage's throughput and busy share, the stylize stage alone per precision, the bottleneck, peak RSS and GPU memory, FLOPs per frame
 and the achieved FLOP/s of the stylize stage; then the naive loop (OpenCV read, torch fp32 batch
 1 on the pipeline's device, OpenCV write, same model) on the same clip, and the ratio of the two.
 """
@@ -89,6 +89,8 @@ class ResolutionResult:
     gflop_per_frame: float | None = None
     stylize_tflops: float | None = None
     stylizer: str = ""
+    precision: str = ""                                  # what the default run used
+    stylize_precisions: list[dict] = field(default_factory=list)   # the stage alone, per precision
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -161,7 +163,8 @@ def _gpu_peak_mb() -> float | None:
 
 
 def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], frames: int, repeats: int,
-                     workdir: Path, source: Path | None, naive: bool, pipeline) -> ResolutionResult:
+                     workdir: Path, source: Path | None, naive: bool, pipeline,
+                     precision_specs: tuple[str, ...] = ()) -> ResolutionResult:
     from ..models.transformer_net import flops_per_pixel
     from ..stylize.factory import FOREIGN_SUFFIXES
     from .naive import naive_stylize
@@ -183,7 +186,8 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
     h, w = size
     result = ResolutionResult(label, h, w, report.frames_out, statistics.median(fps_values),
                               fps_values[0], fps_values[-1], None, None, report.stats,
-                              stylizer=report.stylizer, peak_rss_mb=peak / 2**20, peak_gpu_mb=gpu)
+                              stylizer=report.stylizer, peak_rss_mb=peak / 2**20, peak_gpu_mb=gpu,
+                              precision=getattr(pipeline.stylizer, "precision", ""))
     busy = [s for s in report.stats if s.get("busy_share") is not None]
     if busy:
         result.bottleneck = max(busy, key=lambda s: s["busy_share"])["stage"]
@@ -201,6 +205,10 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
             # all workers' busy time adds up, so FLOP over busy seconds is per worker: scale back
             result.stylize_tflops = (result.gflop_per_frame * stylize["items"] * stylize.get("workers", 1)
                                      / stylize["busy_s"] / 1e3)
+        if precision_specs:
+            from .precisions import precision_table
+
+            result.stylize_precisions = precision_table(cfg, list(precision_specs), (ph, pw), max(frames // 4, 4))
         if naive:
             n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4",
                                     device=pipeline.stylizer.device)

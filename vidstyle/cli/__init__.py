@@ -15,7 +15,8 @@ from ..errors import VidstyleError
 from ..log import log, redact, setup_logging
 
 # subcommand name -> module under vidstyle.cli
-COMMANDS = ("stylize", "batch", "models", "config", "demo", "train", "eval", "export", "bench", "stream")
+COMMANDS = ("stylize", "optimize", "batch", "models", "config", "demo", "train", "eval", "export",
+            "bench", "stream")
 
 
 def build_parser() -> argparse.ArgumentParser:

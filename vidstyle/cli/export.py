@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--format", choices=("onnx", "tensorrt"), default="onnx")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: MODEL.onnx / MODEL.engine)")
-    p.add_argument("--fp16", action="store_true", help="half-precision compute (I/O stays float32)")
+    prec = p.add_mutually_exclusive_group()
+    prec.add_argument("--fp16", action="store_true", help="half-precision compute (I/O stays float32)")
+    prec.add_argument("--int8", action="store_true",
+                      help="ONNX only: static int8 quantization for CPUs (QDQ), checked against fp32")
     p.add_argument("--opset", type=int, default=18, help="ONNX opset (>= 17; default 18)")
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--dynamic", dest="static", action="store_false", default=False,
@@ -49,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     entry = resolve_style(args.model)
     net, meta = load_model(entry.model_path)
     suffix = ".onnx" if args.format == "onnx" else ".engine"
-    out = Path(args.output) if args.output else Path(f"{meta.name}{'-fp16' if args.fp16 else ''}{suffix}")
+    if args.int8 and args.format != "onnx":
+        raise ModelError("--int8 is for --format onnx (TensorRT engines use --fp16)")
+    tag = "-fp16" if args.fp16 else "-int8" if args.int8 else ""
+    out = Path(args.output) if args.output else Path(f"{meta.name}{tag}{suffix}")
     if not out.parent.is_dir():
         raise ModelError(f"output directory does not exist: {out.parent}")
     try:
@@ -70,6 +76,8 @@ def _export(args, entry, net, meta, out: Path, static: bool) -> int:
     from ..stylize.torch_backend import TorchStylizer
     from .report import table
 
+    if args.int8:
+        return _export_int8(args, net, meta, out, static)
     if args.format == "onnx":
         export_onnx(net, meta, out, opset=args.opset, dynamic=not static, height=args.height,
                     width=args.width, batch=args.batch, fp16=args.fp16)
@@ -113,4 +121,35 @@ def _export(args, entry, net, meta, out: Path, static: bool) -> int:
     print(table([[f"{r.width}x{r.height}", r.batch, f"{r.max_abs:.2e}", f"{r.psnr_db:.1f}"] for r in rows],
                 ["size", "batch", "max abs error", "PSNR dB"]))
     log.info(f"parity with torch: ok (worst PSNR {min(r.psnr_db for r in rows):.1f} dB)")
+    return 0
+
+
+def _export_int8(args, net, meta, out: Path, static: bool) -> int:
+    """fp32 export to a scratch file, quantization into ``out``, then the gate against fp32."""
+    import tempfile
+
+    import torch
+
+    from ..config import ModelConfig
+    from ..errors import ModelError
+    from ..export.onnx import export_onnx
+    from ..export.quantize import measure_gate, quantize_onnx
+    from ..log import log
+    from ..stylize.onnx_backend import OnnxStylizer
+
+    bound = ModelConfig().precision_gate_db
+    cpu = torch.device("cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = export_onnx(net, meta, Path(tmp) / "fp32.onnx", opset=args.opset, dynamic=not static,
+                           height=args.height, width=args.width, batch=args.batch)
+        reference = OnnxStylizer(fp32, cpu, threads=1)
+        quantize_onnx(fp32, out, reference.feeds_for)
+        if args.no_parity:
+            return 0
+        gate = measure_gate(reference, OnnxStylizer(out, cpu, threads=1),
+                            size=(args.height, args.width) if static else None)
+    log.info(f"wrote {out} (int8 QDQ, opset {args.opset}): {gate.describe()} against fp32")
+    if gate.psnr_min < bound:
+        out.unlink(missing_ok=True)
+        raise ModelError(f"int8 check failed: worst PSNR {gate.psnr_min:.1f} dB against fp32 (limit {bound:g} dB)")
     return 0

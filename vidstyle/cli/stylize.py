@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
                  f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent")
     faces = report.summary.get("faces")
     if faces:
-        log.info(f"faces ({faces['mode']}, strength {faces['strength']:g}): in "
+        lo, hi = faces.get("strength_range", (faces["strength"],) * 2)
+        strength = f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g} by face size"
+        log.info(f"faces ({faces['mode']}, strength {strength}): in "
                  f"{faces['frames_with_faces']} of {report.frames_out} frames, up to {faces['max_faces']} at once")
     if report.compare is not None:
         log.info(f"side-by-side: {report.compare}")

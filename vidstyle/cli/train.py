@@ -9,7 +9,7 @@ from ..models.arch import ARCH_PRESETS
 
 EPILOG = """examples:
   vidstyle train --style starry_night.jpg --content photos/ -o starry.safetensors \\
-      --vgg-weights ../shared/data/vgg16/vgg16_features_relu4_3.pth
+      --vgg-weights vgg16_features_relu4_3.pth   # omit to download torchvision's weights
   vidstyle train --config vidstyle/models/bundled/recipes/starry_night.yaml -o starry_night.safetensors
   vidstyle train --resume starry.run/checkpoints/last.safetensors -o starry.safetensors --steps 8000
   vidstyle train --dump-config > recipe.yaml      # every knob with its default"""
@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="MODEL", help="model file to write (.safetensors)")
     p.add_argument("--config", metavar="FILE", help="training recipe (YAML)")
     p.add_argument("--arch", choices=tuple(ARCH_PRESETS), help="network size")
-    p.add_argument("--vgg-weights", metavar="PATH", help="VGG16 features state dict")
+    p.add_argument("--vgg-weights", metavar="PATH",
+                   help="VGG16 weights file (default: torchvision's ImageNet weights, downloaded once)")
     p.add_argument("--identity-weights", metavar="PATH",
                    help="face descriptor network weights (file or directory)")
     p.add_argument("--steps", metavar="N", help="optimizer steps")

@@ -8,7 +8,10 @@ putting the face back (all tensor math on the pipeline's device, 1 x 3 x H x W i
              face = lerp(original, restyled, s)
 
 then out = lerp(stylized, face, mask), with the soft elliptical mask of the tracked faces.
-``s`` (strength) is how much of the style stays inside the face.
+``s`` (strength) is how much of the style stays inside the face: one number, or with ``auto``
+one per face from its height at stylization resolution (:mod:`vidstyle.faces.strength`), painted
+into a strength map that follows the masks. ``restyle`` upscales each face crop so the face is at
+least ``RESTYLE_STROKES`` strokes high (at least ``restyle_scale`` x) before stylizing it.
 """
 
 from __future__ import annotations
@@ -21,14 +24,31 @@ import torch.nn.functional as F
 
 from ..config import FacesConfig
 from ..faces.detector import Faces
-from ..faces.masks import Ellipse, ellipse_mask, face_ellipse
+from ..faces.masks import Ellipse, ellipse_masks, face_ellipse
+from ..faces.strength import size_strength
 from ..faces.tracker import FaceTracker, Track
 
 DEFAULT_STRENGTH = {"blend": 0.35, "luma": 0.35, "restyle": 1.0}
+RESTYLE_STROKES = 20.0    # restyle: the face crop is stylized with the face at least this many strokes high
 
 
 def resolve_strength(cfg: FacesConfig) -> float:
+    """The strength of a face large enough to keep it all (``auto``: the mode's default)."""
     return DEFAULT_STRENGTH.get(cfg.mode, 0.35) if cfg.strength == "auto" else float(cfg.strength)
+
+
+def ramp_strokes(cfg: FacesConfig) -> tuple[float, float]:
+    n0, n1 = (float(v) for v in cfg.ramp_strokes.split(","))
+    return n0, n1
+
+
+def face_strengths(cfg: FacesConfig, face_px: list[float]) -> list[float]:
+    """One strength per face ``face_px`` high (box height, px at stylization resolution)."""
+    s_max = resolve_strength(cfg)
+    if cfg.strength != "auto" or cfg.mode == "restyle":
+        return [s_max] * len(face_px)
+    n0, n1 = ramp_strokes(cfg)
+    return [float(v) for v in np.atleast_1d(size_strength(face_px, s_max, cfg.stroke_px, n0, n1))]
 
 
 def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +81,7 @@ def _region(ellipses: list[Ellipse], feather: float, h: int, w: int) -> tuple[in
     """(y1, y2, x1, x2) covering every ellipse with its feathered edge, clamped to the frame."""
     y1, y2, x1, x2 = h, 0, w, 0
     for e in ellipses:
-        half = max(e.a, e.b) * (1 + feather) + 4
+        half = e.extent(feather) + 3
         x1, x2 = min(x1, int(e.cx - half)), max(x2, int(math.ceil(e.cx + half)))
         y1, y2 = min(y1, int(e.cy - half)), max(y2, int(math.ceil(e.cy + half)))
     x1, y1 = max(0, x1), max(0, y1)
@@ -88,6 +108,16 @@ def luma_face(original: torch.Tensor, stylized: torch.Tensor, strength: float, s
     return ycbcr_to_rgb(torch.cat([y, ys[:, 1:]], 1)).clamp(0, 1)
 
 
+def update_tracks(tracker: FaceTracker, frame_hw: tuple[int, int], detections: Faces | None,
+                  flow_bw: torch.Tensor | None) -> list[Track]:
+    """One tracker step, moving the tracks along ``flow_bw`` (1 x 2 x hf x wf, t -> t-1)."""
+    motion, motion_scale = None, 1.0
+    if flow_bw is not None:
+        motion = (-flow_bw[0]).permute(1, 2, 0).cpu().numpy()
+        motion_scale = frame_hw[1] / flow_bw.shape[-1]
+    return tracker.update(detections, motion, motion_scale)
+
+
 class FacePreserver:
     """Tracks faces across frames and composes the face regions back into the stylized frame."""
 
@@ -99,16 +129,20 @@ class FacePreserver:
         self.tracker = FaceTracker(cfg.iou_match, cfg.smoothing, cfg.fade_frames, cfg.hold)
         self.frames_with_faces = 0
         self.max_faces = 0
+        self.strength_min, self.strength_max = math.inf, -math.inf
+
+    def track(self, frame_hw: tuple[int, int], detections: Faces | None,
+              flow_bw: torch.Tensor | None) -> list[Track]:
+        """Advance the face tracks one frame; the visible ones (frame px)."""
+        return update_tracks(self.tracker, frame_hw, detections, flow_bw)
 
     def apply(self, stylized: torch.Tensor, original: torch.Tensor, frame_hw: tuple[int, int],
-              detections: Faces | None, flow_bw: torch.Tensor | None
+              detections: Faces | None, flow_bw: torch.Tensor | None, tracks: list[Track] | None = None
               ) -> tuple[torch.Tensor, torch.Tensor | None, list[Track]]:
-        """(output, mask or None, visible tracks) for one frame at stylization resolution."""
-        motion, motion_scale = None, 1.0
-        if flow_bw is not None:
-            motion = (-flow_bw[0]).permute(1, 2, 0).cpu().numpy()
-            motion_scale = frame_hw[1] / flow_bw.shape[-1]
-        tracks = self.tracker.update(detections, motion, motion_scale)
+        """(output, mask or None, visible tracks) for one frame at stylization resolution.
+        ``tracks``: this frame's tracks when :meth:`track` was already called for it."""
+        if tracks is None:
+            tracks = self.track(frame_hw, detections, flow_bw)
         if not tracks:
             return stylized, None, []
         self.frames_with_faces += 1
@@ -116,36 +150,52 @@ class FacePreserver:
         h, w = stylized.shape[-2:]
         sx = w / frame_hw[1]
         ellipses = [face_ellipse(t.box * sx, t.landmarks * sx, self.cfg.margin) for t in tracks]
+        face_px = [float(t.box[3] - t.box[1]) * sx for t in tracks]
+        strengths = face_strengths(self.cfg, face_px)
+        self._note(strengths)
         # all the work happens inside the faces' bounding region, not over the whole frame
         y1, y2, x1, x2 = _region(ellipses, self.cfg.feather, h, w)
-        local = [Ellipse(e.cx - x1, e.cy - y1, e.a, e.b, e.theta) for e in ellipses]
-        mask = ellipse_mask((y2 - y1, x2 - x1), local, [t.visibility for t in tracks], self.cfg.feather,
-                            stylized.device, stylized.dtype)
+        local = [e.shifted(-x1, -y1) for e in ellipses]
+        uniform = max(strengths) - min(strengths) < 1e-6
+        mask, strength_map = ellipse_masks((y2 - y1, x2 - x1), local, [t.visibility for t in tracks],
+                                           None if uniform else strengths, self.cfg.feather,
+                                           stylized.device, stylized.dtype)
+        strength = strengths[0] if uniform else strength_map
         s_crop, o_crop = stylized[..., y1:y2, x1:x2], original[..., y1:y2, x1:x2]
-        face = self._face(s_crop, o_crop, local)
+        face = self._face(s_crop, o_crop, local, face_px, strength)
         out = stylized.clone()
         out[..., y1:y2, x1:x2] = s_crop + mask * (face - s_crop)
         full_mask = F.pad(mask, (x1, w - x2, y1, h - y2))
         return out, full_mask, tracks
 
-    def _face(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse]) -> torch.Tensor:
+    def _note(self, strengths: list[float]) -> None:
+        self.strength_min = min(self.strength_min, min(strengths))
+        self.strength_max = max(self.strength_max, max(strengths))
+
+    def _face(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse],
+              face_px: list[float], strength) -> torch.Tensor:
+        """The face to put back; ``strength``: a number or a 1 x 1 x h x w map."""
         if self.mode == "blend":
-            return blend_face(original, stylized, self.strength)
+            return blend_face(original, stylized, strength)
         if self.mode == "luma":
             size = float(np.mean([e.b for e in ellipses]))
-            return luma_face(original, stylized, self.strength, sigma=max(1.5, 0.12 * size))
-        return blend_face(original, self._restyled(stylized, original, ellipses), self.strength)
+            return luma_face(original, stylized, strength, sigma=max(1.5, 0.12 * size))
+        return blend_face(original, self._restyled(stylized, original, ellipses, face_px), strength)
 
-    def _restyled(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse]) -> torch.Tensor:
-        """The stylized frame with each face region replaced by the face stylized at a larger scale."""
+    def _restyled(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse],
+                  face_px: list[float]) -> torch.Tensor:
+        """The stylized frame with each face region replaced by the face stylized at a larger scale:
+        ``restyle_scale`` x, or more for small faces (up to ``RESTYLE_STROKES`` strokes high),
+        with the crop's long side capped at ``restyle_max_side``."""
         out = stylized.clone()
         h, w = stylized.shape[-2:]
-        for e in ellipses:
+        for e, px in zip(ellipses, face_px):
             y1, y2, x1, x2 = _region([e], self.cfg.feather, h, w)
-            if x2 - x1 < 8 or y2 - y1 < 8:
+            if x2 - x1 < 4 or y2 - y1 < 4:
                 continue
             crop = original[..., y1:y2, x1:x2]
-            scale = min(self.cfg.restyle_scale, self.cfg.restyle_max_side / max(y2 - y1, x2 - x1))
+            wanted = max(self.cfg.restyle_scale, RESTYLE_STROKES * self.cfg.stroke_px / max(px, 1.0))
+            scale = min(wanted, self.cfg.restyle_max_side / max(y2 - y1, x2 - x1))
             size = (max(8, round((y2 - y1) * scale)), max(8, round((x2 - x1) * scale)))
             up = F.interpolate(crop, size=size, mode="bilinear", align_corners=False)
             styl = self.stylizer(up)
@@ -154,5 +204,8 @@ class FacePreserver:
         return out
 
     def summary(self) -> dict:
-        return {"frames_with_faces": self.frames_with_faces, "max_faces": self.max_faces,
-                "mode": self.mode, "strength": self.strength}
+        out = {"frames_with_faces": self.frames_with_faces, "max_faces": self.max_faces,
+               "mode": self.mode, "strength": self.strength}
+        if self.strength_min <= self.strength_max:
+            out["strength_range"] = [round(self.strength_min, 3), round(self.strength_max, 3)]
+        return out

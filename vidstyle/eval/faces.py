@@ -7,13 +7,14 @@ their boxes overlap with IoU >= 0.5. For recalled faces:
     distance between the original face and the same region of the stylized frame (both aligned
     with the original's landmarks), counted as the same person below ``same_person`` (0.6 for
     dlib-type descriptors).
-Frames and videos without faces report None instead of dividing by zero.
+Frames and videos without faces report None instead of dividing by zero. ``by_size`` splits the
+same numbers by the original face's box height (px): SIZE_BINS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -24,6 +25,20 @@ from ..faces.identity import load_identity_net
 from ..faces.tracker import greedy_match, iou_matrix
 
 
+SIZE_BINS = ((0, 24), (24, 48), (48, 96), (96, None))   # face box heights (px), [lo, hi)
+
+
+@dataclass
+class FaceRecord:
+    """One face of the original: box height (px), whether it was recalled, its NME when it was,
+    its descriptor distance when identity is scored."""
+
+    height: float
+    recalled: bool
+    nme: float | None
+    identity_dist: float | None
+
+
 @dataclass
 class FrameFaces:
     index: int
@@ -32,6 +47,7 @@ class FrameFaces:
     nme: float | None           # mean over recalled faces
     identity_same: int | None   # original faces still verified as the same person
     identity_dist: float | None  # mean descriptor distance over the original's faces
+    detail: list[FaceRecord] = field(default_factory=list, repr=False)
 
 
 def landmark_nme(reference: np.ndarray, other: np.ndarray) -> float:
@@ -90,7 +106,7 @@ def evaluate_faces(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray
         if len(pending) >= batch:
             flush()
     flush()
-    return summarise(rows, identity is not None, count), rows
+    return summarise(rows, identity is not None, count, same_person), rows
 
 
 def _paired(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray]):
@@ -108,15 +124,41 @@ def _paired(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray]):
 
 def _frame_row(index, o_img, s_img, det_o: Faces, det_s: Faces, identity, iou, same_person) -> FrameFaces:
     pairs = match(det_o, det_s, iou)
-    nmes = [landmark_nme(det_o.landmarks[i], det_s.landmarks[j]) for i, j in pairs]
+    nme_of = {i: landmark_nme(det_o.landmarks[i], det_s.landmarks[j]) for i, j in pairs}
+    nmes = list(nme_of.values())
     same = dist = None
+    d = None
     if identity is not None and len(det_o):
         d = identity.distances(o_img, s_img, det_o.landmarks)
         same, dist = int((d < same_person).sum()), float(d.mean())
-    return FrameFaces(index, len(det_o), len(pairs), float(np.mean(nmes)) if nmes else None, same, dist)
+    detail = [FaceRecord(float(b[3] - b[1]), i in nme_of, nme_of.get(i),
+                         None if d is None else float(d[i])) for i, b in enumerate(det_o.boxes)]
+    return FrameFaces(index, len(det_o), len(pairs), float(np.mean(nmes)) if nmes else None, same, dist,
+                      detail)
 
 
-def summarise(rows: list[FrameFaces], with_identity: bool, frames: int) -> dict:
+def size_label(lo: float, hi: float | None) -> str:
+    return f"{lo}-{hi}px" if hi is not None else f">={lo}px"
+
+
+def by_size(records: list[FaceRecord], with_identity: bool, same_person: float = 0.6) -> dict:
+    """Recall, NME (and identity) of ``records`` per SIZE_BINS bin that holds faces."""
+    out = {}
+    for lo, hi in SIZE_BINS:
+        inside = [r for r in records if r.height >= lo and (hi is None or r.height < hi)]
+        if not inside:
+            continue
+        nmes = [r.nme for r in inside if r.nme is not None]
+        row = {"faces": len(inside), "recall": sum(r.recalled for r in inside) / len(inside),
+               "nme": float(np.mean(nmes)) if nmes else None}
+        if with_identity:
+            dists = [r.identity_dist for r in inside if r.identity_dist is not None]
+            row["identity_share"] = sum(x < same_person for x in dists) / len(inside)
+        out[size_label(lo, hi)] = row
+    return out
+
+
+def summarise(rows: list[FrameFaces], with_identity: bool, frames: int, same_person: float = 0.6) -> dict:
     faces = sum(r.faces for r in rows)
     recalled = sum(r.recalled for r in rows)
     nme_weighted = [(r.nme, r.recalled) for r in rows if r.nme is not None]
@@ -133,10 +175,12 @@ def summarise(rows: list[FrameFaces], with_identity: bool, frames: int) -> dict:
         out["identity_share"] = same / faces if faces else None
         dists = [(r.identity_dist, r.faces) for r in rows if r.identity_dist is not None]
         out["identity_distance"] = (sum(d * k for d, k in dists) / sum(k for _, k in dists)) if dists else None
+    out["by_size"] = by_size([f for r in rows for f in r.detail], with_identity, same_person)
     if not faces:
         out["note"] = "no faces found in the original video: recall, NME and identity are undefined"
     return out
 
 
 def rows_as_dicts(rows: list[FrameFaces]) -> list[dict]:
-    return [asdict(r) for r in rows]
+    """Per-frame rows without the per-face detail (for CSV)."""
+    return [{k: v for k, v in asdict(r).items() if k != "detail"} for r in rows]

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..train.losses import gram
-from ..train.vgg import load_vgg
+from ..perceptual.losses import gram
+from ..perceptual.vgg import load_vgg
 
 
 class GramMeter:

@@ -16,11 +16,13 @@ import numpy as np
 @dataclass
 class Faces:
     """The faces found in one image: ``boxes`` (F, 4) x1, y1, x2, y2; ``landmarks`` (F, 5, 2);
-    ``scores`` (F,); all float32."""
+    ``scores`` (F,); all float32. ``min_side``: the smallest face side (px) the search looked
+    for; smaller faces may be there unseen (0: unknown)."""
 
     boxes: np.ndarray
     landmarks: np.ndarray
     scores: np.ndarray
+    min_side: float = 0.0
 
     @classmethod
     def empty(cls) -> "Faces":
@@ -34,7 +36,8 @@ class Faces:
         """The same faces in an image resized by ``factor`` (pixel centres stay aligned)."""
         s = np.float32(factor)
         shift = np.float32(0.5 * (factor - 1.0))  # centre of pixel i maps to (i + 0.5) * s - 0.5
-        return Faces(self.boxes * s + shift, self.landmarks * s + shift, self.scores.copy())
+        return Faces(self.boxes * s + shift, self.landmarks * s + shift, self.scores.copy(),
+                     self.min_side * factor)
 
     def to_json(self) -> dict:
         return {"boxes": self.boxes.round(2).tolist(), "landmarks": self.landmarks.round(2).tolist(),
@@ -50,8 +53,9 @@ class Faces:
 
 
 class FaceDetector(Protocol):
-    def detect(self, images: list[np.ndarray]) -> list[Faces]:
-        """One :class:`Faces` per RGB uint8 H x W x 3 image."""
+    def detect(self, images: list[np.ndarray], min_face: float | None = None) -> list[Faces]:
+        """One :class:`Faces` per RGB uint8 H x W x 3 image; ``min_face``: smallest face side
+        searched (px), None for the detector's own."""
         ...
 
 
@@ -66,16 +70,18 @@ class MTCNNDetector:
         from .mtcnn import MTCNN
 
         self.score_min = score_min
+        self.min_face = min_face
         self.mtcnn = MTCNN(device, min_face=min_face, thresholds=tuple(thresholds))
 
-    def detect(self, images: list[np.ndarray]) -> list[Faces]:
+    def detect(self, images: list[np.ndarray], min_face: float | None = None) -> list[Faces]:
         if not images:
             return []
+        min_face = min_face or self.min_face
         images = [np.ascontiguousarray(im, dtype=np.uint8) for im in images]
         groups = [images] if all(im.shape == images[0].shape for im in images) else [[im] for im in images]
         out: list[Faces] = []
         for group in groups:
-            for boxes, points, scores in self.mtcnn.detect(np.stack(group)):
+            for boxes, points, scores in self.mtcnn.detect(np.stack(group), min_face):
                 keep = scores >= self.score_min
-                out.append(Faces(boxes[keep], points[keep], scores[keep]))
+                out.append(Faces(boxes[keep], points[keep], scores[keep], float(min_face)))
         return out

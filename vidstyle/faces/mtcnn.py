@@ -85,8 +85,9 @@ class MTCNN:
         self.pnet, self.rnet, self.onet = (net().to(self.device).eval()
                                            for net in (nets.PNet, nets.RNet, nets.ONet))
 
-    def scales(self, h: int, w: int) -> list[float]:
-        scale = _CELL / self.min_face
+    def scales(self, h: int, w: int, min_face: float | None = None) -> list[float]:
+        """Pyramid scales for faces from ``min_face`` (default: the instance's) up to the image."""
+        scale = _CELL / (min_face or self.min_face)
         out = []
         while min(h, w) * scale >= _CELL:
             out.append(scale)
@@ -94,12 +95,13 @@ class MTCNN:
         return out
 
     @torch.inference_mode()
-    def detect(self, images) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def detect(self, images, min_face: float | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``min_face`` overrides the instance's smallest face for this call."""
         x = torch.as_tensor(np.asarray(images)).to(self.device)
         if x.dim() == 3:
             x = x[None]
         x = x.permute(0, 3, 1, 2).float()
-        boxes, idx = self._stage1(x)
+        boxes, idx = self._stage1(x, min_face)
         if len(boxes):
             boxes, idx = self._refine(x, boxes, idx, self.rnet, 24, self.thresholds[1])
         points = torch.zeros(0, 5, 2, device=self.device)
@@ -113,11 +115,11 @@ class MTCNN:
                         boxes[sel, 4].astype(np.float32)))
         return out
 
-    def _stage1(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _stage1(self, x: torch.Tensor, min_face: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """P-Net over the pyramid -> squared candidate boxes (K x 5: box + score), image index."""
         h, w = x.shape[-2:]
         found, found_idx = [], []
-        for scale in self.scales(h, w):
+        for scale in self.scales(h, w, min_face):
             size = (int(h * scale + 1), int(w * scale + 1))
             im = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
             reg, prob = self.pnet(_normalise(im))

@@ -4,7 +4,11 @@ Each track holds a box (x1, y1, x2, y2 px), five landmarks and a visibility in [
 in over ``fade_frames`` when a face appears and out when it has been missed by more than ``hold``
 detection rounds. Between detections a track moves with the scene: by the median optical flow
 inside its box when flow is available, else it stays put. On detection frames tracks are matched
-to detections greedily by IoU and pulled towards them (exponential smoothing).
+to detections greedily by IoU and pulled towards them (exponential smoothing). Faces found on the
+first frame start fully visible (there is no earlier output for them to pop out of). A detection pass
+that did not look for faces as small as a track (``Faces.min_side`` above the track's height /
+``SEEN_MARGIN``, and not the finest pass seen so far) does not count it as missed: small faces
+live through the cheap passes between small-face passes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .detector import Faces
+
+SEEN_MARGIN = 1.25   # a pass sees a track only if the track is this much larger than its min_side
 
 
 @dataclass
@@ -62,6 +68,8 @@ class FaceTracker:
         self.hold = hold
         self.tracks: list[Track] = []
         self._next_id = 0
+        self._finest = float("inf")     # the smallest min_side of any pass so far (frame px)
+        self._frames = 0
 
     def update(self, detections: Faces | None, motion: np.ndarray | None = None,
                motion_scale: float = 1.0) -> list[Track]:
@@ -73,8 +81,13 @@ class FaceTracker:
         """
         if motion is not None:
             self._move(motion, motion_scale)
+        first = self._frames == 0
+        self._frames += 1
         if detections is not None:
             self._associate(detections)
+            if first:
+                for t in self.tracks:
+                    t.visibility = 1.0
         for t in self.tracks:
             if t.missed <= self.hold:
                 t.visibility = min(1.0, t.visibility + self.step_vis)
@@ -103,8 +116,10 @@ class FaceTracker:
             t.box = s * det.boxes[c] + (1 - s) * t.box
             t.landmarks = s * det.landmarks[c] + (1 - s) * t.landmarks
             t.missed = 0
+        self._finest = min(self._finest, det.min_side)
+        finest = det.min_side <= self._finest
         for i, t in enumerate(self.tracks):
-            if i not in matched_t:
+            if i not in matched_t and (finest or t.box[3] - t.box[1] >= SEEN_MARGIN * det.min_side):
                 t.missed += 1
         for c in range(len(det)):
             if c not in matched_d:

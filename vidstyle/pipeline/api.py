@@ -18,17 +18,22 @@ from tqdm import tqdm
 from ..config import PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError
+from ..compose.people import PeopleRegions
 from ..io.compare import CompareSink
 from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
 from ..log import log, redact
+from ..people.segmenter import check_available
+from ..people.styles import PeoplePlan
 from ..stylize.base import Stylizer
+from ..stylize.bank import StyleBank, build_style_bank
 from ..stylize.factory import style_label
 from .runner import RunResult, Runner
-from .scheduling import frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_workers
+from .scheduling import (frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_threads,
+                         stylize_workers)
 from .stage import Stage
-from .stages import (ComposeStage, EncodeStage, FaceDetectStage, FlowStage, PostprocessStage,
-                     PreprocessStage, StylizeStage)
+from .stages import (ComposeStage, EncodeStage, FaceDetectStage, FlowStage, PeopleSegmentStage,
+                     PostprocessStage, PreprocessStage, StylizeStage)
 
 
 @dataclass
@@ -112,6 +117,7 @@ class Pipeline:
             cfg = override(cfg, key.replace("__", "."), value)
         self.cfg = cfg
         self._stylizer: Stylizer | None = stylizer
+        self._bank: StyleBank | None = None
 
     @property
     def stylizer(self) -> Stylizer:
@@ -120,24 +126,58 @@ class Pipeline:
             self._stylizer = load_stylizer(self.cfg)
         return self._stylizer
 
+    def label(self) -> str:
+        """Short name of the style (checked before any decoding), for default output names."""
+        return style_label(self.cfg.model.style)
+
+    @property
+    def people_plan(self) -> PeoplePlan | None:
+        """The per-region looks, or None when person features are off."""
+        if not self.cfg.people.enabled:
+            return None
+        return PeoplePlan.from_config(self.cfg.model.style, self.cfg.people)
+
+    @property
+    def style_bank(self) -> StyleBank:
+        """One stylizer pass per model the people plan uses (several styles of one model: one pass)."""
+        if self._bank is None:
+            m, device = self.cfg.model, self.stylizer.device
+            self._bank = build_style_bank(m, self.people_plan.styles(), device,
+                                          stylize_threads(self.cfg, device), self.stylizer)
+        return self._bank
+
+    def check_people(self) -> None:
+        """Person features asked for: MediaPipe and every named style must be there (before decoding)."""
+        plan = self.people_plan
+        if plan is None:
+            return
+        check_available()
+        for spec in plan.styles():
+            style_label(spec)
+
     def stages(self, sink: FrameSink, compare: CompareSink | None = None,
                max_side: int | None = None) -> list[Stage]:
-        """decode -> [flow] -> [faces] -> preprocess -> stylize -> [compose] -> postprocess -> encode.
+        """decode -> [flow] -> [faces] -> [people] -> preprocess -> stylize -> [compose] -> postprocess
+        -> encode.
 
         ``max_side`` overrides ``model.max_side`` (the memory guard lowers it for huge frames).
         """
         cfg = self.cfg
         stylizer = self.stylizer
+        plan = self.people_plan
         temporal = cfg.temporal.mode != "off"
         faces = cfg.faces.mode != "off"
         stages: list[Stage] = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
-        stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces else []
+        stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces or plan is not None else []
+        stages += [PeopleSegmentStage(cfg.people)] if plan is not None else []
         stages += [PreprocessStage(stylizer.device, cfg.model.max_side if max_side is None else max_side),
                    StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
-                                stylize_workers(cfg, stylizer.device))]
-        if temporal or faces or compare is not None:
+                                stylize_workers(cfg, stylizer.device),
+                                bank=self.style_bank if plan is not None else None)]
+        if temporal or faces or compare is not None or plan is not None:
+            people = PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces) if plan is not None else None
             stages.append(ComposeStage(cfg.temporal, cfg.faces, stylizer,
-                                       keep_per_frame=compare is not None))
+                                       keep_per_frame=compare is not None, people=people))
         stages += [PostprocessStage(), EncodeStage(sink, compare)]
         return stages
 
@@ -152,7 +192,8 @@ class Pipeline:
         cfg = self.cfg
         spec = str(input)
         kind = input_kind(spec)
-        label = style_label(cfg.model.style)      # unknown style fails before any decoding
+        label = self.label()                      # unknown style fails before any decoding
+        self.check_people()
         out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..faces.detector import Faces
     from ..faces.tracker import Track
+    from ..people.tracker import PersonMasks
 
 
 @dataclass
@@ -57,3 +58,11 @@ class Item:
     face_debug: FaceDebug | None = None      # only with ``faces.debug``
     per_frame: torch.Tensor | None = None    # 3 x h x w, the unblended stylization (--compare)
     per_frame_rgb: np.ndarray | None = None  # H x W x 3 uint8, host: ``per_frame`` at source size
+    # people -> compose (person features only)
+    person_prob: np.ndarray | None = None
+    """hs x ws float32 in [0, 1], host: the person probability at segmentation scale (long side
+    ``people.long_side``) on every ``people.every``-th frame, else None."""
+    # stylize -> compose (person features only)
+    styles: list[torch.Tensor] | None = None  # one 3 x h x w image per style of the people plan
+    # compose -> postprocess
+    people_debug: PersonMasks | None = None  # only with ``people.debug``

@@ -36,6 +36,13 @@ def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
     return out
 
 
+def int8_cache_path(stem: str, source: Path, tag: str = "") -> Path:
+    """Where the int8 quantization of ``source`` is cached (keyed by its hash and the recipe)."""
+    from ..export.quantize import QUANT_VERSION
+
+    return cache_dir() / "onnx" / f"{stem}-{_digest(source)}{tag}-int8q{QUANT_VERSION}.onnx"
+
+
 def cached_engine(entry: StyleEntry, fp16: bool) -> Path:
     """Our model built into a TensorRT engine for this GPU, reusing an earlier build."""
     ident = device_identity()

@@ -15,16 +15,17 @@ import numpy as np
 import torch
 
 from ..config import ModelConfig
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..io.source import IMAGE_SUFFIXES
 from ..log import log
 from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
 from ..models.store import load_model
 from ..optional import installed
 from .base import Stylizer
-from .cache import cache_dir, cached_engine, cached_onnx
+from .cache import cache_dir, cached_engine, cached_onnx, int8_cache_path
 from .device import resolve_precision
 from .onnx_backend import OnnxStylizer
+from .precision import onnx_precision, weights_tag
 from .tensorrt_backend import TensorRTStylizer
 from .torch_backend import TorchStylizer
 
@@ -76,6 +77,8 @@ def build_stylizer(m: ModelConfig, device: torch.device, threads: int) -> Styliz
     if entry.meta.placeholder:
         log.warning(f"style {entry.name!r} is a placeholder model, not a trained style")
     backend = choose_backend(m.backend, device)
+    if precision == "int8" and backend != "onnx":
+        raise ConfigError("--precision int8 runs on ONNX Runtime: use --backend onnx (or auto) on the CPU")
     try:
         return _ours(m, entry, backend, device, precision, weights, threads)
     except OSError as exc:   # the export cache cannot be written (disk full, read-only home)
@@ -90,9 +93,16 @@ def _ours(m: ModelConfig, entry: StyleEntry, backend: str, device: torch.device,
           weights: list[float], threads: int) -> Stylizer:
     channels = entry.meta.arch_obj().channels
     if backend == "onnx":
-        fp16 = precision == "fp16"
-        return OnnxStylizer(cached_onnx(entry, fp16), device, m.onnx_provider, style_w=weights, threads=threads,
-                            channels=channels, precision=precision)
+        def make(path: Path, n_threads: int = threads, chosen: str = precision) -> OnnxStylizer:
+            return OnnxStylizer(path, device, m.onnx_provider, style_w=weights, threads=n_threads,
+                                channels=channels, precision=chosen)
+
+        if device.type == "cpu" and m.precision in ("auto", "int8"):
+            int8_path = int8_cache_path(entry.meta.name, entry.model_path, weights_tag(weights))
+            chosen, path = onnx_precision(m.precision, entry.name, lambda: cached_onnx(entry, False), int8_path,
+                                          make, m.precision_gate_db, channels)
+            return _named(make(path, chosen=chosen))
+        return make(cached_onnx(entry, precision == "fp16"))
     if backend == "tensorrt":
         return TensorRTStylizer(cached_engine(entry, precision != "fp32"), device, weights,
                                 channels=channels, precision=precision)
@@ -107,6 +117,13 @@ def _ours(m: ModelConfig, entry: StyleEntry, backend: str, device: torch.device,
     return stylizer
 
 
+def _named(stylizer: Stylizer) -> Stylizer:
+    """int8 says so in the stylizer's name (logs, bench, reports)."""
+    if getattr(stylizer, "precision", "") == "int8":
+        stylizer.name += "-int8"
+    return stylizer
+
+
 def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, threads: int) -> Stylizer:
     """An .onnx file (ours or anyone's) or a TensorRT engine given by path."""
     if not path.is_file():
@@ -114,8 +131,18 @@ def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, thread
     if kind == "tensorrt":
         return TensorRTStylizer(path, device)
     input_range = None if m.input_range == "auto" else m.input_range
-    stylizer = OnnxStylizer(path, device, m.onnx_provider, input_range=input_range,
-                            bgr=m.bgr if m.bgr else None, threads=threads)
+
+    def make(onnx_path: Path, n_threads: int = threads, chosen: str = "fp32") -> OnnxStylizer:
+        return OnnxStylizer(onnx_path, device, m.onnx_provider, input_range=input_range,
+                            bgr=m.bgr if m.bgr else None, threads=n_threads, precision=chosen)
+
+    if m.precision == "int8":
+        tag = f"-{input_range or 'meta'}{'-bgr' if m.bgr else ''}"
+        chosen, int8_path = onnx_precision("int8", path.name, lambda: path, int8_cache_path(path.stem, path, tag),
+                                           make, m.precision_gate_db, None)
+        stylizer = _named(make(int8_path, chosen=chosen))
+    else:
+        stylizer = make(path)
     if m.style_mix and stylizer.contract.style_names:
         stylizer.style_w = np.asarray(parse_style_mix(m.style_mix, list(stylizer.contract.style_names),
                                                       path.stem), np.float32)

@@ -84,9 +84,11 @@ class OnnxStylizer:
         self.fixed_hw = (h, w) if isinstance(h, int) and isinstance(w, int) else None
         self.io_dtype = np.float16 if "float16" in self.image_input.type else np.float32
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+    def _prepare(self, batch: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], bool]:
+        """The model's input for ``batch``: resized or padded, channel order and range; (H, W) to
+        crop back to and whether we padded."""
         c = self.contract
-        n, _, h, w = batch.shape
+        h, w = batch.shape[-2:]
         x, size = batch, (h, w)
         own_pad = not c.self_padding or min(h, w) < 8   # our graphs need H, W >= 8 to reflect-pad
         if self.fixed_hw is not None:
@@ -95,7 +97,19 @@ class OnnxStylizer:
             x, size = pad_to_multiple(x, 4)
         if c.bgr:
             x = x.flip(1)
-        x = x * c.scale
+        return x * c.scale, size, own_pad
+
+    def feeds_for(self, rgb: np.ndarray) -> dict:
+        """ONNX Runtime feeds for one RGB uint8 H x W x 3 frame (calibration data)."""
+        x, _, _ = self._prepare(torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255))
+        if self.fixed_batch is not None:
+            x = x.expand(self.fixed_batch, -1, -1, -1)
+        return self._feeds(np.ascontiguousarray(x.numpy(), dtype=self.io_dtype))
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        c = self.contract
+        n, _, h, w = batch.shape
+        x, size, own_pad = self._prepare(batch)
         if self.fixed_batch is not None and self.fixed_batch != n:
             outs = [self._run_fixed(x[i:i + self.fixed_batch]) for i in range(0, n, self.fixed_batch)]
             y = torch.cat(outs)[:n]

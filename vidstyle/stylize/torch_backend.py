@@ -34,7 +34,10 @@ class TorchStylizer:
         self.name = f"torch-{device.type}-{precision}"
 
     @torch.inference_mode()
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+    def __call__(self, batch: torch.Tensor, style_w: torch.Tensor | None = None) -> torch.Tensor:
+        """``style_w``: this call's style mix instead of the stylizer's own, (S,) or one row per
+        frame (N x S: several styles of a multi-style net in one batched pass)."""
+        w = self.style_w if style_w is None else style_w.to(self.style_w.device, self.style_w.dtype)
         x, size = pad_to_multiple(batch.to(self.device, non_blocking=True), 4)
         # scale in fp32, then one pass converts dtype and layout
         layout = torch.channels_last if self.channels_last else torch.contiguous_format
@@ -43,9 +46,9 @@ class TorchStylizer:
         if self.precision == "bf16":
             # no cast cache: a CUDA graph capture must not keep casts made outside it
             with torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False):
-                y = self.net(x, self.style_w)
+                y = self.net(x, w)
         else:
-            y = self.net(x, self.style_w)
+            y = self.net(x, w)
         # one pass back to fp32 NCHW (a new tensor: a CUDA graph's output buffer is reused)
         y = y.to(torch.float32, memory_format=torch.contiguous_format, copy=True)
         y = y.div_(self.scale).clamp_(0.0, 1.0)

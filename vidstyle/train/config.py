@@ -24,8 +24,8 @@ class PathsConfig:
     root: str = knob("", "base directory for the relative paths below (empty: current directory)")
     content: list[str] = knob([], "content image directories (searched recursively)")
     styles: list[str] = knob([], "style images; several give one multi-style (CIN) network")
-    vgg_weights: str = knob("", "VGG16 features state dict (0.weight..21.bias); empty: torchvision's "
-                                "cached ImageNet weights")
+    vgg_weights: str = knob("", "VGG16 weights (features state dict or torchvision's checkpoint); "
+                                "empty: torchvision's ImageNet weights, downloaded on first use")
     identity_weights: str = knob("", "face descriptor weights (.pth or its directory); needed when "
                                      "loss.identity > 0")
     run_dir: str = knob("", "checkpoints, samples, loss curve (empty: <output>.run next to the model)")

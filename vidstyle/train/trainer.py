@@ -28,6 +28,7 @@ from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from ..models.store import ModelMeta, save_model
 from ..models.transformer_net import ARCH_PRESETS, TransformerNet
 from ..optional import require
+from ..perceptual import losses as P
 from ..stylize.device import resolve_device
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -142,7 +143,7 @@ class Trainer:
                              thresholds=s["thresholds"], score_min=s["score_min"])
 
     def _setup_networks(self) -> None:
-        from .vgg import load_vgg
+        from ..perceptual.vgg import load_vgg
 
         cfg, dev = self.cfg, self.device
         self.needed_layers = sorted(set(cfg.loss.style_layers) | {cfg.loss.content_layer})
@@ -171,7 +172,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         with torch.no_grad(), self._autocast():
             grams = [self.vgg(s.to(dev), cfg.loss.style_layers) for s in self.style_images]
-        self.target_grams = {layer: torch.cat([L.gram(g[layer]) for g in grams])
+        self.target_grams = {layer: torch.cat([P.gram(g[layer]) for g in grams])
                              for layer in cfg.loss.style_layers}
 
     def _setup_samples(self, faces) -> None:
@@ -226,14 +227,14 @@ class Trainer:
             with torch.no_grad():
                 fc = self.vgg(x, [loss.content_layer])
         cl = loss.content_layer
-        terms = {"content": loss.content * L.content_loss(fy[cl], fc[cl]),
-                 "style": loss.style * L.style_loss(
+        terms = {"content": loss.content * P.content_loss(fy[cl], fc[cl]),
+                 "style": loss.style * P.style_loss(
                      fy, {k: g[b["style"]] for k, g in self.target_grams.items()},
                      self.style_scale.to(x.device)[b["style"]] if self.style_scale is not None else None),
-                 "tv": loss.tv * L.tv_loss(y)}
+                 "tv": loss.tv * P.tv_loss(y)}
         if cfg.uses_weighted_faces and "face_mask" in b:
-            m = L.downsample_weight(b["face_mask"], fy[cl])
-            terms["face"] = loss.face * L.content_loss(fy[cl], fc[cl], m)
+            m = P.downsample_weight(b["face_mask"], fy[cl])
+            terms["face"] = loss.face * P.content_loss(fy[cl], fc[cl], m)
         if self.idnet is not None and "face_ok" in b and bool(b["face_ok"].any()):
             idx, slot = torch.nonzero(b["face_ok"], as_tuple=True)
             marks = b["landmarks"][idx, slot].cpu().numpy()
@@ -244,7 +245,7 @@ class Trainer:
                 emb_y = self.idnet(chips_y)
                 with torch.no_grad():
                     emb_x = self.idnet(chips_x)
-            terms["identity"] = loss.identity * L.identity_loss(emb_y, emb_x)
+            terms["identity"] = loss.identity * P.identity_loss(emb_y, emb_x)
         if temporal:
             terms["temporal"] = loss.temporal * L.temporal_loss(
                 y_all[n:], L.warp(y, b["grid"]), b["next_clean"], L.warp(x, b["grid"]), b["mask"])

@@ -1,6 +1,6 @@
 """The stages of the pipeline, one module each, in the order they run:
 
-    decode (the source) -> flow -> faces -> preprocess -> stylize -> compose -> postprocess -> encode
+    decode (the source) -> flow -> faces -> people -> preprocess -> stylize -> compose -> postprocess -> encode
 
 Each reads and writes declared fields of :class:`~vidstyle.pipeline.item.Item`; the math lives in
 the libraries below (``flow``, ``faces``, ``compose``, ``stylize``), a stage only schedules it.
@@ -10,9 +10,10 @@ from .compose import ComposeStage
 from .encode import EncodeStage
 from .faces import FaceDetectStage
 from .flow import FlowStage
+from .people import PeopleSegmentStage
 from .postprocess import PostprocessStage
 from .preprocess import PreprocessStage
 from .stylize import StylizeStage
 
-__all__ = ["ComposeStage", "EncodeStage", "FaceDetectStage", "FlowStage", "PostprocessStage",
-           "PreprocessStage", "StylizeStage"]
+__all__ = ["ComposeStage", "EncodeStage", "FaceDetectStage", "FlowStage", "PeopleSegmentStage",
+           "PostprocessStage", "PreprocessStage", "StylizeStage"]

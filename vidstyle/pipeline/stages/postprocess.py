@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...faces.overlay import draw_tracks, tint_mask
+from ...people.overlay import draw_people, tint_people
 from ..convert import resize, to_uint8
 from ..item import Item
 from ..stage import BaseStage
@@ -10,7 +11,7 @@ from ..stage import BaseStage
 
 class PostprocessStage(BaseStage):
     """``Item.stylized`` -> ``Item.output`` (H x W x 3 uint8, host); also ``per_frame`` ->
-    ``per_frame_rgb`` when kept, and the ``--debug-faces`` overlay. Releases the device tensors."""
+    ``per_frame_rgb`` when kept, and the ``--debug-faces`` / ``--debug-people`` overlays. Releases the device tensors."""
 
     name = "postprocess"
 
@@ -21,11 +22,16 @@ class PostprocessStage(BaseStage):
             stylized = item.stylized
             if debug is not None and debug.mask is not None:
                 stylized = tint_mask(stylized, debug.mask[0])
+            people, item.people_debug = item.people_debug, None
+            if people is not None:
+                stylized = tint_people(stylized, people)
             item.output = to_uint8(resize(stylized, size))
             if debug is not None:
                 draw_tracks(item.output, debug.tracks)
+            if people is not None:
+                draw_people(item.output, people)
             per_frame, item.per_frame = item.per_frame, None
             if per_frame is not None:
                 item.per_frame_rgb = to_uint8(resize(per_frame, size))
-            item.image = item.stylized = None   # release device memory early
+            item.image = item.stylized = item.styles = None   # release device memory early
         return items

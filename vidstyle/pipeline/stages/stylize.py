@@ -1,10 +1,12 @@
-"""StylizeStage: ``Item.image`` through the style network into ``Item.stylized``."""
+"""StylizeStage: ``Item.image`` through the style network into ``Item.stylized`` (and, with
+person features, through every style of the people plan into ``Item.styles``)."""
 
 from __future__ import annotations
 
 import torch
 
 from ...errors import VidstyleError
+from ...stylize.bank import StyleBank
 from ...stylize.base import Stylizer
 from ..item import Item
 from ..stage import BaseStage
@@ -19,8 +21,11 @@ class StylizeStage(BaseStage):
 
     name = "stylize"
 
-    def __init__(self, stylizer: Stylizer, batch_size: int, workers: int = 1):
+    def __init__(self, stylizer: Stylizer, batch_size: int, workers: int = 1, bank: StyleBank | None = None):
+        """``bank``: stylize every frame in each of its styles into ``Item.styles`` instead
+        (``Item.stylized`` = the first, or the input when every region is original/blur)."""
         self.stylizer = stylizer
+        self.bank = bank
         self.workers = workers
         self.batch_size = 1 if workers > 1 else batch_size
 
@@ -41,6 +46,10 @@ class StylizeStage(BaseStage):
         while i < len(items):
             part = items[i:i + chunk]
             try:
+                if self.bank is not None:
+                    self._run_bank(part)
+                    i += len(part)
+                    continue
                 out = self.stylizer(torch.stack([it.image for it in part]))
             except torch.OutOfMemoryError:
                 if chunk == 1:
@@ -54,3 +63,9 @@ class StylizeStage(BaseStage):
             for it, y in zip(part, out):
                 it.stylized = y
             i += len(part)
+
+    def _run_bank(self, part: list[Item]) -> None:
+        outs = self.bank(torch.stack([it.image for it in part]))
+        for j, it in enumerate(part):
+            it.styles = [o[j] for o in outs]
+            it.stylized = it.styles[0] if it.styles else it.image

@@ -1,0 +1,360 @@
+"""`vidstyle optimize`: Gatys on images, Ruder on videos, hybrid init, colours, resume, errors.
+
+Quality tests use the real VGG16 from ../shared (skipped without it) at tiny sizes with the
+cheaper early layers; mechanics tests use a random-initialised VGG.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.error
+import urllib.request
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import SHARED, decode_rgb, moving_frames, needs_shared, probe
+from vidstyle.config import OptimizeConfig, PipelineConfig
+from vidstyle.errors import VidstyleError
+
+FAST_LAYERS = dict(style_layers=["relu1_1", "relu2_1"], content_layer="relu2_2")
+
+
+def opt_cfg(**kw) -> PipelineConfig:
+    cfg = PipelineConfig()
+    o = dataclasses.replace(cfg.optimize, device="cpu", tol=0, **kw)
+    return dataclasses.replace(cfg, optimize=o, run=dataclasses.replace(cfg.run, progress="off"))
+
+
+@pytest.fixture(scope="module")
+def real_vgg():
+    if SHARED is None:
+        pytest.skip("../shared/data is not present (set VIDSTYLE_SHARED): needs the VGG16 weights")
+    from vidstyle.perceptual.vgg import LAYER_INDEX, load_vgg
+
+    return load_vgg(SHARED / "vgg16" / "vgg16_features_relu4_3.pth", layers=tuple(LAYER_INDEX))
+
+
+@pytest.fixture(scope="module")
+def random_vgg():
+    from vidstyle.perceptual.vgg import LAYER_INDEX, VGGFeatures
+
+    torch.manual_seed(0)
+    net = VGGFeatures(tuple(LAYER_INDEX))
+    with torch.no_grad():   # keep activations of the random stack from shrinking to nothing
+        for m in net.features:
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.mul_(2.0)
+    return net
+
+
+@pytest.fixture(scope="module")
+def painting(tmp_path_factory) -> Path:
+    """The real Starry Night when ../shared is there, else a swirl of saturated colours."""
+    if SHARED is not None:
+        return SHARED / "styles" / "starry_night.jpg"
+    from PIL import Image
+
+    y, x = np.mgrid[0:96, 0:96] / 96.0
+    rgb = np.stack([np.sin(12 * x + 4 * y), np.cos(9 * y - 5 * x), np.sin(7 * (x + y))], -1)
+    path = tmp_path_factory.mktemp("style") / "swirl.png"
+    Image.fromarray(((rgb * 0.5 + 0.5) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def gatys_for(cfg: PipelineConfig, vgg, painting: Path):
+    from vidstyle.io.source import load_image
+    from vidstyle.optimize.gatys import Gatys
+
+    return Gatys(cfg.optimize, vgg, load_image(painting), torch.device("cpu"))
+
+
+def batch(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float()
+
+
+def gram_distance(vgg, x: torch.Tensor, target: dict) -> float:
+    from vidstyle.optimize.objective import style_grams
+
+    g = style_grams(vgg, x, list(target))
+    return float(sum(((g[k] - target[k]) ** 2).sum() for k in target))
+
+
+# ------------------------------------------------------------------------------ pure parts
+def test_pyramid_halves_down_to_the_coarse_side():
+    from vidstyle.optimize.gatys import pyramid
+
+    assert pyramid((300, 400), 512) == [(300, 400)]
+    assert pyramid((900, 1600), 512) == [(225, 400), (450, 800), (900, 1600)]
+    assert pyramid((900, 1600), 0) == [(900, 1600)]
+
+
+def test_long_term_masks_subtract_nearer_frames():
+    from vidstyle.optimize.video import long_term_masks
+
+    near = torch.tensor([1.0, 1.0, 0.0, 0.0]).view(1, 1, 1, 4)
+    far = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4)
+    a, b = long_term_masks([near, far])
+    assert torch.equal(a, near)
+    assert torch.equal(b, torch.tensor([0.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4))   # only what `near` misses
+
+
+def test_preserve_color_keeps_content_chroma_and_result_luma():
+    from vidstyle.optimize.color import preserve_color, rgb_to_yiq
+
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, 8, 8, generator=gen) * 100 + 80
+    result = torch.rand(1, 3, 8, 8, generator=gen) * 100 + 80
+    out = preserve_color(result, content)
+    assert torch.allclose(rgb_to_yiq(out)[:, 0], rgb_to_yiq(result)[:, 0], atol=1e-3)
+    assert torch.allclose(rgb_to_yiq(out)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=1e-3)
+
+
+def test_memory_check_is_one_clear_line(monkeypatch):
+    from vidstyle.optimize import gatys
+
+    monkeypatch.setattr(gatys, "available_memory", lambda device=None: 64 << 20)
+    with pytest.raises(VidstyleError, match=r"optimizing 4000x3000 needs about .* GiB, 64 MiB of RAM is free: lower --size"):
+        gatys.check_memory(3000, 4000, OptimizeConfig(), torch.device("cpu"))
+    gatys.check_memory(30, 40, OptimizeConfig(), torch.device("cpu"))     # small is fine
+
+
+# ------------------------------------------------------------------------------ images
+@needs_shared
+@pytest.mark.slow
+def test_image_style_loss_falls_and_grams_approach_the_painting(real_vgg, painting):
+    from vidstyle.io.source import load_image
+    from vidstyle.geometry import fit_long_side
+    from vidstyle.optimize.gatys import resize
+
+    cfg = opt_cfg(size=40, init="content", **FAST_LAYERS)
+    g = gatys_for(cfg, real_vgg, painting)
+    photo = batch(load_image(SHARED / "faces" / "photos" / "obama_small.jpg"))
+    content = resize(photo, fit_long_side(*photo.shape[-2:], 40))
+    styles = []
+    result = g.solve(content, content, 25, on_iter=lambda i, t: styles.append(t["style"]))
+    assert styles[-1] < styles[0] / 5                       # a large factor in 25 iterations
+    target = g.grams(tuple(content.shape[-2:]))
+    before, after = gram_distance(real_vgg, content, target), gram_distance(real_vgg, result.image, target)
+    assert after < 0.3 * before
+
+
+def test_preserve_color_end_to_end_keeps_content_chroma_in_yuv(random_vgg, painting, tmp_path):
+    import cv2
+    from PIL import Image
+
+    from vidstyle.optimize.run import OptimizePipeline
+
+    photo = moving_frames(1, 40, 48)[0]
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    outs = {}
+    for keep in (False, True):
+        cfg = opt_cfg(size=48, init="noise", iters=15, style_image=str(painting),
+                      preserve_color=keep, **FAST_LAYERS)
+        out = tmp_path / f"out_{keep}.png"
+        OptimizePipeline(cfg, vgg=random_vgg).run(tmp_path / "photo.png", out)
+        outs[keep] = np.asarray(Image.open(out).convert("RGB"))
+    yuv = lambda rgb: cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV).astype(np.float64)   # noqa: E731
+    # where the restyled luma is near black or white, clamping to 0..255 must bend the chroma
+    luma = yuv(outs[True])[..., 0]
+    inside = (luma > 24) & (luma < 231)
+    assert inside.mean() > 0.5
+    chroma_err = {k: np.abs(yuv(v)[..., 1:] - yuv(photo)[..., 1:])[inside].mean() for k, v in outs.items()}
+    assert chroma_err[True] < 1.5                        # rounding only
+    assert chroma_err[False] > 4 * chroma_err[True]      # plain transfer changes the colours
+    assert np.abs(yuv(outs[True])[..., 0] - yuv(photo)[..., 0]).mean() > 3   # luma is restyled
+
+
+@needs_shared
+@pytest.mark.slow
+def test_style_net_init_needs_fewer_iterations_than_content_init(real_vgg, painting):
+    from vidstyle.geometry import fit_long_side
+    from vidstyle.optimize.gatys import resize
+    from vidstyle.optimize.run import OptimizePipeline
+
+    from vidstyle.io.source import load_image
+
+    cfg = opt_cfg(size=48, style_image=str(painting), init="style-net:starry_night", **FAST_LAYERS)
+    job = OptimizePipeline(cfg, vgg=real_vgg)
+    g = job.gatys()
+    photo = batch(load_image(SHARED / "faces" / "photos" / "obama_small.jpg"))
+    content = resize(photo, fit_long_side(*photo.shape[-2:], 48))
+    net_init, _ = job._fills()
+    runs = {}
+    for name, init, iters in (("content", content, 30), ("style-net", net_init(content, 0), 15)):
+        styles = []
+        g.solve(content, init, iters, on_iter=lambda i, t: styles.append(t["style"]))
+        runs[name] = styles
+    target = runs["content"][-1]                          # where content init is after 30 iterations
+    reached = next((i for i, s in enumerate(runs["style-net"], 1) if s <= target), None)
+    assert reached is not None and reached <= 10          # the hybrid gets there in a third of the time
+
+
+# ------------------------------------------------------------------------------ video
+def clip(path: Path, n: int, h: int = 48, w: int = 64, audio: bool = True) -> Path:
+    from vidstyle.io.synth import tone, write_clip
+
+    rate = Fraction(30000, 1001)
+    return write_clip(path, moving_frames(n, h, w), rate, audio=tone(n / float(rate)) if audio else None)
+
+
+@needs_shared
+@pytest.mark.slow
+def test_ruder_gives_much_lower_warping_error_than_per_frame(real_vgg, painting, tmp_path):
+    from vidstyle.eval.flicker import warping_errors
+    from vidstyle.optimize.run import OptimizePipeline
+
+    video = clip(tmp_path / "pan.mp4", 4, audio=False)
+    base = dict(size=64, iters=30, iters_first=60, style_image=str(painting), **FAST_LAYERS)
+    outputs, style = {}, {}
+    for name, extra in (("independent", dict(sequence="independent", iters=60)), ("ruder", {})):
+        job = OptimizePipeline(opt_cfg(**{**base, **extra}), vgg=real_vgg)
+        losses, solve = [], job.gatys().solve
+
+        def recording(*a, solve=solve, losses=losses, **k):
+            r = solve(*a, **k)
+            losses.append(r.terms["style"])
+            return r
+
+        job.gatys().solve = recording
+        job.run(video, tmp_path / f"{name}.mp4")
+        outputs[name] = decode_rgb(tmp_path / f"{name}.mp4")
+        style[name] = float(np.mean(losses))
+    e_independent, e_ruder = warping_errors(decode_rgb(video), [outputs["independent"], outputs["ruder"]])
+    assert e_ruder.e_warp < 0.5 * e_independent.e_warp
+    assert style["ruder"] < 2.0 * style["independent"]
+
+
+@pytest.mark.slow
+def test_video_keeps_timing_and_audio_like_stylize(random_vgg, painting, tiny_model, tmp_path):
+    from vidstyle.optimize.run import OptimizePipeline
+    from vidstyle.pipeline.api import Pipeline
+
+    video = clip(tmp_path / "ntsc.mp4", 5)
+    cfg = opt_cfg(size=32, iters=2, style_image=str(painting), **FAST_LAYERS)
+    report = OptimizePipeline(cfg, vgg=random_vgg).run(video, tmp_path / "opt.mp4")
+    Pipeline(model__style=str(tiny_model), model__device="cpu", model__backend="torch",
+             run__progress="off").run(
+        video, tmp_path / "fast.mp4")
+    got, want = probe(tmp_path / "opt.mp4"), probe(tmp_path / "fast.mp4")
+    assert got == want and got["rate"] == Fraction(30000, 1001) and got["audio"]
+    assert (got["width"], got["height"]) == (64, 48)          # scaled back to the source size
+    assert report.frames_out == 5
+    assert not (tmp_path / "opt.mp4.optimize").exists()       # work folder removed when done
+
+
+def test_stopped_video_job_resumes_from_the_last_finished_frame(random_vgg, painting, tmp_path):
+    from vidstyle.optimize.gatys import Gatys
+    from vidstyle.optimize.run import OptimizePipeline
+
+    video = clip(tmp_path / "pan.mp4", 4, audio=False)
+    cfg = opt_cfg(size=32, iters=2, style_image=str(painting), **FAST_LAYERS)
+    out = tmp_path / "out.mp4"
+    calls = []
+    real_solve = Gatys.solve
+
+    def failing(self, *a, **k):
+        if len(calls) == 2:
+            raise VidstyleError("simulated crash on frame 2")
+        calls.append(1)
+        return real_solve(self, *a, **k)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Gatys, "solve", failing)
+        with pytest.raises(VidstyleError, match="simulated crash"):
+            OptimizePipeline(cfg, vgg=random_vgg).run(video, out)
+    work = tmp_path / "out.mp4.optimize"
+    assert sorted(p.name for p in (work / "pass1").glob("*.png")) == ["000000.png", "000001.png"]
+    assert not out.exists()
+    counted = []
+
+    def counting(self, *a, **k):
+        counted.append(1)
+        return real_solve(self, *a, **k)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Gatys, "solve", counting)
+        report = OptimizePipeline(cfg, vgg=random_vgg).run(video, out)
+    assert len(counted) == 2 and report.summary["resumed_frames"] == 2
+    assert report.frames_out == 4 and probe(out)["frames"] == 4 and not work.exists()
+
+
+def test_multipass_runs_passes_in_both_directions(random_vgg, painting, tmp_path):
+    from vidstyle.optimize.run import OptimizePipeline
+
+    video = clip(tmp_path / "pan.mp4", 3, audio=False)
+    cfg = opt_cfg(size=0, init="content", passes=3, pass_iters=2, pass_temporal_from=2,
+                  style_image=str(painting), **FAST_LAYERS)      # native size: no resize copies
+    seen = []
+    job = OptimizePipeline(cfg, vgg=random_vgg)
+    orig = job.gatys().solve
+
+    def solve(content, init, iters, temporal=None, temporal_weight=0.0, faces=None, on_iter=None):
+        seen.append((iters, len(temporal or []), temporal_weight))
+        return orig(content, init, iters, temporal, temporal_weight, faces, on_iter)
+
+    job.gatys().solve = solve
+    report = job.run(video, tmp_path / "out.mp4")
+    assert report.frames_out == 3 and probe(tmp_path / "out.mp4")["frames"] == 3
+    assert len(seen) == 9 and all(it == 2 for it, _, _ in seen)
+    assert [w > 0 for _, _, w in seen] == [False] * 3 + [True] * 6     # temporal from pass 2
+    assert [n for _, n, _ in seen] == [0, 1, 1, 0, 1, 1, 0, 1, 1]       # first frame of each direction alone
+
+
+# ------------------------------------------------------------------------------ errors (CLI)
+def cli(capsys, *args) -> tuple[int, str]:
+    from vidstyle.cli import main
+
+    code = main(["optimize", *map(str, args), "--device", "cpu", "--no-progress"])
+    return code, capsys.readouterr().err
+
+
+def test_error_without_vgg_weights_offline(monkeypatch, tmp_path, painting, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "torch" / "hub"))
+
+    def refuse(*a, **k):
+        raise urllib.error.URLError("no network in tests")
+
+    monkeypatch.setattr(torch.hub, "urlopen", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    photo = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.fromarray(moving_frames(1, 16, 16)[0]).save(photo)
+    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", painting)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code != 0 and len(lines) == 1 and "--vgg-weights FILE" in lines[0] and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_error_unreadable_style_image(tmp_path, capsys):
+    from PIL import Image
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(moving_frames(1, 16, 16)[0]).save(photo)
+    bad = tmp_path / "painting.jpg"
+    bad.write_bytes(b"not a jpeg at all")
+    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", bad)
+    assert code != 0 and "style image" in err and "painting.jpg" in err and "Traceback" not in err
+    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", tmp_path / "missing.jpg")
+    assert code != 0 and "style image not found" in err
+    code, err = cli(capsys, photo, "-o", tmp_path / "o.png")
+    assert code != 0 and "--style-image" in err
+
+
+def test_error_size_that_does_not_fit_memory(monkeypatch, random_vgg, painting, tmp_path, capsys):
+    from vidstyle.optimize import gatys
+
+    monkeypatch.setattr(gatys, "available_memory", lambda device=None: 1 << 20)
+    video = clip(tmp_path / "c.mp4", 2, audio=False)
+    vgg = tmp_path / "vgg.pth"
+    torch.save(random_vgg.features.state_dict(), vgg)
+    code, err = cli(capsys, video, "-o", tmp_path / "o.mp4", "--style-image", painting,
+                    "--vgg-weights", vgg, "--size", "64")
+    assert code != 0 and "lower --size" in err and "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("vidstyle: error:")]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "vgg.pth"]   # nothing left behind
