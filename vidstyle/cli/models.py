@@ -35,11 +35,14 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([e.to_json() for e in entries], indent=2))
         return 0
-    rows = [[("* " if e.default else "  ") + e.name, e.meta.arch, e.style_name,
+    rows = [[("* " if e.default else "  ") + e.name, e.meta.name, e.meta.arch, e.style_name,
              e.meta.styles[e.style_index].get("style_image", ""), f"{e.model_path.stat().st_size / 1e6:.1f} MB",
              e.source + (" (placeholder)" if e.meta.placeholder else "")] for e in entries]
-    print(table(rows, ["  name", "arch", "style", "style image", "size", "source"]))
+    print(table(rows, ["  name", "model", "arch", "style", "style image", "size", "source"]))
     print(f"\n* = default. User models: {user_dir()}")
+    if any(len(e.meta.styles) > 1 for e in entries):
+        print("Styles of a multi-style model: --style MODEL:STYLE, or the bare STYLE when no model of its "
+              "own has that name; blend them with --style-mix a=0.7,b=0.3")
     return 0
 
 

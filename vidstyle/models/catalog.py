@@ -125,6 +125,28 @@ def resolve_style(spec: str, extra_dirs: list[Path] | None = None) -> StyleEntry
     raise ModelError(f"unknown style {spec!r} (available: {names})")
 
 
+def mix_names(text: str) -> list[str]:
+    """The style names of a ``'a=0.7,b=0.3'`` mix, in order."""
+    return [p.partition("=")[0].strip() for p in text.split(",") if p.strip()]
+
+
+def resolve_style_mix(spec: str, mix: str, extra_dirs: list[Path] | None = None) -> StyleEntry:
+    """The entry whose model runs ``--style spec --style-mix mix``.
+
+    ``spec``'s own model when it holds every mixed style; otherwise the multi-style model that does
+    (one of ``spec``'s architecture first), so ``--style-mix wave=0.7,udnie=0.3`` works without
+    naming the model. With no such model, ``spec``'s (``parse_style_mix`` then names what it has).
+    """
+    entry = resolve_style(spec, extra_dirs)
+    wanted = mix_names(mix)
+    if not wanted or all(n in entry.meta.style_names for n in wanted):
+        return entry
+    holders = [e for e in list_styles(extra_dirs)
+               if len(e.meta.styles) > 1 and all(n in e.meta.style_names for n in wanted)]
+    holders.sort(key=lambda e: e.meta.arch != entry.meta.arch)
+    return holders[0] if holders else entry
+
+
 def parse_style_mix(text: str, names: list[str], model: str) -> list[float]:
     """``'a=0.7,b=0.3'`` -> weights over a model's style ``names`` (normalised to sum 1)."""
     weights = [0.0] * len(names)

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ..config import ModelConfig
-from ..models.catalog import resolve_style
+from ..models.catalog import resolve_style_mix
 from .base import Stylizer
 from .factory import FOREIGN_SUFFIXES, build_stylizer, style_weights
 from .torch_backend import TorchStylizer
@@ -54,11 +54,11 @@ class StyleBank:
         return out  # type: ignore[return-value]
 
 
-def _model_key(spec: str) -> tuple[str, Path]:
+def _model_key(spec: str, mix: str = "") -> tuple[str, Path]:
     path = Path(spec).expanduser()
     if path.suffix.lower() in FOREIGN_SUFFIXES:
         return "file", path.resolve()
-    return "ours", resolve_style(spec).model_path.resolve()
+    return "ours", resolve_style_mix(spec, mix).model_path.resolve()
 
 
 def build_style_bank(m: ModelConfig, specs: list[str], device: torch.device, threads: int,
@@ -73,8 +73,8 @@ def build_style_bank(m: ModelConfig, specs: list[str], device: torch.device, thr
     """
     groups: dict[tuple[str, Path], list[int]] = {}
     for slot, spec in enumerate(specs):
-        groups.setdefault(_model_key(spec), []).append(slot)
-    main_key = _model_key(m.style) if main is not None else None
+        groups.setdefault(_model_key(spec, m.style_mix if spec == m.style else ""), []).append(slot)
+    main_key = _model_key(m.style, m.style_mix) if main is not None else None
     routes: list[_Route] = []
     for key, slots in groups.items():
         own = [m if specs[s] == m.style else replace(m, style=specs[s], style_mix="") for s in slots]
@@ -84,7 +84,8 @@ def build_style_bank(m: ModelConfig, specs: list[str], device: torch.device, thr
             continue
         if key[0] == "ours" and m.backend in ("auto", "torch"):
             stylizer = build_stylizer(replace(own[0], backend="torch"), device, threads)
-            rows = [style_weights(resolve_style(specs[s]), c.style_mix) for s, c in zip(slots, own)]
+            rows = [style_weights(resolve_style_mix(specs[s], c.style_mix), c.style_mix)
+                    for s, c in zip(slots, own)]
             routes.append(_Route(stylizer, slots, torch.tensor(rows, dtype=torch.float32)))
             continue
         routes += [_Route(build_stylizer(c, device, threads), [s]) for s, c in zip(slots, own)]

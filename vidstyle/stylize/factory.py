@@ -18,7 +18,7 @@ from ..config import ModelConfig
 from ..errors import ConfigError, ModelError
 from ..io.source import IMAGE_SUFFIXES
 from ..log import log
-from ..models.catalog import StyleEntry, parse_style_mix, resolve_style
+from ..models.catalog import StyleEntry, parse_style_mix, resolve_style, resolve_style_mix
 from ..models.store import load_model
 from ..optional import installed
 from .base import Stylizer
@@ -72,7 +72,7 @@ def build_stylizer(m: ModelConfig, device: torch.device, threads: int) -> Styliz
     suffix = Path(m.style).suffix.lower()
     if suffix in FOREIGN_SUFFIXES:
         return _foreign(m, Path(m.style).expanduser(), FOREIGN_SUFFIXES[suffix], device, threads)
-    entry = resolve_style(m.style)
+    entry = resolve_style_mix(m.style, m.style_mix)
     weights = style_weights(entry, m.style_mix)
     if entry.meta.placeholder:
         log.warning(f"style {entry.name!r} is a placeholder model, not a trained style")
