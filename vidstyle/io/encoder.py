@@ -56,6 +56,8 @@ class VideoEncoder:
         self.pts_fixed = 0
         self.last_pts: int | None = None
         self.last_step: int | None = None     # pts distance between the last two frames
+        self.last_duration: int | None = None # the last frame's own stated duration (pts units)
+        self._durations: dict[int, int] = {}  # pts -> stated duration of frames not yet muxed
         self.max_pts: int | None = None
         fmt = container.format.name.split(",")[0]
         # MP4/MOV take a track's length from its last packet's dts + duration: with B-frames of
@@ -102,6 +104,8 @@ class VideoEncoder:
             self.pts_fixed += 1
         if self.last_pts is not None:
             self.last_step = pts - self.last_pts
+        self.last_duration = None if not frame.duration else \
+            max(1, int(round(frame.duration * frame.time_base / info.time_base)))
         self.last_pts = pts
         self.max_pts = pts if self.max_pts is None else max(self.max_pts, pts)
         return pts
@@ -114,6 +118,8 @@ class VideoEncoder:
                              dst_colorspace=SWS_MATRIX.get(self.info.colorspace, "ITU601"))
         vf.pts = self.next_pts(frame)
         vf.time_base = self.info.time_base
+        if self.last_duration:       # encoders do not carry it to the packet: _mux does
+            self._durations[vf.pts] = self.last_duration
         self._mux(self.stream.encode(vf))
         self.frames_written += 1
         return float(vf.pts * self.info.time_base)
@@ -130,6 +136,8 @@ class VideoEncoder:
             self._write([held])
 
     def _mux(self, packets: list[av.Packet]) -> None:
+        if self._durations:
+            self._stated_durations(packets)
         if self._lead is None and packets:
             first = packets[0]
             known = first.pts is not None and first.dts is not None and first.time_base
@@ -137,6 +145,16 @@ class VideoEncoder:
         if self._hold_last and packets:
             packets, self._held = ([self._held] if self._held is not None else []) + packets[:-1], packets[-1]
         self._write(packets)
+
+    def _stated_durations(self, packets: list[av.Packet]) -> None:
+        """Give packets the durations their frames stated (the last frame's length in MKV/WebM)."""
+        tb = self.info.time_base
+        for packet in packets:
+            if packet.pts is None or not packet.time_base:
+                continue
+            shown = self._durations.pop(int(round(packet.pts * packet.time_base / tb)), None)
+            if shown:
+                packet.duration = max(1, int(round(shown * tb / packet.time_base)))
 
     def _write(self, packets: list[av.Packet]) -> None:
         try:
@@ -146,8 +164,11 @@ class VideoEncoder:
 
     @property
     def frame_step(self) -> int:
-        """Display length of the last frame in pts units: the shorter of the previous frame's and
-        1/rate (a gap before the last frame, e.g. after dropped frames, is not its length)."""
+        """Display length of the last frame in pts units: its own stated duration (animated
+        images), else the shorter of the previous frame's and 1/rate (a gap before the last
+        frame, e.g. after dropped frames, is not its length)."""
+        if self.last_duration:
+            return self.last_duration
         info = self.info
         nominal = max(1, int(round(1 / (info.rate * info.time_base)))) if info.rate else None
         steps = [s for s in (self.last_step, nominal) if s]

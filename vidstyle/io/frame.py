@@ -15,6 +15,8 @@ class Frame:
 
     ``rgb``: H x W x 3 uint8, RGB. ``pts`` counts ``time_base`` units (None when unknown).
     ``name``: source file name for image inputs (used to name image outputs).
+    ``duration``: how long the frame shows, in ``time_base`` units, when the source states it
+    per frame (animated GIF, APNG and WebP; None otherwise: the next frame's pts tells).
     """
 
     index: int
@@ -23,6 +25,7 @@ class Frame:
     time_base: Fraction
     name: str = ""
     capture_time: float = 0.0   # time.monotonic() when the frame left the decoder
+    duration: int | None = None
 
     @property
     def time(self) -> float | None:
@@ -69,3 +72,6 @@ class VideoInfo:
     colorspace: int | None = None
     color_primaries: int | None = None
     color_trc: int | None = None
+    # animated-image outputs (.gif, .png, .webp): Pillow's ``loop`` of an animated input (0 =
+    # forever, N = its count), None when it plays once (a GIF without a loop block); videos loop
+    loop: int | None = 0
