@@ -1,4 +1,5 @@
-"""Frame sources: video files through PyAV, and still images (one file, a directory or a glob).
+"""Frame sources: video files through PyAV, still images (one file, a directory or a glob), and
+animated GIF/APNG (PyAV) and WebP (Pillow, see :mod:`.animated`).
 
 Every source yields upright RGB :class:`Frame` objects with the source's own pts and time base,
 and describes itself in ``info``. Problems the user can cause become one-line
@@ -22,10 +23,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
 from ..log import log, redact
+from .animated import MAYBE_ANIMATED, AnimatedImageSource, animation, apng_frames, cut_short, opaque_rgb
 from .frame import Frame, VideoInfo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 _DEMUX_RETRIES = 32   # demuxer errors in a row before a damaged file counts as ended
+_TIMED_FRAMES = {"gif", "apng"}   # demuxers whose frames each state their own display duration
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".ts", ".mts", ".flv", ".mpg",
                   ".mpeg", ".ogv", ".wmv", ".3gp", ".gif"}
 
@@ -170,8 +173,9 @@ class VideoFileSource(FrameSource):
                     self._frame_pts.add(frame.pts)
                     last_pts = frame.pts
                 pts = None if frame.pts is None else frame.pts - self._offset
+                shown = frame.duration if self._container.format.name in _TIMED_FRAMES else None
                 yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
-                            capture_time=time.monotonic())
+                            capture_time=time.monotonic(), duration=shown or None)
                 index += 1
                 self.decoded = index
         except (av.error.FFmpegError, ValueError) as exc:
@@ -258,6 +262,10 @@ class VideoFileSource(FrameSource):
         if self.truncated or self._range is not None:
             return
         info = self.info
+        if info.container in _TIMED_FRAMES:
+            self.truncated = cut_short(self.path)
+            if self.truncated:
+                return
         if info.frames and self.decoded + len(self.lost) < info.frames - 1:
             self.truncated = f"the container announces {info.frames} frames but only {self.decoded} decoded"
         elif self._packet_pts and info.duration and info.rate:
@@ -307,12 +315,7 @@ def load_image(path: Path) -> np.ndarray:
     check_readable(path)
     try:
         with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "P") and im.mode != "RGB":
-                im = im.convert("RGBA")
-                background = Image.new("RGBA", im.size, (0, 0, 0, 255))
-                im = Image.alpha_composite(background, im)
-            return np.array(im.convert("RGB"))
+            return opaque_rgb(ImageOps.exif_transpose(im))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image we can read ({exc})") from None
 
@@ -443,15 +446,19 @@ def source_kind(spec: str) -> str:
 
 
 def input_kind(spec: str) -> str:
-    """'images' for an image file, directory or glob; 'video' otherwise."""
-    if is_glob(spec) or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_SUFFIXES:
+    """'images' for an image file, directory or glob; 'video' otherwise, also for an animated
+    GIF, PNG (APNG) or WebP (a still one is an image)."""
+    path = Path(spec)
+    if path.suffix.lower() in MAYBE_ANIMATED and path.is_file():
+        return "video" if animation(path)[0] else "images"
+    if is_glob(spec) or path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         return "images"
     return "video"
 
 
 def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0,
                 start: float = 0.0, duration: float = 0.0) -> FrameSource:
-    """Open a video file, an image, a directory of images, or a glob of images."""
+    """Open a video file, an animated image, an image, a directory of images, or a glob of images."""
     if source_kind(spec) != "file":
         raise InputError(f"{redact(spec)} is a live source: use `vidstyle stream {redact(spec)} -o OUTPUT`")
     if input_kind(spec) == "images":
@@ -459,7 +466,15 @@ def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video
         if not paths and not is_glob(spec) and not Path(spec).exists():
             raise InputError(f"input not found: {spec}")
         return ImageSource(paths, parse_rate(image_fps), spec)
+    path = Path(spec)
+    if path.suffix.lower() == ".webp":   # an animated one: FFmpeg's webp decoder takes no animations
+        check_readable(path)
+        return AnimatedImageSource(path, start, duration, video_stream)
     source = VideoFileSource(spec, decode_threads, video_stream=video_stream, start=start, duration=duration)
+    if source.info.container in _TIMED_FRAMES:   # an animated GIF or APNG: its loop count for a like output
+        source.info.loop = animation(path)[1]
+        if source.info.container == "apng" and not source.info.frames:
+            source.info.frames = apng_frames(path)
     for note in source.info.notes:
         (log.warning if note.startswith("HDR input") else log.info)(note)
     return source
