@@ -1,4 +1,5 @@
-"""Frame sinks: an H.264 (or VP9) video file with the source's timing and audio, or image files.
+"""Frame sinks: an H.264 (or VP9) video file with the source's timing and audio, an animated
+GIF/APNG/WebP with every frame's timing, or image files.
 
 Outputs are written under a temporary name in the destination directory and renamed when
 complete, so nothing half-written ever sits under the final name. An interrupted run is closed
@@ -31,6 +32,9 @@ CONTAINERS = {
     ".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
     ".mkv": ("matroska", "libx264"), ".avi": ("avi", "libx264"), ".webm": ("webm", "libvpx-vp9"),
 }
+# animated-image output extension -> Pillow format (for animated and video inputs)
+ANIMATED_OUTPUTS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}
+STILL_OUTPUTS = IMAGE_SUFFIXES | {".gif"}
 
 
 # MP4/MOV in fragments of at most about 1 s (and at every keyframe): a file cut off anywhere,
@@ -282,7 +286,7 @@ class ImageSink(FrameSink):
         self.frames_written = 0
         self.closed = False
         if single:
-            if self.path.suffix.lower() not in IMAGE_SUFFIXES:
+            if self.path.suffix.lower() not in STILL_OUTPUTS:
                 raise OutputError(f"image output needs an image extension, got {self.path.name!r}")
         else:
             if self.path.exists() and not self.path.is_dir():
@@ -314,6 +318,83 @@ class ImageSink(FrameSink):
         self.closed = True
 
 
+class AnimatedImageSink(FrameSink):
+    """Every frame with its timing into an animated GIF, APNG (.png, .apng) or WebP, by Pillow.
+
+    Frames wait in memory (GIF: as 8-bit palette images, a palette per frame) and are written
+    at ``close`` under a temporary name, then renamed. Durations follow the frames' times on
+    the format's grid (1 ms; GIF 10 ms) without drift; the last frame keeps its own duration
+    (else 1/rate). The loop count follows ``info.loop``. Pillow merges identical consecutive
+    frames into one longer frame (the same to watch).
+    """
+
+    def __init__(self, path: Path, info: VideoInfo):
+        self.path = Path(path)
+        self.format = ANIMATED_OUTPUTS[self.path.suffix.lower()]
+        self.info = info
+        self.closed = False
+        self.pts_fixed = 0
+        self.frames_written = 0
+        self._images: list[Image.Image] = []
+        self._starts: list[float] = []         # s: when each frame begins
+        self._last_length = 0.0                # s: how long the latest frame shows
+        self._step = 1 / float(info.rate) if info.rate else 0.04
+        recover_stale(self.path)
+        if info.audio_streams:
+            log.info(f"{self.path.suffix} holds no audio: the input's audio is left out")
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        begins = frame.time
+        if begins is None or (self._starts and begins <= self._starts[-1]):
+            begins = self._starts[-1] + self._step if self._starts else 0.0
+            self.pts_fixed += 1
+        image = Image.fromarray(rgb)
+        self._images.append(image.convert("P", palette=Image.Palette.ADAPTIVE) if self.format == "GIF" else image)
+        self._starts.append(begins)
+        self._last_length = float(frame.duration * frame.time_base) if frame.duration else self._step
+        self.frames_written += 1
+
+    def close(self, complete: bool = True) -> Path | None:
+        """Write the file (``complete=False``: as ``NAME.partial.EXT``); None if no frames came."""
+        if self.closed:
+            return None
+        self.closed = True
+        images, self._images = self._images, []
+        if not images:
+            return None
+        tick = 10 if self.format == "GIF" else 1
+        durations = frame_durations(self._starts, self._last_length, tick)
+        short = sum(d < 20 for d in durations) if self.format == "GIF" else 0
+        if short:
+            log.warning(f"{short} of {len(durations)} frames last under 20 ms, which GIF players show "
+                        f"for 100 ms: use .webp or .png (APNG) for frame rates above 50 fps")
+        loop = self.info.loop
+        options = {"loop": loop} if loop is not None else {} if self.format == "GIF" else {"loop": 1}
+        if self.format == "WEBP":
+            options["quality"] = 90
+        tmp = temp_name(self.path)
+        try:
+            images[0].save(tmp, format=self.format, save_all=True, append_images=images[1:],
+                           duration=durations, **options)
+        except (OSError, ValueError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"writing {self.path} failed: {getattr(exc, 'strerror', None) or exc}") from None
+        return publish(tmp, self.path if complete else partial_path(self.path))
+
+    def abort(self) -> None:
+        self.closed = True
+        self._images = []
+
+
+def frame_durations(starts: list[float], last: float, tick: int) -> list[int]:
+    """Display durations (ms, whole multiples of ``tick`` ms, at least one tick) of frames that
+    begin at ``starts`` (s, increasing), the last shown for ``last`` s. Frame edges are rounded
+    on the tick grid, so rounding never adds up along the animation."""
+    ends = starts[1:] + [starts[-1] + max(last, 0.0)]
+    edges = [round((t - starts[0]) * 1000 / tick) for t in [starts[0], *ends]]
+    return [max(1, b - a) * tick for a, b in zip(edges, edges[1:])]
+
+
 def publish(tmp: Path, final: Path) -> Path:
     """Give a finished temporary file the usual permissions and rename it to ``final``."""
     os.chmod(tmp, 0o666 & ~_umask())
@@ -338,11 +419,17 @@ def default_output(input_spec: str, style: str, kind: str) -> Path:
 
 
 def open_sink(output: Path, info: VideoInfo, cfg: EncodeConfig, single_image: bool) -> FrameSink:
-    """A video sink for video extensions, else an image sink (file or directory)."""
-    if output.suffix.lower() in CONTAINERS:
+    """A video sink for video extensions; for a video or animated input an animated-image sink
+    for .gif/.png/.apng/.webp; else an image sink (file or directory)."""
+    suffix = output.suffix.lower()
+    if suffix in CONTAINERS:
         if info.rate is None:
             info.rate = Fraction(25)
         return VideoFileSink(output, info, cfg)
     if info.kind == "video":
-        video_container(output, " for a video")
+        if suffix in ANIMATED_OUTPUTS:
+            return AnimatedImageSink(output, info)
+        raise OutputError(f"unsupported output extension {output.suffix or '(none)'!r} for a video (use one "
+                          f"of: {', '.join(sorted(CONTAINERS))}, or {', '.join(sorted(ANIMATED_OUTPUTS))} "
+                          f"for an animated image)")
     return ImageSink(output, single_image)
