@@ -184,7 +184,7 @@ class Pipeline:
     def run(self, input: str | Path, output: str | Path | None = None,
             compare: str | Path | None = None,
             on_progress: Callable[[int], None] | None = None) -> RunReport:
-        """Stylize ``input`` (video file, image, image directory or glob) into ``output``.
+        """Stylize ``input`` (video file, animated GIF/PNG/WebP, image, image directory or glob) into ``output``.
 
         ``compare``: also write a side-by-side video (original | per-frame | stabilised) there.
         ``on_progress``: called with the frames written so far, about 5 times a second.
