@@ -27,6 +27,13 @@ def centre_crop(rgb: np.ndarray, aspect: float) -> np.ndarray:
     return rgb[(h - ch) // 2:(h - ch) // 2 + ch]
 
 
+def _label(entry) -> str:
+    """Tile caption: the style, and the model when it holds several (``wave (paintings-small)``)."""
+    if len(entry.meta.styles) == 1:
+        return entry.name
+    return f"{entry.style_name} ({entry.meta.name})"
+
+
 def main() -> int:
     import cv2
     from PIL import Image, ImageDraw
@@ -50,8 +57,9 @@ def main() -> int:
         rows.append(next(f.rgb for f in src if f.index == 60))
         src.close()
     styles = sorted((e for e in list_styles() if e.source == "bundled"),
-                    key=lambda e: (e.name.removesuffix("-small"), e.meta.arch != "full"))
-    columns = [("original", None)] + [(e.name, e) for e in styles]
+                    key=lambda e: (len(e.meta.styles) > 1, e.meta.name.removesuffix("-small"),
+                                   e.meta.arch != "full", e.style_index))
+    columns = [("original", None)] + [(_label(e), e) for e in styles]
     tiles = []
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +74,7 @@ def main() -> int:
                     out = small
                 else:
                     pipe = Pipeline(load_config(search_cwd=False, overrides={
-                        "model.style": str(entry.model_path), "run.progress": "off"}))
+                        "model.style": entry.name, "run.progress": "off"}))
                     dst = Path(tmp) / f"{r}-{name}.png"
                     pipe.run(Path(tmp) / f"row{r}.png", dst)
                     out = np.asarray(Image.open(dst).convert("RGB"))

@@ -10,7 +10,7 @@ import torch
 
 from conftest import make_model, run_cli
 from vidstyle.errors import ModelError
-from vidstyle.models.catalog import list_styles, parse_style_mix, resolve_style
+from vidstyle.models.catalog import list_styles, parse_style_mix, resolve_style, resolve_style_mix
 from vidstyle.models.importers import import_checkpoint
 from vidstyle.models.store import ModelMeta, load_model, read_meta, save_model
 from vidstyle.models.transformer_net import ARCH_PRESETS, ArchConfig, TransformerNet, flops_per_pixel
@@ -175,6 +175,20 @@ def test_catalog_user_dir_and_resolution(tmp_path, monkeypatch):
         resolve_style(str(tmp_path / "missing.safetensors"))
 
 
+def test_style_mix_finds_the_model_that_holds_its_styles(tmp_path, monkeypatch):
+    """``--style-mix a=..,b=..`` without ``--style``: the default single-style model lacks a and b,
+    so the multi-style model holding both runs it; a mix no model holds keeps ``--style``'s."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("VIDSTYLE_HOME", str(home))
+    make_model(home / "models" / "duo.safetensors", name="duo", num_styles=2)
+    make_model(home / "models" / "trio.safetensors", name="trio", num_styles=3)
+    make_model(home / "models" / "mine.safetensors", name="mine")
+    assert resolve_style_mix("mine", "").name == "mine"
+    assert resolve_style_mix("mine", "s0=0.5,s2=0.5").meta.name == "trio"
+    assert resolve_style_mix("duo:s0", "s0=0.3,s1=0.7").meta.name == "duo"    # its own model first
+    assert resolve_style_mix("mine", "s0=1,s9=1").meta.name == "mine"
+
+
 def test_style_mix_parsing(tmp_path):
     _, meta = load_model(make_model(tmp_path / "d.safetensors", num_styles=2))
     assert parse_style_mix("s0=3,s1=1", meta.style_names, meta.name) == [0.75, 0.25]
@@ -220,3 +234,32 @@ def test_bundled_models_are_shippable():
             y = net(x)
         assert y.shape == x.shape and torch.isfinite(y).all()
         assert (y - x).abs().mean() > 10      # a style, not an identity map
+
+
+def test_bundled_multi_style_models_mix_between_their_styles():
+    """Every style of a bundled multi-style model resolves by its bare name, each restyles the
+    portrait, and a 50/50 mix of two styles lies between them: nearer to each pure style than the
+    other pure style is."""
+    from vidstyle.io.synth import demo_photo
+    multi = {e.model_path: e for e in list_styles() if e.source == "bundled" and len(e.meta.styles) > 1}
+    assert multi, "no multi-style model is bundled"
+    photo = torch.from_numpy(demo_photo()[::4, ::4].copy()).permute(2, 0, 1)[None].float()
+    x = photo[..., : photo.shape[-2] // 4 * 4, : photo.shape[-1] // 4 * 4]
+    for path, entry in multi.items():
+        net, meta = load_model(path)
+        names = meta.style_names
+        assert len(names) >= 2
+        for n in names:     # the bare name (a single-style model of that name comes first)
+            assert resolve_style(n).style_name == n
+            assert resolve_style(f"{meta.name}:{n}").model_path == path
+        with torch.no_grad():
+            pure = [net(x, style_w=torch.eye(len(names))[i][None]) for i in range(len(names))]
+            for y in pure:
+                assert (y - x).abs().mean() > 10          # a style, not the input
+            for a, b in zip(range(len(names) - 1), range(1, len(names))):
+                w = torch.zeros(1, len(names))
+                w[0, a] = w[0, b] = 0.5
+                mix = net(x, style_w=w)
+                d = lambda p, q: (p - q).abs().mean().item()  # noqa: E731
+                assert d(mix, pure[a]) < d(pure[b], pure[a]), (names[a], names[b])
+                assert d(mix, pure[b]) < d(pure[a], pure[b]), (names[a], names[b])
