@@ -193,8 +193,12 @@ class PeopleConfig:
 @dataclass
 class StreamConfig:
     rtsp_transport: str = knob("tcp", "RTSP transport for sources and RTSP outputs", choices=("tcp", "udp"))
-    open_timeout: float = knob(10.0, "seconds to wait for a source or RTSP output to connect", min=0.5, max=600)
-    read_timeout: float = knob(5.0, "seconds without data before a source counts as lost", min=0.5, max=600)
+    open_timeout: float = knob(10.0, "seconds to wait for a source or RTSP output to connect, and then for "
+                               "the source's first frame (a keyframe)", min=0.5, max=600)
+    read_timeout: float = knob(2.5, "a live source that sends no video frame for this many seconds is lost: "
+                               "logged, and reopened at once (raise it for sources under 1 fps or sending "
+                               "in bursts, such as HLS); also the longest a write to an RTSP output may "
+                               "block", min=0.5, max=600)
     reconnect: bool = knob(True, "reconnect to a lost live source (with back-off)")
     reconnect_max_wait: float = knob(8.0, "longest pause between reconnect attempts (s)", min=0.1, max=300)
     give_up_after: float = knob(120.0, "stop with an error when a lost source has not come back after "
@@ -210,7 +214,12 @@ class StreamConfig:
     segment_seconds: float = knob(0.0, "file outputs: start a new file every this many seconds (0: one "
                                   "file; a %03d pattern in the name alone means every 300 s)", min=0, max=1e6)
     status_every: float = knob(10.0, "without a terminal (Docker, systemd), log the status line (fps, "
-                               "drops, latency, reconnects) every this many seconds (0: never)", min=0, max=86400)
+                               "drops, latency, reconnects) every this many seconds, and write a status_json "
+                               "line as often (0: never; status_json then gets its first and last line)",
+                               min=0, max=86400)
+    status_json: str = knob("", "append one JSON status object per line to this file ('-': standard "
+                            "output) every status_every seconds, when the state changes, and at the end "
+                            "(empty: none)")
     preset: str = knob("veryfast", "x264 preset of stream outputs (tune zerolatency)",
                        choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
     preview_host: str = knob("127.0.0.1", "preview server address (keep it on loopback unless you "

@@ -5,6 +5,12 @@ buffer. When the pipeline falls behind, ``drop_oldest`` discards the oldest wait
 default, keeps latency bounded) and ``block`` makes capture wait (file default, keeps every
 frame). A lost network source is reopened with exponential back-off.
 
+Loss: a live source is lost when no video frame has come for ``read_timeout`` seconds. Frames,
+not packets, are watched: PyAV's read timeout restarts at every packet of any stream, so a camera
+whose audio goes on while its video has died would never count as lost. The watch is checked at
+each packet; when nothing arrives at all, PyAV's read timeout (the same seconds) ends the wait.
+The first frame after an open (a keyframe, which can be a GOP away) may take ``open_timeout``.
+
 Timestamps: live frames are stamped with their capture time (ms since the start, time base
 1/1000), so output timestamps keep increasing across reconnects and follow the real timing of
 the stream. A file keeps its own pts and time base, paced or not, so a recording of it lasts as
@@ -69,10 +75,13 @@ class LiveSource(FrameSource):
         # a paced file behaves like a camera: frames the pipeline is too slow for are dropped
         self.drop = self.realtime if policy == "auto" else policy == "drop_oldest"
         self.captured = 0
-        self.dropped = 0
+        self.dropped_late = 0          # replaced by a newer frame while the pipeline was behind
+        self.dropped_at_stop = 0       # still waiting when the run stopped
         self.delivered = 0
         self.reconnects = 0            # counted when frames flow again, not when the socket opens
         self._lost_at: float | None = None   # when the current outage began
+        self.last_frame_at: float | None = None   # monotonic time of the newest captured frame
+        self._frame_deadline = float("inf")  # the next frame must come by then, or the source is lost
         self.truncated = ""
         self.error: BaseException | None = None
         self._buffer: collections.deque[Frame] = collections.deque()
@@ -131,13 +140,19 @@ class LiveSource(FrameSource):
         self._audio_streams = len(container.streams.audio)
         self._duration = stream_duration(stream) if own_clock else None
         self._frames = self._decode(container, stream)
+        if self.kind != "file":                # the first frame waits for a keyframe
+            self._frame_deadline = time.monotonic() + cfg.open_timeout
         return container
 
     def _decode(self, container, stream) -> Iterator[Frame]:
         rotation = None
         first_time = None
         start = time.monotonic()
-        for packet in container.demux(stream):
+        for packet in container.demux():       # every stream, so the frame watch sees each packet
+            if time.monotonic() > self._frame_deadline:
+                raise TimeoutError(self._stall_reason(first=rotation is None))
+            if packet.stream.index != stream.index:
+                continue
             for vf in packet.decode():
                 if rotation is None:
                     rotation = int(round((vf.rotation or 0) / 90.0)) * 90
@@ -147,10 +162,25 @@ class LiveSource(FrameSource):
                     if delay > 0 and self._stop.wait(delay):
                         return
                 now = time.monotonic()
+                self.last_frame_at = now
+                if self.kind != "file":
+                    self._frame_deadline = now + self.cfg.read_timeout
                 index, self.captured = self.captured, self.captured + 1
                 own_clock = self._time_base is not TIME_BASE
                 pts = vf.pts if own_clock else int(round((now - self._t0) * 1000))
                 yield Frame(index, upright(to_rgb(vf), rotation), pts, self._time_base, capture_time=now)
+
+    def _stall_reason(self, first: bool) -> str:
+        """``first``: no frame has come since this open."""
+        if first:
+            return f"no video frame within {self.cfg.open_timeout:g} s of connecting"
+        return f"no video frame for {time.monotonic() - self.last_frame_at:.1f} s"
+
+    def _lost_reason(self, exc: BaseException) -> str:
+        """Why a read failed, in words (PyAV's read timeout says only 'Immediate exit requested')."""
+        if isinstance(exc, av.error.ExitError):
+            return f"nothing received for {self.cfg.read_timeout:g} s"
+        return redact(str(getattr(exc, "strerror", None) or exc))
 
     def _first_frame(self) -> Frame:
         try:
@@ -158,6 +188,9 @@ class LiveSource(FrameSource):
         except StopIteration:
             self._container.close()
             raise InputError(f"{redact(self.spec)}: the stream ended before its first frame") from None
+        except TimeoutError as exc:
+            self._container.close()
+            raise InputError(f"{redact(self.spec)}: connected, but {exc}") from None
         except (av.error.FFmpegError, OSError) as exc:
             self._container.close()
             raise _open_error(self.spec, exc, self.cfg.read_timeout, transport=self.cfg.rtsp_transport) from None
@@ -185,7 +218,7 @@ class LiveSource(FrameSource):
                     if self.kind == "file":
                         self.truncated = f"decoding stopped: {exc}"
                         return
-                    lost = redact(str(getattr(exc, "strerror", None) or exc))
+                    lost = self._lost_reason(exc)
                 if not self.cfg.reconnect:
                     raise InputError(f"{redact(self.spec)}: source lost ({lost})")
                 self._reconnect(lost)
@@ -224,12 +257,12 @@ class LiveSource(FrameSource):
     def _push(self, frame: Frame) -> None:
         with self._cond:
             if self._stop.is_set():
-                self.dropped += 1
+                self.dropped_at_stop += 1
                 return
             if self.drop:
                 while len(self._buffer) >= self.cfg.buffer:
                     self._buffer.popleft()
-                    self.dropped += 1
+                    self.dropped_late += 1
             else:
                 while len(self._buffer) >= self.cfg.buffer and not self._stop.is_set():
                     self._cond.wait(0.1)
@@ -269,7 +302,7 @@ class LiveSource(FrameSource):
         """End capture; frames already waiting are discarded (counted as dropped)."""
         self._stop.set()
         with self._cond:
-            self.dropped += len(self._buffer)
+            self.dropped_at_stop += len(self._buffer)
             self._buffer.clear()
             self._cond.notify_all()
 
@@ -285,6 +318,15 @@ class LiveSource(FrameSource):
         self._thread.join(timeout=self.cfg.read_timeout + 2)
         if not self._thread.is_alive():   # never close a container under a blocked read
             self._close_container()
+
+    @property
+    def dropped(self) -> int:
+        return self.dropped_late + self.dropped_at_stop
+
+    @property
+    def state(self) -> str:
+        """``running``, or ``reconnecting`` from the moment a loss is noticed until frames flow again."""
+        return "running" if self._lost_at is None else "reconnecting"
 
     @property
     def elapsed(self) -> float:
