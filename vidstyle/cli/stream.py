@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--segment", dest="stream.segment_seconds", metavar="S",
                    help="file outputs: a new file every S seconds, named NAME-000.EXT... (default: one file)")
     g.add_argument("--preview-port", dest="stream.preview_port", metavar="PORT")
+    g.add_argument("--status-json", dest="stream.status_json", metavar="PATH|-",
+                   help="append a JSON status object per line to PATH ('-': standard output) every "
+                        "stream.status_every seconds, at each change of state and at the end (fields: README)")
     add_overwrite_args(p)
     add_pipeline_args(p)
     p.set_defaults(func=run)

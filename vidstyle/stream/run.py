@@ -1,4 +1,4 @@
-"""Run the pipeline on a live source into live outputs, with a live status line.
+"""Run the pipeline on a live source into live outputs, with a live status (stream.status).
 
 The same stages as ``stylize`` (flow, faces, compose when enabled), with short queues and batch 1
 so latency stays bounded; the source drops frames instead of letting them queue up.
@@ -9,40 +9,20 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import PipelineConfig
 from ..configtools import override
-from ..errors import OutputError
+from ..errors import OutputError, VidstyleError
 from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
 from ..pipeline.scheduling import frames_in_parallel
 from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
 from .source import LiveSource
+from .status import Counters, Status, StatusJson, StreamReport, report_of, status_record
 
-
-@dataclass
-class StreamReport:
-    captured: int
-    delivered: int
-    dropped: int
-    written: int
-    reconnects: int
-    seconds: float
-    input_fps: float
-    output_fps: float
-    latency_p50: float | None
-    latency_p95: float | None
-    outputs: list = field(default_factory=list)
-    stopped_by: int | None = None
-
-    def line(self) -> str:
-        lat = "-" if self.latency_p50 is None else f"{1000 * self.latency_p50:.0f}/{1000 * self.latency_p95:.0f} ms"
-        return (f"in {self.input_fps:.1f} fps, out {self.output_fps:.1f} fps, {self.written} frames, "
-                f"{self.dropped} dropped, {self.reconnects} reconnects, latency p50/p95 {lat}")
+__all__ = ["StreamReport", "live_config", "report_of", "run_stream"]
 
 
 def live_config(cfg: PipelineConfig) -> PipelineConfig:
@@ -52,25 +32,61 @@ def live_config(cfg: PipelineConfig) -> PipelineConfig:
     return cfg
 
 
-def report_of(source: LiveSource, sink: LiveSink) -> StreamReport:
-    secs = max(source.elapsed, 1e-6)
-    span = (sink.last_write - sink.first_write) if sink.first_write and sink.last_write else 0.0
-    return StreamReport(source.captured, source.delivered, source.dropped, sink.frames_written,
-                        source.reconnects, secs, source.captured / secs,
-                        (sink.frames_written - 1) / span if span > 0 else 0.0,
-                        sink.percentile(50), sink.percentile(95))
-
-
 def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, rtsp_out: str | None = None,
                preview: bool = False, realtime: bool = False, duration: float = 0.0,
                pipeline: Pipeline | None = None, status: bool = True) -> StreamReport:
-    """Stylize the live ``spec`` until it ends, ``duration`` seconds pass, or SIGINT/SIGTERM."""
+    """Stylize the live ``spec`` until it ends, ``duration`` seconds pass, or SIGINT/SIGTERM.
+    ``status``: show the human status line (the JSON lines follow ``stream.status_json``)."""
     cfg = live_config(cfg)
-    pipeline = pipeline or Pipeline(cfg)
-    pipeline.cfg = cfg
-    pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
+    json_out = StatusJson(cfg.stream.status_json) if cfg.stream.status_json else None
+    try:
+        pipeline = pipeline or Pipeline(cfg)
+        pipeline.cfg = cfg
+        pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
+        source, outputs = _open(spec, cfg, file_out, rtsp_out, preview, realtime)
+    except VidstyleError as exc:            # the JSON reader learns why the run never started
+        if json_out:
+            json_out.write(status_record(Counters(), None, [], spec, [], error=str(exc)))
+            json_out.close()
+        raise
+    sink = LiveSink(outputs, on_written=source.release)
+    source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
+    described = [_describe(o) for o in outputs]
+    log.info(f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{float(source.info.rate):.2f} fps "
+             f"-> {', '.join(described)} [{pipeline.stylizer.name}]")
+    runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",
+                    live=True)
+    timer = threading.Timer(duration, runner.request_stop) if duration > 0 else None
+    live = Status(source, sink, spec, described, line=status, tty=sys.stderr.isatty(),
+                  every=cfg.stream.status_every, json_out=json_out)
+    failure = None
+    try:
+        try:
+            if timer:
+                timer.start()
+            with signals_stop(runner):
+                result = runner.run(on_tick=live.tick)
+        finally:
+            if timer:
+                timer.cancel()
+            source.close()
+        report = report_of(source, sink)
+        report.stopped_by = result.stopped_by
+        failure = _failure(result)
+        if failure is not None:
+            sink.close()
+            raise failure
+        report.outputs = [str(o) for o in sink.close() if o is not None]
+        return report
+    finally:
+        live.close(error=None if failure is None else str(failure))
+
+
+def _open(spec: str, cfg: PipelineConfig, file_out: Path | None, rtsp_out: str | None, preview: bool,
+          realtime: bool) -> tuple[LiveSource, list]:
+    """The source and every output, opened; an error while opening closes what was opened."""
     outputs: list = []
-    with contextlib.ExitStack() as opening:   # an error while opening closes what was opened
+    with contextlib.ExitStack() as opening:
         source = opening.enter_context(LiveSource(spec, cfg.stream, realtime))
         info = source.info
         if file_out is not None:
@@ -84,33 +100,18 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
             log.info(f"preview: {server.url}")
         if not outputs:
             raise OutputError("no output: give -o FILE|rtsp://... and/or --preview")
-        opening.pop_all()                     # opened: from here on the run below owns them
-    sink = LiveSink(outputs, on_written=source.release)
-    source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
-    log.info(f"{redact(spec)}: {info.width}x{info.height} at ~{float(info.rate):.2f} fps -> "
-             f"{', '.join(_describe(o) for o in outputs)} [{pipeline.stylizer.name}]")
-    runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",
-                    live=True)
-    timer = threading.Timer(duration, runner.request_stop) if duration > 0 else None
-    status_line = _Status(source, sink, enabled=status, tty=sys.stderr.isatty(),
-                          every=cfg.stream.status_every)
+        opening.pop_all()                     # opened: from here on the run owns them
+    return source, outputs
+
+
+def _failure(result) -> VidstyleError | None:
+    """The one-line error the run ended with, if any."""
+    if result.error is None:
+        return None
     try:
-        if timer:
-            timer.start()
-        with signals_stop(runner):
-            result = runner.run(on_tick=status_line.tick)
-    finally:
-        if timer:
-            timer.cancel()
-        status_line.close()
-        source.close()
-    report = report_of(source, sink)
-    report.stopped_by = result.stopped_by
-    if result.error is not None:
-        sink.close()
         result.raise_error()
-    report.outputs = [str(o) for o in sink.close() if o is not None]
-    return report
+    except VidstyleError as exc:
+        return exc
 
 
 def _describe(out) -> str:
@@ -119,32 +120,3 @@ def _describe(out) -> str:
     if isinstance(out, RtspOutput):
         return redact(out.url)
     return out.url
-
-
-class _Status:
-    """The live status: on a terminal one self-overwriting line refreshed every second; otherwise
-    (Docker, systemd, a log file) one log line every ``every`` seconds (0: none)."""
-
-    def __init__(self, source: LiveSource, sink: LiveSink, enabled: bool, tty: bool = True, every: float = 10.0):
-        self.source, self.sink, self.tty = source, sink, tty
-        self.enabled = enabled and (tty or every > 0)
-        self.every = 1.0 if tty else every
-        self._last = time.monotonic()
-        self._shown = False
-
-    def tick(self, _result) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self._last < self.every:
-            return
-        self._last = now
-        line = report_of(self.source, self.sink).line()
-        if not self.tty:
-            log.info(f"status: {line}")
-            return
-        sys.stderr.write("\r" + line[:160] + "\x1b[K")
-        sys.stderr.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
