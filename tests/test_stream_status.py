@@ -15,16 +15,19 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, moving_frames, probe, run_cli
-from test_stream import ENV, STREAM_ARGS, publish, rtsp_server  # noqa: F401 - rtsp_server is a fixture
+from test_stream import ENV, STREAM_ARGS, free_port, publish, rtsp_server  # noqa: F401 - rtsp_server is a fixture
 from vidstyle.config import load_config
 from vidstyle.configtools import override
 from vidstyle.errors import InputError, OutputError
 from vidstyle.io.synth import write_clip
+from vidstyle.stream.metrics import metrics_text
 from vidstyle.stream.run import run_stream
 from vidstyle.stream.status import Counters, StatusJson, status_record
 
@@ -216,3 +219,65 @@ def test_video_that_stops_while_audio_flows_is_lost_within_read_timeout(tmp_path
     _assert_noticed_in_time(lost, stopped_at)
     assert "source lost (no video frame for" in text
     assert_well_formed(records(status))
+
+
+def _samples(text: str) -> dict[str, float]:
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def test_metrics_read_the_same_counters_as_the_status_lines():
+    now = Counters(mono=5.0, uptime_s=5.0, state="reconnecting", frames_in=1_234_567, frames_out=1_200_000,
+                   dropped_late=30_000, dropped_at_stop=4, reconnects=3, last_frame_age_s=2.7)
+    rec = status_record(now, None, [0.1, 0.2, 0.4], "cam", [])
+    text = metrics_text(now, [0.1, 0.2, 0.4])
+    got = _samples(text)
+    assert got["vidstyle_stream_up"] == 0
+    assert got["vidstyle_stream_frames_in_total"] == rec["frames_in"]            # exact, not 1.23457e+06
+    assert got["vidstyle_stream_frames_out_total"] == rec["frames_out"]
+    assert got['vidstyle_stream_dropped_total{reason="late"}'] == rec["dropped"]["late"]
+    assert got['vidstyle_stream_dropped_total{reason="at_stop"}'] == rec["dropped"]["at_stop"]
+    assert got["vidstyle_stream_reconnects_total"] == rec["reconnects"]
+    assert got["vidstyle_stream_last_frame_age_seconds"] == rec["last_frame_age_s"]
+    assert got['vidstyle_stream_latency_seconds{stat="p50"}'] * 1000 == rec["latency_ms"]["p50"]
+    assert "# TYPE vidstyle_stream_frames_in_total counter" in text
+    starting = _samples(metrics_text(Counters(state="starting"), []))
+    assert starting["vidstyle_stream_up"] == 0 and "vidstyle_stream_last_frame_age_seconds" not in starting
+
+
+@pytest.mark.slow
+def test_metrics_endpoint_serves_a_running_stream(tmp_path, tiny_model):
+    clip = write_clip(tmp_path / "c.mp4", moving_frames(150, 96, 128), 25)      # 6 s
+    status, port = tmp_path / "status.jsonl", free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", str(clip), "--realtime", "-o",
+                             str(tmp_path / "rec.mp4"), "--metrics-port", str(port), "--status-json", str(status),
+                             "--set", "stream.status_every=0.3", "--style", str(tiny_model), "--faces", "off"],
+                            stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        wait_record(status, lambda r: r["frames_out"] >= 10, timeout=60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            scraped_at, scraped = time.time(), _samples(resp.read().decode())
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+        wait_record(status, lambda r: r["time"] > scraped_at + 0.5, timeout=10)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode in (0, 130), err                 # the clip may have ended first
+    assert f"metrics: http://127.0.0.1:{port}/metrics" in err
+    lines = records(status)
+    before = [r for r in lines if r["time"] <= scraped_at][-1]
+    after = next(r for r in lines if r["time"] >= scraped_at)
+    assert scraped["vidstyle_stream_up"] == 1
+    assert before["frames_in"] <= scraped["vidstyle_stream_frames_in_total"] <= after["frames_in"]
+    assert before["frames_out"] <= scraped["vidstyle_stream_frames_out_total"] <= after["frames_out"]
+
+
+def test_a_busy_metrics_port_is_one_line():
+    from vidstyle.stream.metrics import MetricsServer
+
+    with MetricsServer("127.0.0.1", 0) as first:
+        port = int(first.url.rsplit(":", 1)[1].split("/")[0])
+        with pytest.raises(OutputError, match=f"metrics server cannot listen on 127.0.0.1:{port}: "):
+            MetricsServer("127.0.0.1", port)

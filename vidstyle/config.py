@@ -226,6 +226,10 @@ class StreamConfig:
                              "mean to publish it)")
     preview_port: int = knob(8090, "preview server port (0: any free port)", min=0, max=65535)
     preview_width: int = knob(1280, "width of the side-by-side preview (px)", min=64, max=7680)
+    metrics_port: int = knob(0, "serve Prometheus text metrics at http://metrics_host:PORT/metrics (0: off)",
+                             min=0, max=65535)
+    metrics_host: str = knob("127.0.0.1", "metrics server address (keep it on loopback unless you mean "
+                             "to publish it)")
     webcam_size: str = knob("", "webcam capture size, e.g. 1280x720 (empty: the camera's default)",
                             pattern=r"(\d+x\d+)?", pattern_help="WIDTHxHEIGHT or empty")
     webcam_fps: str = knob("", "webcam frame rate, e.g. 30 (empty: the camera's default)",

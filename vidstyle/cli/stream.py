@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--status-json", dest="stream.status_json", metavar="PATH|-",
                    help="append a JSON status object per line to PATH ('-': standard output) every "
                         "stream.status_every seconds, at each change of state and at the end (fields: README)")
+    g.add_argument("--metrics-port", dest="stream.metrics_port", metavar="PORT",
+                   help="serve Prometheus text metrics at http://127.0.0.1:PORT/metrics (see stream.metrics_host)")
     add_overwrite_args(p)
     add_pipeline_args(p)
     p.set_defaults(func=run)

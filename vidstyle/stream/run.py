@@ -20,7 +20,8 @@ from ..pipeline.runner import Runner
 from ..pipeline.scheduling import frames_in_parallel
 from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
 from .source import LiveSource
-from .status import Counters, Status, StatusJson, StreamReport, report_of, status_record
+from .metrics import LATENCY_FRAMES, MetricsServer, metrics_text
+from .status import Counters, Status, StatusJson, StreamReport, read_counters, report_of, status_record
 
 __all__ = ["StreamReport", "live_config", "report_of", "run_stream"]
 
@@ -36,22 +37,33 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
                preview: bool = False, realtime: bool = False, duration: float = 0.0,
                pipeline: Pipeline | None = None, status: bool = True) -> StreamReport:
     """Stylize the live ``spec`` until it ends, ``duration`` seconds pass, or SIGINT/SIGTERM.
-    ``status``: show the human status line (the JSON lines follow ``stream.status_json``)."""
+    ``status``: show the human status line (JSON lines and metrics follow ``stream.*``)."""
     cfg = live_config(cfg)
-    json_out = StatusJson(cfg.stream.status_json) if cfg.stream.status_json else None
-    try:
-        pipeline = pipeline or Pipeline(cfg)
-        pipeline.cfg = cfg
-        pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
-        source, outputs = _open(spec, cfg, file_out, rtsp_out, preview, realtime)
-    except VidstyleError as exc:            # the JSON reader learns why the run never started
-        if json_out:
-            json_out.write(status_record(Counters(), None, [], spec, [], error=str(exc)))
-            json_out.close()
-        raise
-    sink = LiveSink(outputs, on_written=source.release)
+    with contextlib.ExitStack() as ends:
+        json_out = ends.enter_context(StatusJson(cfg.stream.status_json)) if cfg.stream.status_json else None
+        metrics = None
+        if cfg.stream.metrics_port:
+            metrics = ends.enter_context(MetricsServer(cfg.stream.metrics_host, cfg.stream.metrics_port))
+            log.info(f"metrics: {metrics.url}")
+        try:
+            pipeline = pipeline or Pipeline(cfg)
+            pipeline.cfg = cfg
+            pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
+            source, outputs = _open(spec, cfg, file_out, rtsp_out, preview, realtime)
+        except VidstyleError as exc:        # the JSON reader learns why the run never started
+            if json_out:
+                json_out.write(status_record(Counters(), None, [], spec, [], error=str(exc)))
+            raise
+        sink = LiveSink(outputs, on_written=source.release)
+        if metrics:
+            metrics.text = lambda: metrics_text(read_counters(source, sink), list(sink.latencies)[-LATENCY_FRAMES:])
+        return _run(spec, cfg, pipeline, source, sink, duration, status, json_out)
+
+
+def _run(spec: str, cfg: PipelineConfig, pipeline: Pipeline, source: LiveSource, sink: LiveSink,
+         duration: float, status: bool, json_out: StatusJson | None) -> StreamReport:
     source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
-    described = [_describe(o) for o in outputs]
+    described = [_describe(o) for o in sink.outputs]
     log.info(f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{float(source.info.rate):.2f} fps "
              f"-> {', '.join(described)} [{pipeline.stylizer.name}]")
     runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",

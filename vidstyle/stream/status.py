@@ -125,11 +125,17 @@ class StatusJson:
         except (OSError, ValueError) as exc:   # a full disk or a closed pipe must not stop the run
             log.warning(f"status: cannot write to {self.target} ({exc}); no more status lines")
             self.close()
-            self._file = None
 
     def close(self) -> None:
         if self._own and self._file is not None:
             self._file.close()
+        self._file = None
+
+    def __enter__(self) -> StatusJson:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def __bool__(self) -> bool:
         return self._file is not None
@@ -154,8 +160,9 @@ class Status:
     def tick(self, _result=None) -> None:
         """Called a few times a second by the runner (also while no frame comes)."""
         now = read_counters(self.source, self.sink)
-        if self.json and self._before is not None and (
-                now.state != self._before.state or (self.json_every and now.mono - self._before.mono >= self.json_every)):
+        before = self._before
+        due = bool(self.json_every) and before is not None and now.mono - before.mono >= self.json_every
+        if self.json and before is not None and (due or now.state != before.state):
             self._write_json(now)
         if self.line_on and now.mono - self._last_line >= self.line_every:
             self._last_line = now.mono
