@@ -59,8 +59,8 @@ def rtsp_server():
                              "--rtp_start_port", str(rtp)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_port(client)
-        wait_port(source)
+        wait_port(client, timeout=30)     # Perl loads its modules slowly on a busy machine (46 s seen)
+        wait_port(source, timeout=30)
         yield {"read": f"rtsp://127.0.0.1:{client}/cam", "publish": f"rtsp://127.0.0.1:{source}/cam"}
     finally:
         proc.terminate()

@@ -163,12 +163,12 @@ class LiveSource(FrameSource):
                         return
                 now = time.monotonic()
                 self.last_frame_at = now
-                if self.kind != "file":
-                    self._frame_deadline = now + self.cfg.read_timeout
                 index, self.captured = self.captured, self.captured + 1
                 own_clock = self._time_base is not TIME_BASE
                 pts = vf.pts if own_clock else int(round((now - self._t0) * 1000))
                 yield Frame(index, upright(to_rgb(vf), rotation), pts, self._time_base, capture_time=now)
+                if self.kind != "file":        # from when capture reads on: a push that waited
+                    self._frame_deadline = time.monotonic() + self.cfg.read_timeout   # is no stall
 
     def _stall_reason(self, first: bool) -> str:
         """``first``: no frame has come since this open."""
