@@ -146,6 +146,15 @@ def _stream(url: str, out: Path, status: Path, model: Path) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=ENV)
 
 
+def _interrupt(proc: subprocess.Popen, pub: subprocess.Popen, err: list[tuple[float, str]]) -> str:
+    """Ctrl-C the stream, kill the publisher; the stream's stderr so far."""
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    pub.kill()
+    pub.wait(timeout=10)
+    return "".join(line for _, line in err)
+
+
 READ_TIMEOUT = 1.5   # what STREAM_ARGS sets
 
 
@@ -181,11 +190,7 @@ def test_a_stalled_then_killed_publisher_is_lost_within_read_timeout(tmp_path, r
         killed = wait_record(status, lambda r: r["time"] > killed_at and r["state"] == "reconnecting",
                              timeout=READ_TIMEOUT + 15)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        pub.kill()
-        pub.wait(timeout=10)
-    text = "".join(line for _, line in err)
+        text = _interrupt(proc, pub, err)
     assert proc.returncode == 130, text
     _assert_noticed_in_time(stalled, stalled_at)
     _assert_noticed_in_time(killed, killed_at)
@@ -212,11 +217,7 @@ def test_video_that_stops_while_audio_flows_is_lost_within_read_timeout(tmp_path
         lost = wait_record(status, lambda r: r["state"] == "reconnecting", timeout=READ_TIMEOUT + 15)
         audio_still_on = pub.poll() is None
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        pub.kill()
-        pub.wait(timeout=10)
-    text = "".join(line for _, line in err)
+        text = _interrupt(proc, pub, err)
     assert proc.returncode == 130, text
     assert audio_still_on                    # noticed while packets still flow (it was not, before)
     _assert_noticed_in_time(lost)
