@@ -4,7 +4,7 @@
 
 --static sends the same picture every frame (so the stylized result is known exactly).
 --audio adds a silent AAC track. SIGUSR1 stops the video while the audio goes on (a camera whose
-encoder died but whose connection lives).
+encoder died but whose connection lives). SIGTERM ends the publishing cleanly (TEARDOWN).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def main() -> None:
     fps = int(sys.argv[sys.argv.index("--fps") + 1]) if "--fps" in sys.argv else 25
     video_on = [True]
     signal.signal(signal.SIGUSR1, lambda *_: video_on.clear())
+    running = [True]
+    signal.signal(signal.SIGTERM, lambda *_: running.clear())   # end cleanly: the server frees the path
     n = int(seconds * fps)
     frames = moving_frames(min(n, 200), 96, 128, seed=3)
     # a small interleave delta: audio goes out on time even when no video packet follows it
@@ -42,6 +44,8 @@ def main() -> None:
     silence, audio_frames = np.zeros((1, 1024), np.float32), 0
     t0 = time.monotonic()
     for i in range(n):                    # one video frame time per step; audio keeps up with it
+        if not running:
+            break
         if i == fps // 2:
             print("publishing", flush=True)   # the server has the stream now
         if video_on:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, moving_frames, probe, run_cli
-from test_stream import ENV, STREAM_ARGS, free_port, publish, rtsp_server  # noqa: F401 - rtsp_server is a fixture
+from test_stream import ENV, STREAM_ARGS, free_port, publish, rtsp_server, stderr_lines  # noqa: F401 - rtsp_server is a fixture
 from vidstyle.config import load_config
 from vidstyle.configtools import override
 from vidstyle.errors import InputError, OutputError
@@ -127,18 +127,6 @@ def test_status_json_of_a_paced_file(tmp_path, tiny_model):
     assert any(r["fps_in"] > 5 and r["latency_ms"] is not None for r in lines[1:-1])
 
 
-def _stderr_lines(proc: subprocess.Popen) -> list[tuple[float, str]]:
-    """(time.time(), line) of each line of ``proc``'s stderr, filled in by a thread."""
-    got: list[tuple[float, str]] = []
-
-    def read() -> None:
-        for line in proc.stderr:
-            got.append((time.time(), line))
-
-    threading.Thread(target=read, daemon=True).start()
-    return got
-
-
 def _stream(url: str, out: Path, status: Path, model: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", url, "-o", str(out), "--segment", "0",
                              "--style", str(model), *STREAM_ARGS, "--status-json", str(status),
@@ -175,7 +163,7 @@ def test_a_stalled_then_killed_publisher_is_lost_within_read_timeout(tmp_path, r
     status, out = tmp_path / "status.jsonl", tmp_path / "re.mkv"
     pub = publish(rtsp_server["publish"], 60)
     proc = _stream(rtsp_server["read"], out, status, tiny_model)
-    err = _stderr_lines(proc)
+    err = stderr_lines(proc)
     try:
         wait_record(status, lambda r: r["frames_in"] >= 25, timeout=60)
         stalled_at = time.time()
@@ -210,7 +198,7 @@ def test_video_that_stops_while_audio_flows_is_lost_within_read_timeout(tmp_path
     status, out = tmp_path / "status.jsonl", tmp_path / "av.mkv"
     pub = publish(rtsp_server["publish"], 60, "--audio")
     proc = _stream(rtsp_server["read"], out, status, tiny_model)
-    err = _stderr_lines(proc)
+    err = stderr_lines(proc)
     try:
         wait_record(status, lambda r: r["frames_in"] >= 25, timeout=60)
         pub.send_signal(signal.SIGUSR1)                          # the video stops, the audio goes on
