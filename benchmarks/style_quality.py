@@ -67,7 +67,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--styles", default="", help="comma-separated catalog names (default: all bundled)")
+    ap.add_argument("--styles", default="", help="comma-separated catalog or style names (default: all bundled; "
+                    "also filters the styles of --model files)")
     ap.add_argument("--model", type=Path, action="append", default=[],
                     help="also measure this model file (every style it holds)")
     ap.add_argument("--size", type=int, default=512, help="long side of the content frames (px; 0: as decoded)")
@@ -80,15 +81,16 @@ def main() -> int:
         return 2
     frames = content_frames(args.shared, args.size)
     entries = [e for e in list_styles() if e.source == "bundled"]
-    if args.styles:
-        wanted = set(args.styles.split(","))
+    wanted = set(args.styles.split(",")) if args.styles else None
+    if wanted:
         entries = [e for e in entries if e.name in wanted or e.style_name in wanted]
     jobs = [(e.name, e.model_path, e.style_index) for e in entries]
     for path in args.model:
         from vidstyle.models.store import read_meta
 
         meta = read_meta(path)
-        jobs += [(f"{path.name}:{s['name']}", path, i) for i, s in enumerate(meta.styles)]
+        jobs += [(f"{path.name}:{s['name']}", path, i) for i, s in enumerate(meta.styles)
+                 if not wanted or s["name"] in wanted]
     rows, meters, nets = [], {}, {}
     for name, path, index in jobs:
         if path not in nets:

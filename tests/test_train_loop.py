@@ -301,3 +301,39 @@ def test_cli_trains_end_to_end(data, tmp_path, capsys):
                  "-o", str(out), "--vgg-weights", str(vgg_file)]) == 1
     assert main(["train", "--dump-config", "--steps", "7"]) == 0
     assert "steps: 7" in capsys.readouterr().out
+
+
+def test_extend_trains_only_the_new_style_and_keeps_the_others_bit_identical(data, tmp_path, vgg, idnet):
+    """--extend: a third style joins a two-style model; the old rows and convolutions do not move,
+    so the old styles' outputs are exactly the base model's."""
+    from vidstyle.models.store import load_model
+
+    base_cfg = make_cfg(data, tmp_path / "a", styles=("swirl", "stripes"))
+    base = make_trainer(base_cfg, tmp_path / "a", vgg, idnet).run()
+    (data / "dots.jpg").write_bytes((data / "swirl.jpg").read_bytes())   # a new name, a painting
+    cfg = make_cfg(data, tmp_path / "b", styles=("dots",),
+                   **{"paths.extend": str(base), "optim.lr": 5e-2, "optim.steps": 3})
+    out = make_trainer(cfg, tmp_path / "b", vgg, idnet).run()
+    old, old_meta = load_model(base)
+    new, meta = load_model(out)
+    assert meta.style_names == ["swirl", "stripes", "dots"] and new.num_styles == 3
+    assert meta.recipe["extends"]["model"] == old_meta.name
+    assert meta.recipe["extends"]["styles"] == ["swirl", "stripes"]
+    x = torch.rand(1, 3, SIZE, SIZE) * 255
+    with torch.no_grad():
+        for i in range(2):
+            w2, w3 = torch.eye(2)[i], torch.eye(3)[i]
+            assert torch.equal(old(x, w2), new(x, w3))
+        moved = new(x, torch.eye(3)[2])
+        start = new(x, torch.tensor([0.5, 0.5, 0.0]))      # where the new row started: the mean
+    assert (moved - start).abs().max() > 1e-3
+    convs_old = {k: v for k, v in old.state_dict().items() if not k.endswith(("norm.weight", "norm.bias"))
+                 and v.shape == new.state_dict()[k].shape}
+    assert convs_old and all(torch.equal(v, new.state_dict()[k]) for k, v in convs_old.items())
+
+
+def test_extend_refuses_a_style_the_base_already_holds(data, tmp_path, vgg, idnet):
+    base = make_trainer(make_cfg(data, tmp_path / "a"), tmp_path / "a", vgg, idnet).run()
+    cfg = make_cfg(data, tmp_path / "b", **{"paths.extend": str(base)})
+    with pytest.raises(InputError, match="already holds style"):
+        make_trainer(cfg, tmp_path / "b", vgg, idnet).setup()

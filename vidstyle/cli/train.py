@@ -12,12 +12,15 @@ EPILOG = """examples:
       --vgg-weights vgg16_features_relu4_3.pth   # omit to download torchvision's weights
   vidstyle train --config vidstyle/models/bundled/recipes/starry_night.yaml -o starry_night.safetensors
   vidstyle train --resume starry.run/checkpoints/last.safetensors -o starry.safetensors --steps 8000
+  vidstyle train --extend paintings-small --style my_painting.jpg -o my-paintings.safetensors \
+      --arch small    # one more style in the same network; the others stay bit-identical
   vidstyle train --dump-config > recipe.yaml      # every knob with its default"""
 
 # flag dest -> config key; path flags are made absolute against the current directory
 _PATH_KEYS = {"styles": "paths.styles", "content": "paths.content", "vgg_weights": "paths.vgg_weights",
               "identity_weights": "paths.identity_weights", "run_dir": "paths.run_dir",
               "cache_dir": "paths.cache_dir", "data_root": "paths.root"}
+_NAME_OR_PATH_KEYS = {"extend": "paths.extend"}   # a catalog name stays as it is
 _VALUE_KEYS = {"arch": "model.arch", "steps": "optim.steps", "batch": "optim.batch",
                "lr": "optim.lr", "image_size": "data.image_size", "face_mode": "loss.face_mode",
                "device": "run.device", "seed": "run.seed", "name": "model.name"}
@@ -52,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", metavar="DIR", help="checkpoints, samples, loss curve")
     p.add_argument("--cache-dir", metavar="DIR", help="face detection cache")
     p.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
+    p.add_argument("--extend", metavar="MODEL",
+                   help="add the --style images to this multi-style model (file or catalog name); "
+                        "its styles stay exactly as they are, only the new styles train")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="set_items",
                    help="override any recipe key, e.g. --set loss.style=5e9 (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -76,6 +82,10 @@ def effective_config(args: argparse.Namespace):
         if value is not None:
             absolute = lambda v: os.path.abspath(os.path.expanduser(v))  # noqa: E731
             overrides[key] = [absolute(v) for v in value] if isinstance(value, list) else absolute(value)
+    for dest, key in _NAME_OR_PATH_KEYS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            overrides[key] = os.path.abspath(os.path.expanduser(value)) if os.path.exists(value) else value
     if args.resume and not args.config:
         return apply_overrides(from_dict(TrainConfig, read_checkpoint_info(args.resume)["config"]),
                                overrides)

@@ -30,6 +30,9 @@ class PathsConfig:
                                      "loss.identity > 0")
     run_dir: str = knob("", "checkpoints, samples, loss curve (empty: <output>.run next to the model)")
     cache_dir: str = knob("", "face detection cache (empty: .vidstyle-cache next to the model)")
+    extend: str = knob("", "a trained multi-style model (file or catalog name) to add the styles "
+                           "to: its convolutions and styles stay fixed, only the new styles' norm "
+                           "rows train (empty: train a new network)")
 
 
 @dataclass

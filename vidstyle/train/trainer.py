@@ -70,6 +70,8 @@ class Trainer:
         self.history: list[dict] = []
         self.skipped: set[str] = set()
         self.train_seconds = 0.0
+        self.base_meta: ModelMeta | None = None   # the model being extended (paths.extend)
+        self.style_offset = 0                     # CIN row of the first style trained here
 
     # ----------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -162,12 +164,25 @@ class Trainer:
                                   "weights are given (--identity-weights PATH, or set loss.identity=0)")
             self.idnet = self.idnet.to(dev).eval().requires_grad_(False)
         torch.manual_seed(cfg.run.seed)
-        arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
-        self.net = TransformerNet(arch).to(dev)
+        if cfg.paths.extend:
+            from .extend import extended_net, resolve_base, train_only_new_rows
+
+            base = resolve_base(cfg.resolve(cfg.paths.extend), cfg.paths.extend)
+            net, self.base_meta = extended_net(base, self.style_names)
+            self.style_offset = len(self.base_meta.styles)
+            self.net = net.to(dev)
+            trainable = train_only_new_rows(self.net, self.style_offset)
+            log.info(f"extending {base} ({', '.join(self.base_meta.style_names)}): only the new "
+                     f"styles' norm rows train")
+        else:
+            arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
+            self.net = TransformerNet(arch).to(dev)
+            trainable = list(self.net.parameters())
+        self.total_styles = self.style_offset + len(self.style_names)
         if self.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
             self.vgg = self.vgg.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.optim.lr)
+        self.optimizer = torch.optim.Adam(trainable, lr=cfg.optim.lr)
         use_scaler = self.amp and self.amp_dtype == torch.float16
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         with torch.no_grad(), self._autocast():
@@ -217,7 +232,7 @@ class Trainer:
         cfg, loss = self.cfg, self.cfg.loss
         x = b["content"]
         n = x.shape[0]
-        w = F.one_hot(b["style"], len(self.style_names)).float()
+        w = F.one_hot(b["style"] + self.style_offset, self.total_styles).float()
         temporal = loss.temporal > 0
         inp = torch.cat([x, b["next"]]) if temporal else x
         with self._autocast():
@@ -372,9 +387,10 @@ class Trainer:
 
     # ----------------------------------------------------------------- outputs
     def stylize(self, images: torch.Tensor, style: int) -> torch.Tensor:
-        """images N x 3 x H x W (0..255) -> stylized, clamped, on the CPU."""
+        """images N x 3 x H x W (0..255) -> stylized with the ``style``-th style trained here,
+        clamped, on the CPU."""
         self.net.eval()
-        w = F.one_hot(torch.tensor(style), len(self.style_names)).float().to(self.device)
+        w = F.one_hot(torch.tensor(style + self.style_offset), self.total_styles).float().to(self.device)
         outs = []
         with torch.no_grad(), self._autocast():
             for im in images:
@@ -408,18 +424,24 @@ class Trainer:
         sample = self.write_samples()
         it_s = self.step / self.train_seconds if self.train_seconds else 0.0
         name = cfg.model.name or self.output.stem
-        arch = cfg.model.arch
+        base = self.base_meta
+        arch = base.arch if base else cfg.model.arch
+        styles = [{"name": n, "style_image": p.name} for n, p in zip(self.style_names, self.style_paths)]
+        recipe = {"config": to_dict(cfg), "steps": self.step, "final_losses": self.final_losses(),
+                  "it_per_s": round(it_s, 4), "train_seconds": round(self.train_seconds, 1),
+                  "image_size": cfg.data.image_size, "batch": cfg.optim.batch,
+                  "machine": machine_info(self.device),
+                  "skipped_content_images": len(self.skipped)}
+        if base:   # what the frozen part came from, so the card can tell the whole history
+            recipe["extends"] = {"model": base.name, "styles": base.style_names, "recipe": base.recipe}
+        all_names = (base.style_names if base else []) + self.style_names
         meta = ModelMeta(
             name=name, arch=arch,
-            styles=[{"name": n, "style_image": p.name} for n, p in zip(self.style_names, self.style_paths)],
+            styles=(base.styles if base else []) + styles,
             description=cfg.model.description or
-            f"{', '.join(self.style_names)} ({arch}), trained with vidstyle train",
-            licence=cfg.model.licence,
-            recipe={"config": to_dict(cfg), "steps": self.step, "final_losses": self.final_losses(),
-                    "it_per_s": round(it_s, 4), "train_seconds": round(self.train_seconds, 1),
-                    "image_size": cfg.data.image_size, "batch": cfg.optim.batch,
-                    "machine": machine_info(self.device),
-                    "skipped_content_images": len(self.skipped)})
+            f"{', '.join(all_names)} ({arch}), trained with vidstyle train",
+            licence=cfg.model.licence or (base.licence if base else ""),
+            recipe=recipe)
         save_model(self.net, meta, self.output)
         from .card import write_model_card
         write_model_card(meta, self.run_dir / "model_card.md")

@@ -1,0 +1,69 @@
+"""Add styles to a trained multi-style network without changing the styles it holds.
+
+Conditional instance norm keeps everything a style owns in one (gamma, beta) row per norm layer;
+Dumoulin et al. 2017 (sec. 4) add a new painting by training only its rows while the convolutions
+stay fixed. Here the base model's convolutions and rows are frozen (their gradients are zeroed, so
+Adam never moves them), one new row per new style starts from the mean of the base rows, and only
+those rows learn. The base styles' outputs stay bit-identical; the new styles need no retraining
+of the whole catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import InputError
+from ..models.store import ModelMeta, load_model
+from ..models.transformer_net import CondInstanceNorm, TransformerNet
+
+
+def resolve_base(path: Path, spec: str) -> Path:
+    """``path`` (``spec`` resolved against the recipe's root) when it is a file, else ``spec`` as
+    a catalog name (``paintings-small``, or one of its styles): the file that holds it."""
+    if path.is_file():
+        return path
+    from ..models.catalog import list_styles, resolve_style
+
+    for entry in list_styles():
+        if entry.meta.name == spec:
+            return entry.model_path
+    try:
+        return resolve_style(spec).model_path
+    except Exception as exc:  # noqa: BLE001 - any failure is "cannot extend this"
+        raise InputError(f"cannot extend {spec}: {exc}") from None
+
+
+def extended_net(base: Path, new_styles: list[str]) -> tuple[TransformerNet, ModelMeta]:
+    """``base``'s network with one more CIN row per name in ``new_styles`` (float32, CPU), and
+    ``base``'s metadata. The new rows are the mean of the base rows (a neutral start)."""
+    net, meta = load_model(base)
+    clash = sorted(set(new_styles) & set(meta.style_names))
+    if clash:
+        raise InputError(f"{base} already holds style(s) {', '.join(clash)}: rename the image")
+    arch = meta.arch_obj()
+    grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": arch.num_styles + len(new_styles)}))
+    state = net.state_dict()
+    k = len(new_styles)
+    for name, module in net.named_modules():
+        if isinstance(module, CondInstanceNorm):
+            for key in ("weight", "bias"):
+                rows = state[f"{name}.{key}"]
+                state[f"{name}.{key}"] = torch.cat([rows, rows.mean(0, keepdim=True).expand(k, -1)])
+    grown.load_state_dict(state, strict=True)
+    return grown, meta
+
+
+def train_only_new_rows(net: TransformerNet, n_base: int) -> list[torch.nn.Parameter]:
+    """Freeze ``net`` except the CIN rows from ``n_base`` on; returns the parameters to optimise.
+    The base rows share a tensor with the new ones, so their gradient is zeroed by a hook."""
+    net.requires_grad_(False)
+    params = []
+    for module in net.modules():
+        if isinstance(module, CondInstanceNorm):
+            for p in (module.weight, module.bias):
+                p.requires_grad_(True)
+                p.register_hook(lambda g: torch.cat([torch.zeros_like(g[:n_base]), g[n_base:]]))
+                params.append(p)
+    return params
