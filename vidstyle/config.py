@@ -239,6 +239,9 @@ class StreamConfig:
 @dataclass
 class RunConfig:
     queue_size: int = knob(8, "frames buffered between two stages (bounds memory)", min=1, max=1024)
+    memory_limit: float = knob(0.0, "GB the frames in flight may take: huge frames lower the queue size, "
+                               "the encoder look-ahead, then the stylization size to fit (0: 60% of "
+                               "the memory free at start)", min=0.0)
     progress: str = knob("auto", "progress bar: auto = when stderr is a terminal",
                          choices=("auto", "on", "off"))
     stats: bool = knob(False, "print per-stage throughput at the end")

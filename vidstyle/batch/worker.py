@@ -22,6 +22,7 @@ from ..io.sink import CONTAINERS, VideoFileSink
 from ..io.source import VideoFileSource
 from ..log import log
 from ..pipeline.api import Pipeline
+from ..pipeline.memory import MemoryPlan
 from ..pipeline.runner import Runner
 from .plan import Chunk
 
@@ -107,12 +108,13 @@ class ChunkWorker:
                                  pts_range=(chunk.warm_pts, chunk.end_pts))
         try:
             info = dataclasses.replace(source.info, audio_streams=0)    # audio is copied once, at the end
-            encode = cfg.encode
+            mem = self.pipeline.memory_plan(info, job.target.with_suffix(job.final_suffix))
+            encode = self.pipeline.encode_config(mem)
             if encode.codec == "auto":
                 encode = dataclasses.replace(encode, codec=CONTAINERS[job.final_suffix.lower()][1])
             sink = _WarmupDropSink(VideoFileSink(job.target, info, encode), chunk.start_pts,
                                    kill_at=chunk.frames // 2 if job.kill_once and attempts == 1 else None)
-            self._run_stages(source, sink, job.key)
+            self._run_stages(source, sink, job.key, mem)
         finally:
             source.close()
         warnings = [f"chunk {chunk.index}: {source.truncated}"] if source.truncated else []
@@ -122,11 +124,12 @@ class ChunkWorker:
             log.warning(w)
         return sink.written, warnings
 
-    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str) -> None:
+    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str, mem: MemoryPlan) -> None:
         """The pipeline's stages from ``source`` into ``sink``; the segment is complete or removed."""
         info = source.info
-        stages = self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width))
-        runner = Runner(source, stages, self.pipeline.cfg.run.queue_size)
+        stages = self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width,
+                                                                               mem.max_side))
+        runner = Runner(source, stages, mem.queue_size)
         try:
             result = runner.run(on_tick=lambda _r: self._tick(key, sink.written))
         except BaseException:

@@ -12,8 +12,8 @@ EPILOG = """examples:
       --vgg-weights vgg16_features_relu4_3.pth   # omit to download torchvision's weights
   vidstyle train --config vidstyle/models/bundled/recipes/starry_night.yaml -o starry_night.safetensors
   vidstyle train --resume starry.run/checkpoints/last.safetensors -o starry.safetensors --steps 8000
-  vidstyle train --extend paintings-small --style my_painting.jpg -o my-paintings.safetensors \
-      --arch small    # one more style in the same network; the others stay bit-identical
+  vidstyle train --extend paintings-small --style my_painting.jpg --content photos/ \\
+      -o mine.safetensors   # one more style in the same network; the others stay bit-identical
   vidstyle train --dump-config > recipe.yaml      # every knob with its default"""
 
 # flag dest -> config key; path flags are made absolute against the current directory

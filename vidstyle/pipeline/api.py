@@ -6,6 +6,7 @@ The CLI is a thin layer over this module.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..config import PipelineConfig, load_config
+from ..config import EncodeConfig, PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError
 from ..compose.people import PeopleRegions
@@ -28,6 +29,10 @@ from ..people.styles import PeoplePlan
 from ..stylize.base import Stylizer
 from ..stylize.bank import StyleBank, build_style_bank
 from ..stylize.factory import style_label
+from ..io.frame import VideoInfo
+from ..sysinfo import cpu_count
+from .memory import GB, MemoryPlan, Shape, encoder_frames
+from .memory import plan as plan_memory
 from .runner import RunResult, Runner
 from .scheduling import (frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_threads,
                          stylize_workers)
@@ -162,24 +167,56 @@ class Pipeline:
 
         ``max_side`` overrides ``model.max_side`` (the memory guard lowers it for huge frames).
         """
-        cfg = self.cfg
-        stylizer = self.stylizer
-        plan = self.people_plan
-        temporal = cfg.temporal.mode != "off"
-        faces = cfg.faces.mode != "off"
-        stages: list[Stage] = [FlowStage(cfg.flow, cfg.temporal)] if temporal else []
-        stages += [FaceDetectStage(cfg.faces, stylizer.device)] if faces or plan is not None else []
-        stages += [PeopleSegmentStage(cfg.people)] if plan is not None else []
-        stages += [PreprocessStage(stylizer.device, cfg.model.max_side if max_side is None else max_side),
-                   StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
-                                stylize_workers(cfg, stylizer.device),
-                                bank=self.style_bank if plan is not None else None)]
-        if temporal or faces or compare is not None or plan is not None:
-            people = PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces) if plan is not None else None
-            stages.append(ComposeStage(cfg.temporal, cfg.faces, stylizer,
-                                       keep_per_frame=compare is not None, people=people))
-        stages += [PostprocessStage(), EncodeStage(sink, compare)]
-        return stages
+        cfg, stylizer, plan = self.cfg, self.stylizer, self.people_plan
+        build = {
+            "flow": lambda: FlowStage(cfg.flow, cfg.temporal),
+            "faces": lambda: FaceDetectStage(cfg.faces, stylizer.device),
+            "people": lambda: PeopleSegmentStage(cfg.people),
+            "preprocess": lambda: PreprocessStage(stylizer.device,
+                                                  cfg.model.max_side if max_side is None else max_side),
+            "stylize": lambda: StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
+                                            stylize_workers(cfg, stylizer.device),
+                                            bank=self.style_bank if plan is not None else None),
+            "compose": lambda: ComposeStage(
+                cfg.temporal, cfg.faces, stylizer, keep_per_frame=compare is not None,
+                people=PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces) if plan is not None else None),
+            "postprocess": PostprocessStage,
+            "encode": lambda: EncodeStage(sink, compare),
+        }
+        return [build[name]() for name in self.stage_names(compare is not None)]
+
+    def stage_names(self, compare: bool = False) -> list[str]:
+        """The stages a run of this configuration has, in order."""
+        cfg, people = self.cfg, self.people_plan is not None
+        temporal, faces = cfg.temporal.mode != "off", cfg.faces.mode != "off"
+        names = (["flow"] if temporal else []) + (["faces"] if faces or people else []) + \
+            (["people"] if people else []) + ["preprocess", "stylize"]
+        if temporal or faces or compare or people:
+            names.append("compose")
+        return names + ["postprocess", "encode"]
+
+    def memory_plan(self, info: VideoInfo, out: Path, compare: bool = False) -> MemoryPlan:
+        """Queue depth, encoder look-ahead and stylization size that keep a run of ``info``'s frames
+        into ``out`` inside the memory budget (see :mod:`.memory`); InputError when nothing fits."""
+        cfg, stylizer = self.cfg, self.stylizer
+        enc = cfg.encode
+        codec = (CONTAINERS[out.suffix.lower()][1] if enc.codec == "auto" else enc.codec) \
+            if out.suffix.lower() in CONTAINERS else None
+        fixed = enc.options.get("rc-lookahead")
+        frames = encoder_frames(codec, enc.preset, cpu_count(), int(fixed) if fixed else None) if codec else 0
+        shape = Shape(info.height, info.width, self.stage_names(compare),
+                      frames_in_parallel(cfg, stylizer.device), stylizer.channels,
+                      stylizer.precision in ("fp16", "bf16"), stylizer.device.type == "cpu",
+                      cfg.temporal.mode != "off", frames * (4 if compare else 1))  # compare: 3 x wide
+        return plan_memory(shape, cfg.run.queue_size, cfg.model.max_side, cfg.run.memory_limit,
+                           lookahead_settable=codec == "libx264" and fixed is None)
+
+    def encode_config(self, mem: MemoryPlan) -> EncodeConfig:
+        """``encode`` with the look-ahead ``mem`` chose."""
+        enc = self.cfg.encode
+        if mem.lookahead is None:
+            return enc
+        return dataclasses.replace(enc, options={**enc.options, "rc-lookahead": str(mem.lookahead)})
 
     def run(self, input: str | Path, output: str | Path | None = None,
             compare: str | Path | None = None,
@@ -216,8 +253,14 @@ class Pipeline:
         stylizer = self.stylizer
         # leaving this block by an exception aborts both sinks (no half-written final names)
         with contextlib.ExitStack() as opened:
-            main = opened.enter_context(open_sink(out, info, cfg.encode, single_image))
-            compare = opened.enter_context(CompareSink(compare_path, info, cfg.encode)) \
+            mem = self.memory_plan(info, out, compare_path is not None)
+            if mem.lowered:
+                log.warning(f"{info.width}x{info.height} frames: lowered {', '.join(mem.lowered)} to stay in "
+                            f"the memory budget ({mem.estimate / GB:.1f} of {mem.budget / GB:.1f} GB; "
+                            f"--set run.memory_limit=GB to choose)")
+            encode = self.encode_config(mem)
+            main = opened.enter_context(open_sink(out, info, encode, single_image))
+            compare = opened.enter_context(CompareSink(compare_path, info, encode)) \
                 if compare_path is not None else None
             sinks = _Sinks(main, compare)
             audio = getattr(main, "audio", None)
@@ -225,8 +268,8 @@ class Pipeline:
                      f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
                      + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
                      + f" -> {out} [{stylizer.name}]")
-            stages = self.stages(main, compare, self.max_side_for(info.height, info.width))
-            runner = Runner(source, stages, cfg.run.queue_size)
+            stages = self.stages(main, compare, self.max_side_for(info.height, info.width, mem.max_side))
+            runner = Runner(source, stages, mem.queue_size)
             progress = _Progress(cfg.run.progress, info.frames, out.name, on_progress)
             try:
                 with signals_stop(runner):
@@ -243,17 +286,20 @@ class Pipeline:
                 report.summary.update(stage.summary())
             return self._finish(result, sinks, source, report)
 
-    def max_side_for(self, h: int, w: int) -> int:
-        """``model.max_side``, lowered (with a warning) when full-size frames would not fit in memory."""
+    def max_side_for(self, h: int, w: int, planned: int = 0) -> int:
+        """``planned`` (the host memory plan's side) or ``model.max_side``, lowered (with a warning)
+        when full-size frames would not fit in the GPU's memory."""
         cfg, stylizer = self.cfg, self.stylizer
+        wanted = planned or cfg.model.max_side
+        if stylizer.device.type == "cpu":      # the host memory plan counted the activations
+            return wanted
         limit = memory_limited_side(stylizer, h, w, frames_in_parallel(cfg, stylizer.device))
-        wanted = cfg.model.max_side or max(h, w)
-        if limit and limit < min(wanted, max(h, w)):
-            log.warning(f"{w}x{h} frames need more memory than is free: stylizing at a long side of "
+        if limit and limit < min(wanted or max(h, w), max(h, w)):
+            log.warning(f"{w}x{h} frames need more GPU memory than is free: stylizing at a long side of "
                         f"{limit} px and scaling back to {w}x{h} (set --max-side to choose, or use fewer "
                         f"--batch/workers)")
             return limit
-        return cfg.model.max_side
+        return wanted
 
     def _finish(self, result: RunResult, sinks: _Sinks, source: FrameSource, report: RunReport) -> RunReport:
         if result.error is not None:
