@@ -14,7 +14,7 @@ STAGES = ["flow", "faces", "preprocess", "stylize", "compose", "postprocess", "e
 
 def shape(h: int, w: int, **kw) -> Shape:
     args = dict(stages=STAGES, parallel=2, channels=32, half=False, on_host=True, temporal=True,
-                encoder_frames=encoder_frames("libx264", "medium", 2))
+                encoder_frames=encoder_frames("libx264", "medium", 2), lookahead=40)
     return Shape(h, w, **{**args, **kw})
 
 
@@ -55,7 +55,7 @@ def test_huge_frames_lower_queue_then_lookahead_then_size_and_fit_the_budget():
     q = plan(shape(8000, 8000, on_host=False), 8, 0, available=23 * GB)
     assert 1 <= q.queue_size < 8 and q.max_side == 0 and q.estimate <= q.budget
     # the shape given in is left as it was (the look-ahead cut is the plan's, not the caller's)
-    assert s.encoder_frames == encoder_frames("libx264", "medium", 2)
+    assert s.encoder_frames == encoder_frames("libx264", "medium", 2) and s.lookahead == 40
 
 
 def test_memory_limit_overrides_the_share_of_free_memory():
@@ -64,7 +64,7 @@ def test_memory_limit_overrides_the_share_of_free_memory():
 
 
 def test_no_settable_lookahead_goes_straight_to_a_smaller_size():
-    p = plan(shape(8000, 8000), 8, 0, available=23 * GB, lookahead_settable=False)
+    p = plan(shape(8000, 8000, lookahead=0), 8, 0, available=23 * GB)
     assert p.lookahead is None and p.estimate <= p.budget
 
 
@@ -93,3 +93,14 @@ def test_a_limit_no_setting_meets_is_one_line_and_leaves_no_output(tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith("vidstyle: error: 320x240 frames need about")
     assert "Traceback" not in proc.stderr and not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_a_shorter_lookahead_keeps_the_encoders_other_frames_on_many_cores():
+    """Only the look-ahead is cut: B-frames and 24 frame threads of 16 cores stay counted."""
+    from dataclasses import replace
+
+    s = shape(8000, 8000, encoder_frames=encoder_frames("libx264", "medium", 16), lookahead=40)
+    p = plan(s, 8, 0, available=23 * GB)
+    assert p.lookahead == MIN_LOOKAHEAD
+    cut = replace(s, encoder_frames=encoder_frames("libx264", "medium", 16, lookahead=MIN_LOOKAHEAD))
+    assert p.estimate == estimate(cut, p.queue_size, p.max_side)

@@ -31,7 +31,7 @@ from ..stylize.bank import StyleBank, build_style_bank
 from ..stylize.factory import style_label
 from ..io.frame import VideoInfo
 from ..sysinfo import cpu_count
-from .memory import GB, MemoryPlan, Shape, encoder_frames
+from .memory import GB, MemoryPlan, Shape, encoder_frames, settable_lookahead
 from .memory import plan as plan_memory
 from .runner import RunResult, Runner
 from .scheduling import (frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_threads,
@@ -204,12 +204,13 @@ class Pipeline:
             if out.suffix.lower() in CONTAINERS else None
         fixed = enc.options.get("rc-lookahead")
         frames = encoder_frames(codec, enc.preset, cpu_count(), int(fixed) if fixed else None) if codec else 0
+        wide = 4 if compare else 1                     # the compare video is 3 x wide
         shape = Shape(info.height, info.width, self.stage_names(compare),
                       frames_in_parallel(cfg, stylizer.device), stylizer.channels,
                       stylizer.precision in ("fp16", "bf16"), stylizer.device.type == "cpu",
-                      cfg.temporal.mode != "off", frames * (4 if compare else 1))  # compare: 3 x wide
-        return plan_memory(shape, cfg.run.queue_size, cfg.model.max_side, cfg.run.memory_limit,
-                           lookahead_settable=codec == "libx264" and fixed is None)
+                      cfg.temporal.mode != "off", frames * wide,
+                      settable_lookahead(codec, enc.preset, enc.options) * wide)
+        return plan_memory(shape, cfg.run.queue_size, cfg.model.max_side, cfg.run.memory_limit)
 
     def encode_config(self, mem: MemoryPlan) -> EncodeConfig:
         """``encode`` with the look-ahead ``mem`` chose."""

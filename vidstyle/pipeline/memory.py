@@ -15,7 +15,7 @@ Bytes are estimates from the buffers' shapes, checked against measured peaks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import InputError
 from ..stylize.base import fit_max_side
@@ -42,6 +42,7 @@ class Shape:
     on_host: bool               # float images live in host memory (CPU run)
     temporal: bool
     encoder_frames: int         # frames the video encoder keeps (look-ahead, B-frames, threads)
+    lookahead: int = 0          # of those, the look-ahead the plan may shorten (0: none settable)
 
 
 @dataclass
@@ -65,6 +66,13 @@ def encoder_frames(codec: str, preset: str, cores: int, lookahead: int | None = 
     return 25 + cores
 
 
+def settable_lookahead(codec: str | None, preset: str, options: dict[str, str]) -> int:
+    """x264's look-ahead frames when the plan may lower them (not fixed in ``options``), else 0."""
+    if codec != "libx264" or "rc-lookahead" in options:
+        return 0
+    return X264_LOOKAHEAD.get(preset, 40)
+
+
 def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
     """Peak bytes of the frames in flight and the stages' working buffers."""
     H, W = shape.height, shape.width
@@ -81,8 +89,8 @@ def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
         per_item = rgb * (2 if name == "encode" else 1) + floats * fimg           # + the output
         held += (queue_size + (shape.parallel if name == "stylize" else 1)) * per_item
     work = (shape.parallel * act                    # the network's activations
-            + (12 * big if shape.on_host else 0)    # preprocess: the full-size float frame
-            + 2 * 12 * big * (1 if shape.on_host else 0)  # postprocess: resize to H x W, then uint8
+            + (3 * 12 * big if shape.on_host else 0)  # preprocess: the full-size float frame;
+                                                      # postprocess: resize to H x W, then uint8
             + (5 * fimg if shape.temporal else 0)   # compose: previous frame, warp, masks
             + rgb + 1.5 * big)                      # decode: RGB conversion of a YUV frame
     encoder = shape.encoder_frames * 1.5 * big * 1.3   # YUV 4:2:0, padded, plus half-size copies
@@ -90,7 +98,7 @@ def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
 
 
 def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
-         lookahead_settable: bool = True, available: int | None = None) -> MemoryPlan:
+         available: int | None = None) -> MemoryPlan:
     """The cheapest settings whose estimate fits the budget; InputError when none does."""
     free = available_memory() if available is None else available
     budget = int(limit_gb * GB) if limit_gb > 0 else int(SHARE * free)
@@ -104,11 +112,9 @@ def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
             break
     if result.queue_size != queue_size:
         result.lowered.append(f"queue size {queue_size} -> {result.queue_size}")
-    base_frames = shape.encoder_frames
-    if estimate(shape, result.queue_size, max_side) > budget and lookahead_settable \
-            and base_frames > MIN_LOOKAHEAD + 10:    # 2. a shorter encoder look-ahead
-        cut = base_frames - (MIN_LOOKAHEAD + 10)
-        shape.encoder_frames = base_frames - cut
+    cut = shape.lookahead - MIN_LOOKAHEAD
+    if estimate(shape, result.queue_size, max_side) > budget and cut > 0:   # 2. shorter look-ahead
+        shape = replace(shape, encoder_frames=shape.encoder_frames - cut, lookahead=MIN_LOOKAHEAD)
         result.lookahead = MIN_LOOKAHEAD
         result.lowered.append(f"encoder look-ahead -> {MIN_LOOKAHEAD} frames")
     side = max_side or max(shape.height, shape.width)
@@ -118,7 +124,6 @@ def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
         result.max_side = side
         result.lowered.append(f"stylization long side -> {side} px")
     result.estimate = estimate(shape, result.queue_size, result.max_side)
-    shape.encoder_frames = base_frames
     if result.estimate > budget:
         raise InputError(f"{shape.width}x{shape.height} frames need about {result.estimate / GB:.1f} GB "
                          f"even with the smallest settings, over the {budget / GB:.1f} GB budget "

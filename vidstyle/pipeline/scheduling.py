@@ -32,14 +32,14 @@ def frames_in_parallel(cfg: PipelineConfig, device: torch.device) -> int:
 
 
 def memory_limited_side(stylizer: Stylizer, h: int, w: int, parallel: int) -> int:
-    """Longest side a frame may be stylized at so ``parallel`` calls fit in memory (0: no limit).
+    """Longest side a frame may be stylized at so ``parallel`` calls fit in the GPU's memory (0: no
+    limit). On the CPU the host memory plan (``pipeline.memory``) counts the activations instead.
 
     Peak activation memory of TransformerNet is about 30 bytes x base channels per pixel in fp32
     (measured: 960 B/px full, 475 B/px small, CPU eager); half that in fp16.
     """
     per_px = 30.0 * stylizer.channels * (0.5 if stylizer.precision == "fp16" else 1.0)
-    share = 0.7 if stylizer.device.type == "cuda" else 0.6
-    max_px = available_memory(stylizer.device) * share / max(parallel, 1) / per_px
+    max_px = available_memory(stylizer.device) * 0.7 / max(parallel, 1) / per_px
     if h * w <= max_px:
         return 0
     return max(64, int(max(h, w) * (max_px / (h * w)) ** 0.5) // 4 * 4)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, ModelError
 from ..models.store import ModelMeta, load_model
 from ..models.transformer_net import CondInstanceNorm, TransformerNet
 
@@ -31,7 +31,7 @@ def resolve_base(path: Path, spec: str) -> Path:
             return entry.model_path
     try:
         return resolve_style(spec).model_path
-    except Exception as exc:  # noqa: BLE001 - any failure is "cannot extend this"
+    except ModelError as exc:
         raise InputError(f"cannot extend {spec}: {exc}") from None
 
 

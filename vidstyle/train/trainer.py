@@ -178,7 +178,6 @@ class Trainer:
             arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
             self.net = TransformerNet(arch).to(dev)
             trainable = list(self.net.parameters())
-        self.total_styles = self.style_offset + len(self.style_names)
         if self.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
             self.vgg = self.vgg.to(memory_format=torch.channels_last)
@@ -232,7 +231,7 @@ class Trainer:
         cfg, loss = self.cfg, self.cfg.loss
         x = b["content"]
         n = x.shape[0]
-        w = F.one_hot(b["style"] + self.style_offset, self.total_styles).float()
+        w = F.one_hot(b["style"] + self.style_offset, self.net.num_styles).float()
         temporal = loss.temporal > 0
         inp = torch.cat([x, b["next"]]) if temporal else x
         with self._autocast():
@@ -390,7 +389,7 @@ class Trainer:
         """images N x 3 x H x W (0..255) -> stylized with the ``style``-th style trained here,
         clamped, on the CPU."""
         self.net.eval()
-        w = F.one_hot(torch.tensor(style + self.style_offset), self.total_styles).float().to(self.device)
+        w = F.one_hot(torch.tensor(style + self.style_offset), self.net.num_styles).float().to(self.device)
         outs = []
         with torch.no_grad(), self._autocast():
             for im in images:
