@@ -58,6 +58,13 @@ def test_huge_frames_lower_queue_then_lookahead_then_size_and_fit_the_budget():
     assert s.encoder_frames == encoder_frames("libx264", "medium", 2) and s.lookahead == 40
 
 
+def test_a_short_input_is_not_charged_for_queues_it_cannot_fill():
+    full = estimate(shape(2160, 3840), 8, 0)
+    one = estimate(shape(2160, 3840, frames=1), 8, 0)
+    assert one < full - 20 * 3 * 2160 * 3840                 # one frame in flight, not dozens
+    assert estimate(shape(2160, 3840, frames=1), 1, 0) == one
+
+
 def test_memory_limit_overrides_the_share_of_free_memory():
     p = plan(shape(2160, 3840), 8, 0, limit_gb=2.0, available=100 * GB)
     assert p.budget == 2 * GB and p.estimate <= 2 * GB and p.max_side < 3840
@@ -75,17 +82,17 @@ def test_a_frame_that_cannot_fit_is_refused_with_the_numbers():
 
 
 def test_a_tight_limit_lowers_the_settings_and_the_run_completes(tmp_path):
-    clip = write_clip(tmp_path / "in.mp4", moving_frames(6, 240, 320))
+    clip = write_clip(tmp_path / "in.mp4", moving_frames(40, 240, 320))   # enough to fill the queues
     out = tmp_path / "out.mp4"
     proc = run_cli("stylize", str(clip), "-o", str(out), "--style", "starry_night-small", "--faces", "off",
                    "--set", "run.memory_limit=0.12")
     assert proc.returncode == 0, proc.stderr
     assert "lowered queue size 8 -> " in proc.stderr and "memory budget" in proc.stderr
-    assert probe(out)["frames"] == 6
+    assert probe(out)["frames"] == 40
 
 
 def test_a_limit_no_setting_meets_is_one_line_and_leaves_no_output(tmp_path):
-    clip = write_clip(tmp_path / "in.mp4", moving_frames(3, 240, 320))
+    clip = write_clip(tmp_path / "in.mp4", moving_frames(40, 240, 320))
     out = tmp_path / "out.mp4"
     proc = run_cli("stylize", str(clip), "-o", str(out), "--style", "starry_night-small",
                    "--set", "run.memory_limit=0.01")

@@ -21,6 +21,7 @@ from ..io.source import input_kind, load_image
 from ..log import log
 from ..optional import require
 from ..pipeline.api import Pipeline, RunReport
+from ..pipeline.memory import MemoryPlan
 from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage
 from ..geometry import fit_long_side
 from .gatys import Gatys, check_memory, load_identity, noise_image
@@ -71,8 +72,14 @@ class OptimizePipeline(Pipeline):
         return _JobInfo(f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, "
                         f"{self.device.type})", self.device)
 
-    def max_side_for(self, h: int, w: int) -> int:
+    def max_side_for(self, h: int, w: int, planned: int = 0) -> int:
         return self.opt.size
+
+    def memory_plan(self, info, out, compare: bool = False) -> MemoryPlan:
+        """Unchanged settings: optimization checks its own memory (``gatys.check_memory``), and
+        one frame at a time is in its hands."""
+        q = self.cfg.run.queue_size
+        return MemoryPlan(budget=0, estimate=0, queue_size=q, max_side=self.opt.size, lookahead=None)
 
     def stages(self, sink, compare=None, max_side: int | None = None) -> list:
         job = self._job

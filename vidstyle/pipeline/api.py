@@ -209,7 +209,7 @@ class Pipeline:
                       frames_in_parallel(cfg, stylizer.device), stylizer.channels,
                       stylizer.precision in ("fp16", "bf16"), stylizer.device.type == "cpu",
                       cfg.temporal.mode != "off", frames * wide,
-                      settable_lookahead(codec, enc.preset, enc.options) * wide)
+                      settable_lookahead(codec, enc.preset, enc.options) * wide, info.frames or 0)
         return plan_memory(shape, cfg.run.queue_size, cfg.model.max_side, cfg.run.memory_limit)
 
     def encode_config(self, mem: MemoryPlan) -> EncodeConfig:

@@ -43,6 +43,7 @@ class Shape:
     temporal: bool
     encoder_frames: int         # frames the video encoder keeps (look-ahead, B-frames, threads)
     lookahead: int = 0          # of those, the look-ahead the plan may shorten (0: none settable)
+    frames: int = 0             # frames of the whole input when known (an image: 1), else 0
 
 
 @dataclass
@@ -83,11 +84,14 @@ def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
     # activations of one call: ONNX Runtime fp32 measured up to 1008 B/px for the full net (32
     # channels), torch eager 773 (benchmarks/results/memory-big-frames-*.json)
     act = 32 * shape.channels * small * (0.5 if shape.half else 1.0) if shape.on_host else 0
-    held = 0
+    held, largest = 0, 0
     for name in shape.stages:   # the queue in front of each stage, plus the items in its hands
         floats = {"stylize": 1, "compose": 2, "postprocess": 2}.get(name, 0)   # image, stylized
         per_item = rgb * (2 if name == "encode" else 1) + floats * fimg           # + the output
         held += (queue_size + (shape.parallel if name == "stylize" else 1)) * per_item
+        largest = max(largest, per_item)
+    if shape.frames:            # a short input cannot fill the queues
+        held = min(held, shape.frames * largest)
     work = (shape.parallel * act                    # the network's activations
             + (3 * 12 * big if shape.on_host else 0)  # preprocess: the full-size float frame;
                                                       # postprocess: resize to H x W, then uint8
@@ -110,6 +114,8 @@ def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
         result.queue_size = q
         if estimate(shape, q, max_side) <= budget:
             break
+    if estimate(shape, result.queue_size, max_side) == need:   # a short input: the queues never fill
+        result.queue_size = queue_size
     if result.queue_size != queue_size:
         result.lowered.append(f"queue size {queue_size} -> {result.queue_size}")
     cut = shape.lookahead - MIN_LOOKAHEAD
@@ -122,7 +128,8 @@ def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
         side = max(64, int(side * 0.9) // 4 * 4)
     if side != (max_side or max(shape.height, shape.width)):
         result.max_side = side
-        result.lowered.append(f"stylization long side -> {side} px")
+        result.lowered.append(f"stylization long side -> {side} px (scaled back to "
+                              f"{shape.width}x{shape.height})")
     result.estimate = estimate(shape, result.queue_size, result.max_side)
     if result.estimate > budget:
         raise InputError(f"{shape.width}x{shape.height} frames need about {result.estimate / GB:.1f} GB "

@@ -35,24 +35,27 @@ def resolve_base(path: Path, spec: str) -> Path:
         raise InputError(f"cannot extend {spec}: {exc}") from None
 
 
-def extended_net(base: Path, new_styles: list[str]) -> tuple[TransformerNet, ModelMeta]:
-    """``base``'s network with one more CIN row per name in ``new_styles`` (float32, CPU), and
-    ``base``'s metadata. The new rows are the mean of the base rows (a neutral start)."""
-    net, meta = load_model(base)
+def check_new_styles(base: Path, meta: ModelMeta, new_styles: list[str]) -> None:
+    """InputError when ``base`` (metadata ``meta``) already holds one of ``new_styles``."""
     clash = sorted(set(new_styles) & set(meta.style_names))
     if clash:
         raise InputError(f"{base} already holds style(s) {', '.join(clash)}: rename the image")
+
+
+def extended_net(base: Path, new_count: int) -> TransformerNet:
+    """``base``'s network with ``new_count`` more CIN rows (float32, CPU). The new rows are the
+    mean of the base rows (a neutral start)."""
+    net, meta = load_model(base)
     arch = meta.arch_obj()
-    grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": arch.num_styles + len(new_styles)}))
+    grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": arch.num_styles + new_count}))
     state = net.state_dict()
-    k = len(new_styles)
     for name, module in net.named_modules():
         if isinstance(module, CondInstanceNorm):
             for key in ("weight", "bias"):
                 rows = state[f"{name}.{key}"]
-                state[f"{name}.{key}"] = torch.cat([rows, rows.mean(0, keepdim=True).expand(k, -1)])
+                state[f"{name}.{key}"] = torch.cat([rows, rows.mean(0, keepdim=True).expand(new_count, -1)])
     grown.load_state_dict(state, strict=True)
-    return grown, meta
+    return grown
 
 
 def train_only_new_rows(net: TransformerNet, n_base: int) -> list[torch.nn.Parameter]:

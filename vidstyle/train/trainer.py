@@ -113,6 +113,14 @@ class Trainer:
         self.style_images = [load_style(p, cfg.data.style_size) for p in self.style_paths]
         self.style_scale = (torch.tensor([float(f) for f in cfg.loss.style_scale])
                             if cfg.loss.style_scale else None)
+        if cfg.paths.extend:     # checked before the face detection, which takes a while
+            from ..models.store import read_meta
+            from .extend import check_new_styles, resolve_base
+
+            self.base_path = resolve_base(cfg.resolve(cfg.paths.extend), cfg.paths.extend)
+            self.base_meta = read_meta(self.base_path)
+            check_new_styles(self.base_path, self.base_meta, self.style_names)
+            self.style_offset = len(self.base_meta.styles)
 
     def _detect_faces(self):
         from .faces_cache import FaceCache
@@ -165,15 +173,12 @@ class Trainer:
             self.idnet = self.idnet.to(dev).eval().requires_grad_(False)
         torch.manual_seed(cfg.run.seed)
         if cfg.paths.extend:
-            from .extend import extended_net, resolve_base, train_only_new_rows
+            from .extend import extended_net, train_only_new_rows
 
-            base = resolve_base(cfg.resolve(cfg.paths.extend), cfg.paths.extend)
-            net, self.base_meta = extended_net(base, self.style_names)
-            self.style_offset = len(self.base_meta.styles)
-            self.net = net.to(dev)
+            self.net = extended_net(self.base_path, len(self.style_names)).to(dev)
             trainable = train_only_new_rows(self.net, self.style_offset)
-            log.info(f"extending {base} ({', '.join(self.base_meta.style_names)}): only the new "
-                     f"styles' norm rows train")
+            log.info(f"extending {self.base_path} ({', '.join(self.base_meta.style_names)}): only the "
+                     f"new styles' norm rows train")
         else:
             arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
             self.net = TransformerNet(arch).to(dev)
