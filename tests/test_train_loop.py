@@ -337,3 +337,47 @@ def test_extend_refuses_a_style_the_base_already_holds(data, tmp_path, vgg, idne
     cfg = make_cfg(data, tmp_path / "b", **{"paths.extend": str(base)})
     with pytest.raises(InputError, match="already holds style"):
         make_trainer(cfg, tmp_path / "b", vgg, idnet).setup()
+
+
+def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(data, tmp_path, vgg, idnet):
+    """--init: the base model's weights start the run, its rows follow the style names (order may
+    change), a style it lacks starts from the mean row, and every weight trains."""
+    from vidstyle.models.store import load_model
+    from vidstyle.train.extend import warm_started_net
+
+    base = make_trainer(make_cfg(data, tmp_path / "a", styles=("swirl", "stripes")),
+                        tmp_path / "a", vgg, idnet).run()
+    (data / "dots.jpg").write_bytes((data / "stripes.jpg").read_bytes())
+    old, old_meta = load_model(base)
+    start, _ = warm_started_net(base, ["stripes", "dots", "swirl"])
+    x = torch.rand(1, 3, SIZE, SIZE) * 255
+    with torch.no_grad():
+        assert torch.equal(start(x, torch.eye(3)[0]), old(x, torch.eye(2)[1]))    # stripes
+        assert torch.equal(start(x, torch.eye(3)[2]), old(x, torch.eye(2)[0]))    # swirl
+        assert torch.allclose(start(x, torch.eye(3)[1]), old(x, torch.tensor([0.5, 0.5])), atol=1e-4)
+    cfg = make_cfg(data, tmp_path / "b", styles=("stripes", "dots", "swirl"),
+                   **{"paths.init": str(base), "optim.lr": 5e-2, "optim.steps": 2})
+    out = make_trainer(cfg, tmp_path / "b", vgg, idnet).run()
+    new, meta = load_model(out)
+    assert meta.style_names == ["stripes", "dots", "swirl"] and meta.arch == old_meta.arch
+    assert meta.recipe["init"]["model"] == old_meta.name and "extends" not in meta.recipe
+    moved = [k for k, v in new.state_dict().items() if not torch.equal(v, start.state_dict()[k])]
+    assert any("norm" not in k for k in moved), "the convolutions should train too"
+
+
+def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, idnet):
+    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1, 9],
+                                                                    "optim.batch": 4})
+    t = make_trainer(cfg, tmp_path, vgg, idnet)
+    t.setup()
+    picks = torch.cat([t.batches[s]["style"] for s in range(60)])
+    assert 0.8 < float((picks == 1).float().mean()) < 0.97      # 0.9 expected
+    step_cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"),
+                        **{"data.style_weights": [1, 1], "data.style_pick": "step", "optim.batch": 4})
+    t = make_trainer(step_cfg, tmp_path, vgg, idnet)
+    t.setup()
+    assert all(len(set(t.batches[s]["style"].tolist())) == 1 for s in range(10))
+    with pytest.raises(ConfigError, match="data.style_weights: 1 factors for 2 styles"):
+        make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1]})
+    with pytest.raises(ConfigError, match="exclude each other"):
+        make_cfg(data, tmp_path, **{"paths.init": "a", "paths.extend": "b"})

@@ -20,7 +20,7 @@ EPILOG = """examples:
 _PATH_KEYS = {"styles": "paths.styles", "content": "paths.content", "vgg_weights": "paths.vgg_weights",
               "identity_weights": "paths.identity_weights", "run_dir": "paths.run_dir",
               "cache_dir": "paths.cache_dir", "data_root": "paths.root"}
-_NAME_OR_PATH_KEYS = {"extend": "paths.extend"}   # a catalog name stays as it is
+_NAME_OR_PATH_KEYS = {"extend": "paths.extend", "init": "paths.init"}   # a catalog name stays as it is
 _VALUE_KEYS = {"arch": "model.arch", "steps": "optim.steps", "batch": "optim.batch",
                "lr": "optim.lr", "image_size": "data.image_size", "face_mode": "loss.face_mode",
                "device": "run.device", "seed": "run.seed", "name": "model.name"}
@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--extend", metavar="MODEL",
                    help="add the --style images to this multi-style model (file or catalog name); "
                         "its styles stay exactly as they are, only the new styles train")
+    p.add_argument("--init", metavar="MODEL",
+                   help="start from this trained model's weights (file or catalog name) and train "
+                        "all of them; its styles' norm rows are kept by name")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="set_items",
                    help="override any recipe key, e.g. --set loss.style=5e9 (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

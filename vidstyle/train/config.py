@@ -33,6 +33,9 @@ class PathsConfig:
     extend: str = knob("", "a trained multi-style model (file or catalog name) to add the styles "
                            "to: its convolutions and styles stay fixed, only the new styles' norm "
                            "rows train (empty: train a new network)")
+    init: str = knob("", "a trained model (file or catalog name) whose weights start the network; "
+                         "every weight trains, norm rows are matched to the styles by name and a "
+                         "style it lacks starts from the mean of its rows (empty: random init)")
 
 
 @dataclass
@@ -50,6 +53,8 @@ class DataConfig:
                                      "cropping", min=0.0, max=4.0)
     hflip: bool = knob(True, "random horizontal flips")
     style_size: int = knob(512, "style image resized to this longer side (px)", min=32, max=4096)
+    style_weights: list[float] = knob([], "multi-style: how often each style is picked, in the "
+                                          "order of paths.styles (empty: equally often)")
     style_pick: str = knob("sample", "multi-style: a style per sample or one per step",
                            choices=("sample", "step"))
     workers: int = knob(-1, "data loader processes (-1: 0 on cpu, 4 on cuda)", min=-1, max=64)
@@ -181,10 +186,14 @@ def check(cfg: TrainConfig) -> None:
         section_name, name = key.split(".")
         if getattr(getattr(cfg, section_name), name) % 4:
             raise ConfigError(f"{key}: must be a multiple of 4")
-    scale = cfg.loss.style_scale
-    if scale and len(scale) != len(cfg.paths.styles):
-        raise ConfigError(f"loss.style_scale: {len(scale)} factors for {len(cfg.paths.styles)} styles")
-    if any(float(f) <= 0 for f in scale):
-        raise ConfigError("loss.style_scale: factors must be positive")
+    for key, factors in (("loss.style_scale", cfg.loss.style_scale),
+                         ("data.style_weights", cfg.data.style_weights)):
+        if factors and len(factors) != len(cfg.paths.styles):
+            raise ConfigError(f"{key}: {len(factors)} factors for {len(cfg.paths.styles)} styles")
+        if any(float(f) <= 0 for f in factors):
+            raise ConfigError(f"{key}: factors must be positive")
+    if cfg.paths.init and cfg.paths.extend:
+        raise ConfigError("paths.init and paths.extend exclude each other: extend keeps the base "
+                          "fixed, init trains all of it")
     if not cfg.loss.style_layers:
         raise ConfigError("loss.style_layers: name at least one layer")

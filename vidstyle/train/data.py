@@ -145,10 +145,13 @@ class StepBatches(torch.utils.data.Dataset):
         gen = step_generator(self.seed, step)
         S = self.cfg.image_size
         skipped: list[str] = []
-        if self.cfg.style_pick == "step":
-            styles = torch.full((self.batch,), int(torch.randint(self.num_styles, (), generator=gen)))
-        else:
-            styles = torch.randint(self.num_styles, (self.batch,), generator=gen)
+        picks = 1 if self.cfg.style_pick == "step" else self.batch
+        if self.cfg.style_weights:
+            odds = torch.tensor([float(f) for f in self.cfg.style_weights])
+            styles = torch.multinomial(odds, picks, replacement=True, generator=gen)
+        else:   # equal odds: the draw the bundled recipes were trained with, kept reproducible
+            styles = torch.randint(self.num_styles, (picks,), generator=gen)
+        styles = styles.expand(self.batch).clone()
         samples = [self._sample(step * self.batch + j, gen, skipped) for j in range(self.batch)]
         out = {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
         out["style"] = styles

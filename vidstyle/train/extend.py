@@ -6,6 +6,9 @@ stay fixed. Here the base model's convolutions and rows are frozen (their gradie
 Adam never moves them), one new row per new style starts from the mean of the base rows, and only
 those rows learn. The base styles' outputs stay bit-identical; the new styles need no retraining
 of the whole catalog.
+
+When a new style needs more than its rows can give, ``paths.init`` warm-starts instead: the base
+weights only initialise the network and everything trains on all the styles listed.
 """
 
 from __future__ import annotations
@@ -70,3 +73,23 @@ def train_only_new_rows(net: TransformerNet, n_base: int) -> list[torch.nn.Param
                 p.register_hook(lambda g: torch.cat([torch.zeros_like(g[:n_base]), g[n_base:]]))
                 params.append(p)
     return params
+
+
+def warm_started_net(base: Path, style_names: list[str]) -> tuple[TransformerNet, ModelMeta]:
+    """A network of ``base``'s architecture with one CIN row per name in ``style_names`` (float32,
+    CPU, every weight trainable): rows ``base`` holds under that name are copied, the others start
+    from the mean of its rows. Convolutions are copied as they are (a warm start, ``paths.init``)."""
+    net, meta = load_model(base)
+    arch = meta.arch_obj()
+    grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": len(style_names)}))
+    index = {n: i for i, n in enumerate(meta.style_names)}
+    state = net.state_dict()
+    for name, module in net.named_modules():
+        if isinstance(module, CondInstanceNorm):
+            for key in ("weight", "bias"):
+                rows = state[f"{name}.{key}"]
+                mean = rows.mean(0)
+                state[f"{name}.{key}"] = torch.stack([rows[index[s]] if s in index else mean
+                                                      for s in style_names])
+    grown.load_state_dict(state, strict=True)
+    return grown, meta

@@ -72,6 +72,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.base_meta: ModelMeta | None = None   # the model being extended (paths.extend)
         self.style_offset = 0                     # CIN row of the first style trained here
+        self.init_meta: ModelMeta | None = None   # the model the weights started from (paths.init)
 
     # ----------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -121,6 +122,10 @@ class Trainer:
             self.base_meta = read_meta(self.base_path)
             check_new_styles(self.base_path, self.base_meta, self.style_names)
             self.style_offset = len(self.base_meta.styles)
+        if cfg.paths.init:
+            from .extend import resolve_base
+
+            self.init_path = resolve_base(cfg.resolve(cfg.paths.init), cfg.paths.init)
 
     def _detect_faces(self):
         from .faces_cache import FaceCache
@@ -179,6 +184,15 @@ class Trainer:
             trainable = train_only_new_rows(self.net, self.style_offset)
             log.info(f"extending {self.base_path} ({', '.join(self.base_meta.style_names)}): only the "
                      f"new styles' norm rows train")
+        elif cfg.paths.init:
+            from .extend import warm_started_net
+
+            net, self.init_meta = warm_started_net(self.init_path, self.style_names)
+            self.net = net.to(dev)
+            trainable = list(self.net.parameters())
+            kept = [n for n in self.style_names if n in self.init_meta.style_names]
+            log.info(f"starting from {self.init_path} ({self.init_meta.arch}; rows kept for "
+                     f"{', '.join(kept) or 'no style'}): every weight trains")
         else:
             arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
             self.net = TransformerNet(arch).to(dev)
@@ -429,7 +443,7 @@ class Trainer:
         it_s = self.step / self.train_seconds if self.train_seconds else 0.0
         name = cfg.model.name or self.output.stem
         base = self.base_meta
-        arch = base.arch if base else cfg.model.arch
+        arch = base.arch if base else self.init_meta.arch if self.init_meta else cfg.model.arch
         styles = [{"name": n, "style_image": p.name} for n, p in zip(self.style_names, self.style_paths)]
         recipe = {"config": to_dict(cfg), "steps": self.step, "final_losses": self.final_losses(),
                   "it_per_s": round(it_s, 4), "train_seconds": round(self.train_seconds, 1),
@@ -438,6 +452,9 @@ class Trainer:
                   "skipped_content_images": len(self.skipped)}
         if base:   # what the frozen part came from, so the card can tell the whole history
             recipe["extends"] = {"model": base.name, "styles": base.style_names, "recipe": base.recipe}
+        if self.init_meta:   # likewise the weights this run started from
+            init = self.init_meta
+            recipe["init"] = {"model": init.name, "styles": init.style_names, "recipe": init.recipe}
         all_names = (base.style_names if base else []) + self.style_names
         meta = ModelMeta(
             name=name, arch=arch,
