@@ -361,6 +361,8 @@ def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(dat
     new, meta = load_model(out)
     assert meta.style_names == ["stripes", "dots", "swirl"] and meta.arch == old_meta.arch
     assert meta.recipe["init"]["model"] == old_meta.name and "extends" not in meta.recipe
+    from vidstyle.train.card import model_card
+    assert f"started from the weights of `{old_meta.name}` (swirl, stripes; 4 steps)" in model_card(meta)
     moved = [k for k, v in new.state_dict().items() if not torch.equal(v, start.state_dict()[k])]
     assert any("norm" not in k for k in moved), "the convolutions should train too"
 

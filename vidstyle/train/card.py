@@ -28,6 +28,11 @@ def model_card(meta: ModelMeta, extra: str = "") -> str:
               f"| styles | {styles} |",
               f"| input | RGB 0..{meta.input_range:g}, sides multiples of 4 |",
               f"| licence | {meta.licence or 'not stated'} |"]
+    for key, verb in (("init", "started from the weights of"), ("extends", "extends")):
+        base = recipe.get(key)
+        if base:   # the run before this one, so the steps below are not mistaken for the whole
+            lines.append(f"| history | {verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
+                         f"{(base.get('recipe') or {}).get('steps', '?')} steps) |")
     if recipe:
         lines += [f"| steps | {recipe.get('steps', '?')} |",
                   f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
