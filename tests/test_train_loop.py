@@ -343,13 +343,13 @@ def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(dat
     """--init: the base model's weights start the run, its rows follow the style names (order may
     change), a style it lacks starts from the mean row, and every weight trains."""
     from vidstyle.models.store import load_model
-    from vidstyle.train.extend import warm_started_net
+    from vidstyle.train.extend import net_for_styles
 
     base = make_trainer(make_cfg(data, tmp_path / "a", styles=("swirl", "stripes")),
                         tmp_path / "a", vgg, idnet).run()
     (data / "dots.jpg").write_bytes((data / "stripes.jpg").read_bytes())
     old, old_meta = load_model(base)
-    start, _ = warm_started_net(base, ["stripes", "dots", "swirl"])
+    start, _ = net_for_styles(base, ["stripes", "dots", "swirl"])
     x = torch.rand(1, 3, SIZE, SIZE) * 255
     with torch.no_grad():
         assert torch.equal(start(x, torch.eye(3)[0]), old(x, torch.eye(2)[1]))    # stripes

@@ -45,22 +45,6 @@ def check_new_styles(base: Path, meta: ModelMeta, new_styles: list[str]) -> None
         raise InputError(f"{base} already holds style(s) {', '.join(clash)}: rename the image")
 
 
-def extended_net(base: Path, new_count: int) -> TransformerNet:
-    """``base``'s network with ``new_count`` more CIN rows (float32, CPU). The new rows are the
-    mean of the base rows (a neutral start)."""
-    net, meta = load_model(base)
-    arch = meta.arch_obj()
-    grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": arch.num_styles + new_count}))
-    state = net.state_dict()
-    for name, module in net.named_modules():
-        if isinstance(module, CondInstanceNorm):
-            for key in ("weight", "bias"):
-                rows = state[f"{name}.{key}"]
-                state[f"{name}.{key}"] = torch.cat([rows, rows.mean(0, keepdim=True).expand(new_count, -1)])
-    grown.load_state_dict(state, strict=True)
-    return grown
-
-
 def train_only_new_rows(net: TransformerNet, n_base: int) -> list[torch.nn.Parameter]:
     """Freeze ``net`` except the CIN rows from ``n_base`` on; returns the parameters to optimise.
     The base rows share a tensor with the new ones, so their gradient is zeroed by a hook."""
@@ -75,10 +59,11 @@ def train_only_new_rows(net: TransformerNet, n_base: int) -> list[torch.nn.Param
     return params
 
 
-def warm_started_net(base: Path, style_names: list[str]) -> tuple[TransformerNet, ModelMeta]:
-    """A network of ``base``'s architecture with one CIN row per name in ``style_names`` (float32,
-    CPU, every weight trainable): rows ``base`` holds under that name are copied, the others start
-    from the mean of its rows. Convolutions are copied as they are (a warm start, ``paths.init``)."""
+def net_for_styles(base: Path, style_names: list[str]) -> tuple[TransformerNet, ModelMeta]:
+    """``base``'s network (and metadata) with one CIN row per name in ``style_names`` (float32,
+    CPU): a row ``base`` holds under that name is copied, any other starts from the mean of its
+    rows (a neutral start); the convolutions are copied as they are. Extending lists the base's
+    styles then the new ones; a warm start (``paths.init``) lists the styles to train."""
     net, meta = load_model(base)
     arch = meta.arch_obj()
     grown = TransformerNet(type(arch)(**{**arch.to_dict(), "num_styles": len(style_names)}))

@@ -178,16 +178,17 @@ class Trainer:
             self.idnet = self.idnet.to(dev).eval().requires_grad_(False)
         torch.manual_seed(cfg.run.seed)
         if cfg.paths.extend:
-            from .extend import extended_net, train_only_new_rows
+            from .extend import net_for_styles, train_only_new_rows
 
-            self.net = extended_net(self.base_path, len(self.style_names)).to(dev)
+            net, _ = net_for_styles(self.base_path, self.base_meta.style_names + self.style_names)
+            self.net = net.to(dev)
             trainable = train_only_new_rows(self.net, self.style_offset)
             log.info(f"extending {self.base_path} ({', '.join(self.base_meta.style_names)}): only the "
                      f"new styles' norm rows train")
         elif cfg.paths.init:
-            from .extend import warm_started_net
+            from .extend import net_for_styles
 
-            net, self.init_meta = warm_started_net(self.init_path, self.style_names)
+            net, self.init_meta = net_for_styles(self.init_path, self.style_names)
             self.net = net.to(dev)
             trainable = list(self.net.parameters())
             kept = [n for n in self.style_names if n in self.init_meta.style_names]
