@@ -365,6 +365,9 @@ def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(dat
     assert f"started from the weights of `{old_meta.name}` (swirl, stripes; 4 steps)" in model_card(meta)
     moved = [k for k, v in new.state_dict().items() if not torch.equal(v, start.state_dict()[k])]
     assert any("norm" not in k for k in moved), "the convolutions should train too"
+    bad = make_cfg(data, tmp_path / "c", **{"paths.init": str(tmp_path / "nope")})
+    with pytest.raises(InputError, match="cannot start from .*nope"):
+        make_trainer(bad, tmp_path / "c", vgg, idnet).setup()
 
 
 def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, idnet):

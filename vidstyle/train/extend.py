@@ -22,9 +22,10 @@ from ..models.store import ModelMeta, load_model
 from ..models.transformer_net import CondInstanceNorm, TransformerNet
 
 
-def resolve_base(path: Path, spec: str) -> Path:
+def resolve_base(path: Path, spec: str, use: str = "extend") -> Path:
     """``path`` (``spec`` resolved against the recipe's root) when it is a file, else ``spec`` as
-    a catalog name (``paintings-small``, or one of its styles): the file that holds it."""
+    a catalog name (``paintings-small``, or one of its styles): the file that holds it. ``use``
+    names the option in the error (extend, start from)."""
     if path.is_file():
         return path
     from ..models.catalog import list_styles, resolve_style
@@ -35,7 +36,7 @@ def resolve_base(path: Path, spec: str) -> Path:
     try:
         return resolve_style(spec).model_path
     except ModelError as exc:
-        raise InputError(f"cannot extend {spec}: {exc}") from None
+        raise InputError(f"cannot {use} {spec}: {exc}") from None
 
 
 def check_new_styles(base: Path, meta: ModelMeta, new_styles: list[str]) -> None:

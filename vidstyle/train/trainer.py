@@ -125,7 +125,7 @@ class Trainer:
         if cfg.paths.init:
             from .extend import resolve_base
 
-            self.init_path = resolve_base(cfg.resolve(cfg.paths.init), cfg.paths.init)
+            self.init_path = resolve_base(cfg.resolve(cfg.paths.init), cfg.paths.init, "start from")
 
     def _detect_faces(self):
         from .faces_cache import FaceCache
