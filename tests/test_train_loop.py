@@ -386,3 +386,16 @@ def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, i
         make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1]})
     with pytest.raises(ConfigError, match="exclude each other"):
         make_cfg(data, tmp_path, **{"paths.init": "a", "paths.extend": "b"})
+
+
+def test_model_card_history_walks_every_warm_start_nearest_first():
+    """A fine-tune of a fine-tune names both runs before it, with each one's own steps."""
+    from vidstyle.train.card import history
+
+    five = {"steps": 6000}
+    six = {"steps": 1750, "init": {"model": "p", "styles": ["a", "b"], "recipe": five}}
+    face = {"steps": 1200, "init": {"model": "p", "styles": ["a", "b", "c"], "recipe": six}}
+    assert history(face) == ["started from the weights of `p` (a, b, c; 1750 steps)",
+                             "started from the weights of `p` (a, b; 6000 steps)"]
+    grown = {"steps": 10, "extends": {"model": "q", "styles": ["a"], "recipe": {}}}
+    assert history(grown) == ["extends `q` (a; ? steps)"] and history({"steps": 3}) == []

@@ -14,6 +14,23 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def history(recipe: dict) -> list[str]:
+    """The runs before this one, nearest first (each warm start or extension names its base, whose
+    recipe may name its own), so a fine-tune's steps are not mistaken for the whole training."""
+    lines = []
+    while recipe:
+        for key, verb in (("init", "started from the weights of"), ("extends", "extends")):
+            if recipe.get(key):
+                base = recipe[key]
+                recipe = base.get("recipe") or {}
+                lines.append(f"{verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
+                             f"{recipe.get('steps', '?')} steps)")
+                break
+        else:
+            break
+    return lines
+
+
 def model_card(meta: ModelMeta, extra: str = "") -> str:
     recipe = meta.recipe or {}
     cfg = recipe.get("config", {})
@@ -28,11 +45,7 @@ def model_card(meta: ModelMeta, extra: str = "") -> str:
               f"| styles | {styles} |",
               f"| input | RGB 0..{meta.input_range:g}, sides multiples of 4 |",
               f"| licence | {meta.licence or 'not stated'} |"]
-    for key, verb in (("init", "started from the weights of"), ("extends", "extends")):
-        base = recipe.get(key)
-        if base:   # the run before this one, so the steps below are not mistaken for the whole
-            lines.append(f"| history | {verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
-                         f"{(base.get('recipe') or {}).get('steps', '?')} steps) |")
+    lines += [f"| history | {line} |" for line in history(recipe)]
     if recipe:
         lines += [f"| steps | {recipe.get('steps', '?')} |",
                   f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
