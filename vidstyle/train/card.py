@@ -31,6 +31,16 @@ def history(recipe: dict) -> list[str]:
     return lines
 
 
+def total_steps(recipe: dict) -> int:
+    """Steps of this run and of every run it started from or extends (0 where none is recorded)."""
+    total = 0
+    while recipe:
+        total += int(recipe.get("steps") or 0)
+        base = recipe.get("init") or recipe.get("extends") or {}
+        recipe = base.get("recipe") or {}
+    return total
+
+
 def model_card(meta: ModelMeta, extra: str = "") -> str:
     recipe = meta.recipe or {}
     cfg = recipe.get("config", {})
@@ -47,7 +57,9 @@ def model_card(meta: ModelMeta, extra: str = "") -> str:
               f"| licence | {meta.licence or 'not stated'} |"]
     lines += [f"| history | {line} |" for line in history(recipe)]
     if recipe:
-        lines += [f"| steps | {recipe.get('steps', '?')} |",
+        steps, total = recipe.get("steps", "?"), total_steps(recipe)
+        before = f" ({total} with the runs before)" if total > (steps if isinstance(steps, int) else 0) else ""
+        lines += [f"| steps | {steps}{before} |",
                   f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
                   f"{recipe.get('machine', {}).get('device', '?')} |"]
     if cfg:
