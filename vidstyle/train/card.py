@@ -14,31 +14,31 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def history(recipe: dict) -> list[str]:
-    """The runs before this one, nearest first (each warm start or extension names its base, whose
-    recipe may name its own), so a fine-tune's steps are not mistaken for the whole training."""
-    lines = []
+_VERBS = {"init": "started from the weights of", "extends": "extends"}
+
+
+def _bases(recipe: dict):
+    """``(verb, base, base's recipe)`` for each run before this one, nearest first: a warm start
+    or extension names its base, whose recipe may name its own."""
     while recipe:
-        for key, verb in (("init", "started from the weights of"), ("extends", "extends")):
-            if recipe.get(key):
-                base = recipe[key]
-                recipe = base.get("recipe") or {}
-                lines.append(f"{verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
-                             f"{recipe.get('steps', '?')} steps)")
-                break
-        else:
-            break
-    return lines
+        key = next((k for k in _VERBS if recipe.get(k)), None)
+        if key is None:
+            return
+        base = recipe[key]
+        recipe = base.get("recipe") or {}
+        yield _VERBS[key], base, recipe
+
+
+def history(recipe: dict) -> list[str]:
+    """The runs before this one, nearest first, so a fine-tune's steps are not mistaken for the
+    whole training."""
+    return [f"{verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
+            f"{prev.get('steps', '?')} steps)" for verb, base, prev in _bases(recipe)]
 
 
 def total_steps(recipe: dict) -> int:
     """Steps of this run and of every run it started from or extends (0 where none is recorded)."""
-    total = 0
-    while recipe:
-        total += int(recipe.get("steps") or 0)
-        base = recipe.get("init") or recipe.get("extends") or {}
-        recipe = base.get("recipe") or {}
-    return total
+    return sum(int(r.get("steps") or 0) for r in [recipe or {}, *(prev for _, _, prev in _bases(recipe))])
 
 
 def model_card(meta: ModelMeta, extra: str = "") -> str:
