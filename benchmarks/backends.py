@@ -18,11 +18,12 @@ SIZES = {"360p": (360, 640), "480p": (480, 854), "720p": (720, 1280), "1080p": (
 
 
 def main() -> int:
+    from common import machine, save_json  # benchmarks/common.py
+
     from vidstyle.bench.precisions import spec_config, stylize_fps
     from vidstyle.config import load_config
     from vidstyle.models.catalog import resolve_style
     from vidstyle.pipeline.scheduling import load_stylizer
-    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -35,12 +36,20 @@ def main() -> int:
     entry = resolve_style(args.style)
     rows = []
     for spec in args.backends.split(","):
-        cfg = spec_config(load_config(search_cwd=False, overrides={
-            "model.style": str(entry.model_path), "model.device": args.device}), spec)
+        cfg = spec_config(
+            load_config(
+                search_cwd=False,
+                overrides={"model.style": str(entry.model_path), "model.device": args.device},
+            ),
+            spec,
+        )
         stylizer = load_stylizer(cfg)
         for label in args.sizes.split(","):
-            row = {"backend": spec, "resolution": label,
-                   **stylize_fps(cfg, SIZES[label], args.frames, stylizer)}
+            row = {
+                "backend": spec,
+                "resolution": label,
+                **stylize_fps(cfg, SIZES[label], args.frames, stylizer),
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
     result = {"style": entry.name, "machine": machine(), "rows": rows}

@@ -42,10 +42,15 @@ def make_clips(folder: Path, n: int, seconds: float, size: tuple[int, int]) -> l
     photo = demo_photo()
     clips = []
     for k in range(n):
-        images = pan_zoom(photo, frames, size, zoom=(1.0 + 0.1 * k, 1.3 + 0.1 * k), pan=(0.08, 0.05),
-                          center=(0.5, 0.35 + 0.05 * k))
-        clips.append(write_clip(folder / f"clip{k}.mp4", images, Fraction(25), audio=tone(seconds),
-                                gop=25))
+        images = pan_zoom(
+            photo,
+            frames,
+            size,
+            zoom=(1.0 + 0.1 * k, 1.3 + 0.1 * k),
+            pan=(0.08, 0.05),
+            center=(0.5, 0.35 + 0.05 * k),
+        )
+        clips.append(write_clip(folder / f"clip{k}.mp4", images, Fraction(25), audio=tone(seconds), gop=25))
     return clips
 
 
@@ -61,14 +66,17 @@ def seam_flicker(src: Path, videos: dict[str, Path], seams: list[int]) -> dict:
     from vidstyle.eval.flicker import warping_errors
 
     results = warping_errors(frames_of(src), [frames_of(v) for v in videos.values()])
-    at = set(s - 1 for s in seams)        # pair index t: (t, t+1)
+    at = set(s - 1 for s in seams)  # pair index t: (t, t+1)
 
     def split(errors: list[float]) -> dict:
         seam = [e for t, e in enumerate(errors) if t in at and not np.isnan(e)]
         inner = [e for t, e in enumerate(errors) if t not in at and not np.isnan(e)]
-        return {"seam_pairs": len(seam), "e_warp_seam": float(np.mean(seam)) if seam else None,
-                "e_warp_within": float(np.mean(inner)), "seam_over_within":
-                float(np.mean(seam) / np.mean(inner)) if seam else None}
+        return {
+            "seam_pairs": len(seam),
+            "e_warp_seam": float(np.mean(seam)) if seam else None,
+            "e_warp_within": float(np.mean(inner)),
+            "seam_over_within": float(np.mean(seam) / np.mean(inner)) if seam else None,
+        }
 
     return {name: split(res.per_pair) for name, res in zip(videos, results)}
 
@@ -103,44 +111,87 @@ def main() -> None:
         for clip in clips:
             pipeline.run(clip, work / "stylize" / clip.name)
         stylize_s = time.perf_counter() - t0
-        runs = {"stylize": {"workers": 1, "cpus_per_worker": cores, "seconds": round(stylize_s, 2),
-                            "fps": round(total / stylize_s, 3)}}
+        runs = {
+            "stylize": {
+                "workers": 1,
+                "cpus_per_worker": cores,
+                "seconds": round(stylize_s, 2),
+                "fps": round(total / stylize_s, 3),
+            }
+        }
 
         for name, workers, cpus in (("batch_1_worker", 1, cores), (f"batch_{cores}_workers", cores, 1)):
-            report = batch(clips, work / name, config=cfg, batch__chunk_seconds=args.chunk_seconds,
-                           batch__workers=workers, batch__cpus_per_task=cpus, batch__gpus_per_task=0)
+            report = batch(
+                clips,
+                work / name,
+                config=cfg,
+                batch__chunk_seconds=args.chunk_seconds,
+                batch__workers=workers,
+                batch__cpus_per_task=cpus,
+                batch__gpus_per_task=0,
+            )
             assert report.exit_code == 0, [f.error for f in report.failed]
             worker_s = sum(f.worker_seconds for f in report.files)
-            runs[name] = {"workers": report.workers, "cpus_per_worker": cpus,
-                          "seconds": round(report.seconds, 2), "fps": round(report.fps, 3),
-                          "vs_stylize": round(report.fps / runs["stylize"]["fps"], 3),
-                          "chunks": sum(f.chunks for f in report.files),
-                          "frames_per_worker_second": round(report.frames / worker_s, 3),
-                          "seconds_outside_chunks": round(report.seconds - worker_s / report.workers, 2)}
+            runs[name] = {
+                "workers": report.workers,
+                "cpus_per_worker": cpus,
+                "seconds": round(report.seconds, 2),
+                "fps": round(report.fps, 3),
+                "vs_stylize": round(report.fps / runs["stylize"]["fps"], 3),
+                "chunks": sum(f.chunks for f in report.files),
+                "frames_per_worker_second": round(report.frames / worker_s, 3),
+                "seconds_outside_chunks": round(report.seconds - worker_s / report.workers, 2),
+            }
             print(f"{name}: {runs[name]}", flush=True)
         print(f"stylize: {runs['stylize']}", flush=True)
 
         # the same unchunked run with the encoder's keyframes put at the seams: how much of the
         # seam flicker is the keyframe (an IDR frame is coded differently from P-frames)
         keyint = int(round(args.chunk_seconds * 25))
-        keyed = Pipeline(load_config(None, {**settings, "encode.options": {
-            "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0"}}, search_cwd=False))
+        keyed = Pipeline(
+            load_config(
+                None,
+                {
+                    **settings,
+                    "encode.options": {"x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0"},
+                },
+                search_cwd=False,
+            )
+        )
         (work / "stylize_keyframes_at_seams").mkdir()
         seams = {}
         for clip in clips:
             keyed.run(clip, work / "stylize_keyframes_at_seams" / clip.name)
-            chunks = file_chunks(scan(clip), load_config(None, {**settings, "batch.chunk_seconds":
-                                                                 str(args.chunk_seconds)}, search_cwd=False))
-            videos = {"batch": work / f"batch_{cores}_workers" / clip.name,
-                      "stylize": work / "stylize" / clip.name,
-                      "stylize_keyframes_at_seams": work / "stylize_keyframes_at_seams" / clip.name}
+            chunks = file_chunks(
+                scan(clip),
+                load_config(
+                    None, {**settings, "batch.chunk_seconds": str(args.chunk_seconds)}, search_cwd=False
+                ),
+            )
+            videos = {
+                "batch": work / f"batch_{cores}_workers" / clip.name,
+                "stylize": work / "stylize" / clip.name,
+                "stylize_keyframes_at_seams": work / "stylize_keyframes_at_seams" / clip.name,
+            }
             seams[clip.name] = seam_flicker(clip, videos, [c.first for c in chunks[1:]])
-        result = {"machine": {**machine(), "note": "2-core machine shared with other jobs: timings are "
-                              "noisy; compare the ratios within this run"},
-                  "settings": {"clips": args.clips, "seconds": args.seconds, "size": f"{w}x{h}",
-                               "frames": total, "style": args.style, "chunk_seconds": args.chunk_seconds,
-                               "overlap_frames": overlap_frames(cfg)},
-                  "runs": runs, "seam_flicker": seams}
+        result = {
+            "machine": {
+                **machine(),
+                "note": "2-core machine shared with other jobs: timings are "
+                "noisy; compare the ratios within this run",
+            },
+            "settings": {
+                "clips": args.clips,
+                "seconds": args.seconds,
+                "size": f"{w}x{h}",
+                "frames": total,
+                "style": args.style,
+                "chunk_seconds": args.chunk_seconds,
+                "overlap_frames": overlap_frames(cfg),
+            },
+            "runs": runs,
+            "seam_flicker": seams,
+        }
         save_json(args.json, result)
         print(result["seam_flicker"])
     finally:

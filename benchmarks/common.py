@@ -13,9 +13,12 @@ def machine() -> dict:
 
     from vidstyle.sysinfo import cpu_count, cpu_model
 
-    return {"cpu": f"{cpu_model()}, {cpu_count()} cores",
-            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+    return {
+        "cpu": f"{cpu_model()}, {cpu_count()} cores",
+        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def save_json(path: Path | None, result: dict) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 def main() -> int:
     import cv2
     import torch
+    from common import machine, save_json  # benchmarks/common.py
     from PIL import Image
 
-    from common import machine, save_json     # benchmarks/common.py
     from vidstyle.eval.faces import IdentityScorer
     from vidstyle.faces.detector import MTCNNDetector
     from vidstyle.models.catalog import resolve_style
@@ -42,8 +42,11 @@ def main() -> int:
     for path in sorted((args.shared / "faces" / "photos").iterdir()):
         rgb = np.asarray(Image.open(path).convert("RGB"))
         s = args.long_side / max(rgb.shape[:2])
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * s) // 4 * 4, round(rgb.shape[0] * s) // 4 * 4),
-                         interpolation=cv2.INTER_AREA)
+        rgb = cv2.resize(
+            rgb,
+            (round(rgb.shape[1] * s) // 4 * 4, round(rgb.shape[0] * s) // 4 * 4),
+            interpolation=cv2.INTER_AREA,
+        )
         (faces,) = detector.detect([rgb])
         if len(faces):
             photos.append((path.name, rgb, faces))
@@ -54,13 +57,18 @@ def main() -> int:
         one_hot = [1.0 if i == entry.style_index else 0.0 for i in range(len(meta.styles))]
         stylizer = TorchStylizer(net, meta, torch.device("cpu"), style_w=one_hot)
         dists = []
-        for name, rgb, faces in photos:
+        for _name, rgb, faces in photos:
             x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
             out = (stylizer(x)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
             dists += identity.distances(rgb, out, faces.landmarks).tolist()
-        row = {"model": entry.name, "face_mode": (meta.recipe.get("config", {}).get("loss", {}) or {}).get("face_mode"),
-               "steps": meta.recipe.get("steps"), "faces": len(dists),
-               "mean_distance": float(np.mean(dists)), "same_person_share": float(np.mean(np.array(dists) < 0.6))}
+        row = {
+            "model": entry.name,
+            "face_mode": (meta.recipe.get("config", {}).get("loss", {}) or {}).get("face_mode"),
+            "steps": meta.recipe.get("steps"),
+            "faces": len(dists),
+            "mean_distance": float(np.mean(dists)),
+            "same_person_share": float(np.mean(np.array(dists) < 0.6)),
+        }
         results.append(row)
         print(json.dumps(row), flush=True)
     save_json(args.json, {"machine": machine(), "photos": [p[0] for p in photos], "results": results})

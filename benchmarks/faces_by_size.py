@@ -68,7 +68,9 @@ def scaled_clip(src: Path, dst: Path, frames: int, size=(640, 360)) -> Path:
 
     source = open_source(str(src))
     try:
-        images = [cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA) for _, f in zip(range(frames), source)]
+        images = [
+            cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA) for _, f in zip(range(frames), source)
+        ]
         rate = source.info.rate
     finally:
         source.close()
@@ -89,9 +91,24 @@ def run_before(root: Path, clip: Path, out: Path, model: Path) -> float:
     """Stylize with the vidstyle checkout at ``root`` (its defaults); returns wall seconds."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(clip), "-o", str(out),
-                           "--style", str(model), "--no-progress"], env=env, cwd=root, capture_output=True,
-                          text=True)   # cwd too: ``python -m`` puts it first on sys.path
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stylize",
+            str(clip),
+            "-o",
+            str(out),
+            "--style",
+            str(model),
+            "--no-progress",
+        ],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )  # cwd too: ``python -m`` puts it first on sys.path
     if proc.returncode:
         raise RuntimeError(f"before run failed: {proc.stderr.strip().splitlines()[-1:]}")
     return time.perf_counter() - t0
@@ -103,21 +120,24 @@ def compact(summary: dict) -> dict:
 
 
 def main() -> int:
+    from common import machine, save_json  # benchmarks/common.py
+    from temporal_eval import cut  # a sibling script: the clips cut the same way
+
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.eval.faces import IdentityScorer, evaluate_faces
     from vidstyle.faces.detector import MTCNNDetector
     from vidstyle.io.synth import write_clip
     from vidstyle.models.catalog import resolve_style
-    from temporal_eval import cut     # a sibling script: the clips cut the same way
-    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--every", type=int, default=2, help="evaluate every N-th frame")
     ap.add_argument("--frames", type=int, default=20, help="frames per clip (its start)")
-    ap.add_argument("--before", type=Path, help="a vidstyle checkout whose default faces are the 'before' row")
+    ap.add_argument(
+        "--before", type=Path, help="a vidstyle checkout whose default faces are the 'before' row"
+    )
     ap.add_argument("--cost-frames", type=int, default=12, help="frames per cost clip")
     ap.add_argument("--part", choices=("quality", "cost", "passes", "all"), default="all")
     ap.add_argument("--clips", default="", help="comma-separated clip names to keep (default: all)")
@@ -128,26 +148,45 @@ def main() -> int:
     entry = resolve_style(args.style)
     identity = IdentityScorer(str(args.shared / "faces" / "recognition_net"))
     detector = MTCNNDetector(min_face=12)
-    result = {"style": entry.name, "machine": machine(), "every": args.every, "frames": args.frames,
-              "eval_min_face": 12, "quality": [], "cost": []}
+    result = {
+        "style": entry.name,
+        "machine": machine(),
+        "every": args.every,
+        "frames": args.frames,
+        "eval_min_face": 12,
+        "quality": [],
+        "cost": [],
+    }
 
     def pipeline(**overrides):
-        return Pipeline(load_config(search_cwd=False, overrides={
-            "model.style": str(entry.model_path), "run.progress": "off", **overrides}))
+        return Pipeline(
+            load_config(
+                search_cwd=False,
+                overrides={"model.style": str(entry.model_path), "run.progress": "off", **overrides},
+            )
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        clips = {f"asl/{c.stem}": cut(c, tmp / c.name, args.frames)
-                 for c in sorted((args.shared / "video" / "dev" / "asl").glob("*.mkv"))}
-        clips["juggle-360p"] = scaled_clip(args.shared / "video" / "dev" / "05_default_juggle.mp4",
-                                           tmp / "juggle.mkv", args.frames)
+        clips = {
+            f"asl/{c.stem}": cut(c, tmp / c.name, args.frames)
+            for c in sorted((args.shared / "video" / "dev" / "asl").glob("*.mkv"))
+        }
+        clips["juggle-360p"] = scaled_clip(
+            args.shared / "video" / "dev" / "05_default_juggle.mp4", tmp / "juggle.mkv", args.frames
+        )
         clips["crowd-360p"] = crowd_clip(tmp / "crowd.mkv", args.shared, args.frames)
         if args.clips:
-            clips = {k: clips[k] for k in args.clips.split(",") if k in clips}   # in the order given
+            clips = {k: clips[k] for k in args.clips.split(",") if k in clips}  # in the order given
         warm = crowd_clip(tmp / "warm.mkv", args.shared, 3)
         if args.part in ("quality", "all"):
-            variants = {"floor": "reencode", "off": {"faces.mode": "off"}, "before": None, "blend": {},
-                        "restyle": {"faces.mode": "restyle"}}
+            variants = {
+                "floor": "reencode",
+                "off": {"faces.mode": "off"},
+                "before": None,
+                "blend": {},
+                "restyle": {"faces.mode": "restyle"},
+            }
             if not args.before:
                 del variants["before"]
             if args.variants:
@@ -157,10 +196,10 @@ def main() -> int:
                 for variant, overrides in variants.items():
                     out = tmp / f"{Path(name).name}.{variant}.mkv"
                     fps = None
-                    if overrides == "reencode":   # the metric's own noise: the clip against its re-encode
+                    if overrides == "reencode":  # the metric's own noise: the clip against its re-encode
                         write_clip(out, frames_of(clip), 25, crf=18)
                     elif overrides is None:
-                        run_before(args.before, clip, out, entry.model_path)   # its fps includes start-up
+                        run_before(args.before, clip, out, entry.model_path)  # its fps includes start-up
                     else:
                         if variant not in pipes:
                             pipes[variant] = pipeline(**overrides)
@@ -169,17 +208,25 @@ def main() -> int:
                         report = pipes[variant].run(clip, out)
                         seconds = time.perf_counter() - t0
                         fps = report.frames_out / seconds
-                    summary, _ = evaluate_faces(frames_of(clip), frames_of(out), detector, identity,
-                                                every=args.every)
+                    summary, _ = evaluate_faces(
+                        frames_of(clip), frames_of(out), detector, identity, every=args.every
+                    )
                     row = {"clip": name, "variant": variant, **compact(summary), "fps": fps}
                     result["quality"].append(row)
                     print(json.dumps({k: v for k, v in row.items() if k != "by_size"}), flush=True)
                     save_json(args.json, result)
         if args.part in ("cost", "all"):
             n = args.cost_frames
-            cost_clips = {"crowd-360p": crowd_clip(tmp / "c360.mkv", args.shared, n),
-                          "crowd-720p": crowd_clip(tmp / "c720.mkv", args.shared, n, (720, 1280),
-                                                   tuple(2 * h for h in CROWD_HEIGHTS[:7]) + CROWD_HEIGHTS[:7])}
+            cost_clips = {
+                "crowd-360p": crowd_clip(tmp / "c360.mkv", args.shared, n),
+                "crowd-720p": crowd_clip(
+                    tmp / "c720.mkv",
+                    args.shared,
+                    n,
+                    (720, 1280),
+                    tuple(2 * h for h in CROWD_HEIGHTS[:7]) + CROWD_HEIGHTS[:7],
+                ),
+            }
             variants = {"off": {"faces.mode": "off"}, "no small pass": {"faces.small_face": 0}, "blend": {}}
             pipes = {k: pipeline(**v) for k, v in variants.items()}
             for pipe in pipes.values():
@@ -196,9 +243,13 @@ def main() -> int:
                         frames[variant] += report.frames_out
                         passes[variant] = report.summary.get("face_detections")
                 fps = {k: frames[k] / seconds[k] for k in variants}
-                row = {"clip": name, "fps": fps, "detections": passes,
-                       "small_pass_cost": 1 - fps["blend"] / fps["no small pass"],
-                       "faces_cost": 1 - fps["blend"] / fps["off"]}
+                row = {
+                    "clip": name,
+                    "fps": fps,
+                    "detections": passes,
+                    "small_pass_cost": 1 - fps["blend"] / fps["no small pass"],
+                    "faces_cost": 1 - fps["blend"] / fps["off"],
+                }
                 result["cost"].append(row)
                 print(json.dumps(row), flush=True)
                 save_json(args.json, result)
@@ -221,12 +272,19 @@ def pass_times(pipe, shared: Path, tmp: Path, repeats: int = 3) -> list[dict]:
 
     cfg = pipe.cfg.faces
     rows = []
-    for size, heights in (((360, 640), CROWD_HEIGHTS),
-                          ((720, 1280), tuple(2 * h for h in CROWD_HEIGHTS[:7]) + CROWD_HEIGHTS[:7])):
+    for size, heights in (
+        ((360, 640), CROWD_HEIGHTS),
+        ((720, 1280), tuple(2 * h for h in CROWD_HEIGHTS[:7]) + CROWD_HEIGHTS[:7]),
+    ):
         rgb = next(frames_of(crowd_clip(tmp / f"p{size[0]}.mkv", shared, 1, size, heights)))
         x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(pipe.stylizer.device)
-        passes = DetectionPasses(MTCNNDetector(min_face=cfg.min_face, score_min=cfg.score_min),
-                                 cfg.detect_long_side, cfg.min_face, cfg.small_face, cfg.small_every)
+        passes = DetectionPasses(
+            MTCNNDetector(min_face=cfg.min_face, score_min=cfg.score_min),
+            cfg.detect_long_side,
+            cfg.min_face,
+            cfg.small_face,
+            cfg.small_every,
+        )
         times = {"regular": [], "small": [], "stylize": []}
         for _ in range(repeats):
             for name in times:
@@ -241,8 +299,14 @@ def pass_times(pipe, shared: Path, tmp: Path, repeats: int = 3) -> list[dict]:
         t = {k: float(np.median(v)) for k, v in times.items()}
         per_frame = t["stylize"] + t["regular"] / cfg.every
         added = (t["small"] - t["regular"]) / cfg.small_every
-        rows.append({"size": f"{size[1]}x{size[0]}", "seconds": t, "small_pass_added_per_frame": added,
-                     "fps_cost_bound": added / (per_frame + added)})
+        rows.append(
+            {
+                "size": f"{size[1]}x{size[0]}",
+                "seconds": t,
+                "small_pass_added_per_frame": added,
+                "fps_cost_bound": added / (per_frame + added),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     return rows
 

@@ -3,10 +3,10 @@
     python benchmarks/faces_eval.py [--style default] [--shared ../shared/data] [--json FILE]
                                     [--modes off,blend,luma,restyle] [--precisions auto,onnx-int8,...]
 
-For each ../shared/data/video/dev/asl clip (640x480, its first --frames frames) and each face
-mode (off, blend, luma, restyle): stylize (temporal blending on), then `eval faces` against the original: detection
-recall, landmark NME and the share of faces the descriptor network still verifies as the same
-person (distance < 0.6); and the end-to-end fps with its cost against faces off. With several
+For each ../shared/data/video/dev/asl clip (640x480, its first --frames frames) and each face mode
+(off, blend, luma, restyle): stylize (temporal blending on), then `eval faces` against the original:
+detection recall, landmark NME and the share of faces the descriptor network still verifies as the
+same person (distance < 0.6); and the end-to-end fps with its cost against faces off. With several
 ``--precisions`` (backend-precision, e.g. onnx-fp32,onnx-int8,torch-bf16) the table repeats per
 precision, which is how reduced precisions are checked for face quality.
 """
@@ -20,19 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-
 MODES = ("off", "blend", "luma", "restyle")
 
 
 def main() -> int:
+    from common import machine, save_json  # benchmarks/common.py
+    from temporal_eval import cut  # a sibling script: the clips cut the same way
+
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.eval.faces import IdentityScorer, evaluate_faces
     from vidstyle.faces.detector import MTCNNDetector
     from vidstyle.io.source import open_source
     from vidstyle.models.catalog import resolve_style
-    from temporal_eval import cut     # a sibling script: the clips cut the same way
-    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -64,8 +64,10 @@ def main() -> int:
         warm = cut(clips[0], Path(tmp) / "warm.mkv", 8)
         clips = [cut(c, Path(tmp) / c.name, args.frames) for c in clips]
         for spec, mode in ((p, m) for p in args.precisions.split(",") for m in args.modes.split(",")):
-            cfg = load_config(search_cwd=False, overrides={
-                "model.style": str(entry.model_path), "run.progress": "off", "faces.mode": mode})
+            cfg = load_config(
+                search_cwd=False,
+                overrides={"model.style": str(entry.model_path), "run.progress": "off", "faces.mode": mode},
+            )
             pipe = Pipeline(cfg if spec == "auto" else spec_config(cfg, spec))
             pipe.run(warm, Path(tmp) / "warm.out.mkv")
             totals = {"faces": 0, "recalled": 0, "nme_sum": 0.0, "same": 0, "frames": 0, "seconds": 0.0}
@@ -80,19 +82,28 @@ def main() -> int:
                 totals["recalled"] += s["recalled"]
                 totals["nme_sum"] += (s["nme"] or 0.0) * s["recalled"]
                 totals["same"] += s["identity_same"]
-            row = {"mode": mode, "precision": spec, "stylizer": pipe.stylizer.name, "faces": totals["faces"],
-                   "recall": totals["recalled"] / max(totals["faces"], 1),
-                   "nme": totals["nme_sum"] / max(totals["recalled"], 1) if totals["recalled"] else None,
-                   "identity_share": totals["same"] / max(totals["faces"], 1),
-                   "fps": totals["frames"] / totals["seconds"]}
+            row = {
+                "mode": mode,
+                "precision": spec,
+                "stylizer": pipe.stylizer.name,
+                "faces": totals["faces"],
+                "recall": totals["recalled"] / max(totals["faces"], 1),
+                "nme": totals["nme_sum"] / max(totals["recalled"], 1) if totals["recalled"] else None,
+                "identity_share": totals["same"] / max(totals["faces"], 1),
+                "fps": totals["frames"] / totals["seconds"],
+            }
             per_mode[(spec, mode)] = row
             print(json.dumps(row), flush=True)
     for (spec, _), row in per_mode.items():
         if (spec, "off") in per_mode:
             row["fps_cost"] = 1 - row["fps"] / per_mode[(spec, "off")]["fps"]
-    result = {"style": entry.name, "clips": [c.name for c in clips],
-              "machine": machine(),
-              "every": args.every, "modes": list(per_mode.values())}
+    result = {
+        "style": entry.name,
+        "clips": [c.name for c in clips],
+        "machine": machine(),
+        "every": args.every,
+        "modes": list(per_mode.values()),
+    }
     print(json.dumps(result, indent=2))
     save_json(args.json, result)
     return 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,12 +36,18 @@ def clip(path: Path, h: int, w: int, frames: int) -> Path:
 
 def child_peak(args: list[str]) -> tuple[int, float, str]:
     """Peak RSS (bytes) and wall time of ``python -m vidstyle ARGS`` in a fresh child; its stderr."""
-    code = ("import resource, runpy, sys; sys.argv = ['vidstyle'] + sys.argv[1:]\n"
-            "try:\n    runpy.run_module('vidstyle', run_name='__main__')\n"
-            "finally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    code = (
+        "import resource, runpy, sys; sys.argv = ['vidstyle'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('vidstyle', run_name='__main__')\n"
+        "finally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    )
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     wall = time.perf_counter() - t0
     peak = next((int(ln.split()[1]) * 1024 for ln in proc.stderr.splitlines() if ln.startswith("PEAK")), 0)
     if proc.returncode != 0:
@@ -54,21 +59,29 @@ def activation_bytes_per_px(style: str, side: int = 1024) -> dict[str, float]:
     """Extra peak RSS of one stylizer call at side x side, per pixel, per CPU backend."""
     out = {}
     for backend in ("onnx", "torch"):
-        code = (f"import resource, torch\nfrom vidstyle.config import load_config\nfrom vidstyle.configtools import override\n"
-                f"from vidstyle.pipeline.scheduling import load_stylizer\n"
-                f"cfg = override(override(override(load_config(), 'model.style', '{style}'), 'model.backend', '{backend}'), 'model.workers', 1)\n"
-                f"s = load_stylizer(cfg); x = torch.rand(1, 3, 64, 64); s(x)\n"
-                f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-                f"s(torch.rand(1, 3, {side}, {side}))\n"
-                f"print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / {side * side})")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        code = (
+            "import resource, torch\nfrom vidstyle.config import load_config\n"
+            "from vidstyle.configtools import override\n"
+            f"from vidstyle.pipeline.scheduling import load_stylizer\n"
+            f"cfg = override(override(override(load_config(), 'model.style', '{style}'), "
+            f"'model.backend', '{backend}'), 'model.workers', 1)\n"
+            f"s = load_stylizer(cfg); x = torch.rand(1, 3, 64, 64); s(x)\n"
+            f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            f"s(torch.rand(1, 3, {side}, {side}))\n"
+            f"print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / {side * side})"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         out[backend] = round(float(proc.stdout.strip().splitlines()[-1]), 1) if proc.returncode == 0 else None
     return out
 
 
 def main() -> int:
-    from common import machine, save_json     # benchmarks/common.py
+    from common import machine, save_json  # benchmarks/common.py
 
     from vidstyle.config import load_config
     from vidstyle.configtools import override
@@ -85,8 +98,17 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base_peak, _, _ = child_peak(["stylize", str(clip(tmp / "tiny.mp4", 64, 64, 3)), "-o",
-                                      str(tmp / "tiny-out.mp4"), "--style", args.style, "-y"])
+        base_peak, _, _ = child_peak(
+            [
+                "stylize",
+                str(clip(tmp / "tiny.mp4", 64, 64, 3)),
+                "-o",
+                str(tmp / "tiny-out.mp4"),
+                "--style",
+                args.style,
+                "-y",
+            ]
+        )
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
             src = clip(tmp / f"{size}.mp4", h, w, args.frames)
@@ -95,18 +117,32 @@ def main() -> int:
             with open_source(str(src)) as source:
                 mem = pipeline.memory_plan(source.info, tmp / "out.mp4")
             extra = ["--set", f"run.memory_limit={args.limit}"] if args.limit else []
-            peak, wall, err = child_peak(["stylize", str(src), "-o", str(tmp / f"{size}-out.mp4"),
-                                          "--style", args.style, "-y", *extra])
-            row = {"size": size, "frames": args.frames, "peak_rss_gb": round(peak / 2**30, 2),
-                   "baseline_gb": round(base_peak / 2**30, 2),
-                   "estimate_gb": round(mem.estimate / 2**30, 2), "budget_gb": round(mem.budget / 2**30, 2),
-                   "queue_size": mem.queue_size, "max_side": mem.max_side, "lookahead": mem.lookahead,
-                   "lowered": mem.lowered, "wall_s": round(wall, 1),
-                   "warned": "memory budget" in err}
+            peak, wall, err = child_peak(
+                ["stylize", str(src), "-o", str(tmp / f"{size}-out.mp4"), "--style", args.style, "-y", *extra]
+            )
+            row = {
+                "size": size,
+                "frames": args.frames,
+                "peak_rss_gb": round(peak / 2**30, 2),
+                "baseline_gb": round(base_peak / 2**30, 2),
+                "estimate_gb": round(mem.estimate / 2**30, 2),
+                "budget_gb": round(mem.budget / 2**30, 2),
+                "queue_size": mem.queue_size,
+                "max_side": mem.max_side,
+                "lookahead": mem.lookahead,
+                "lowered": mem.lowered,
+                "wall_s": round(wall, 1),
+                "warned": "memory budget" in err,
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"machine": machine(), "style": args.style, "limit_gb": args.limit,
-              "activation_bytes_per_px": activation_bytes_per_px(args.style), "runs": rows}
+    result = {
+        "machine": machine(),
+        "style": args.style,
+        "limit_gb": args.limit,
+        "activation_bytes_per_px": activation_bytes_per_px(args.style),
+        "runs": rows,
+    }
     print(json.dumps(result["activation_bytes_per_px"]))
     save_json(args.json, result)
     return 0

@@ -20,8 +20,8 @@ from pathlib import Path
 
 def main() -> int:
     import numpy as np
+    from common import machine, save_json  # benchmarks/common.py
 
-    from common import machine, save_json     # benchmarks/common.py
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.io.synth import textured, write_clip
@@ -36,13 +36,15 @@ def main() -> int:
     h, w = (int(v) for v in args.size.split("x"))
     base = textured(h, w * 4, seed=1)
     frames = (np.ascontiguousarray(np.roll(base, -i, axis=1)[:, :w]) for i in range(args.frames))
-    cfg = load_config(search_cwd=False, overrides={"model.style": args.style, "run.progress": "off",
-                                                   "encode.preset": "ultrafast"})
-    samples: list[tuple[float, int, int]] = []    # (t, frames written, rss)
+    cfg = load_config(
+        search_cwd=False,
+        overrides={"model.style": args.style, "run.progress": "off", "encode.preset": "ultrafast"},
+    )
+    samples: list[tuple[float, int, int]] = []  # (t, frames written, rss)
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_clip(Path(tmp) / "long.mp4", frames, 25, crf=23)
         pipeline = Pipeline(cfg)
-        pipeline.stylizer
+        _ = pipeline.stylizer
         stop = threading.Event()
         progress = {"n": 0}
 
@@ -52,9 +54,10 @@ def main() -> int:
                 stop.wait(0.05)
 
         import vidstyle.pipeline.api as api
+
         original_tick = api._Progress.tick
 
-        def tick(self, result):   # follow the frame count without a terminal
+        def tick(self, result):  # follow the frame count without a terminal
             progress["n"] = result.frames_out
             return original_tick(self, result)
 
@@ -74,10 +77,17 @@ def main() -> int:
     if len(half) > 2:
         fs, rs = np.array([f for f, _ in half], float), np.array([r for _, r in half], float)
         slope = float(np.polyfit(fs, rs, 1)[0]) * 1000 / 2**20
-    result = {"frames": n, "size": args.size, "seconds": round(time.monotonic() - t0, 1),
-              "rss_after_5pct_mb": round(first / 2**20, 1), "rss_peak_mb": round(peak / 2**20, 1),
-              "peak_over_first": round(peak / first, 3), "slope_mb_per_1000_frames": round(slope, 3),
-              "stylizer": report.stylizer, "machine": machine()}
+    result = {
+        "frames": n,
+        "size": args.size,
+        "seconds": round(time.monotonic() - t0, 1),
+        "rss_after_5pct_mb": round(first / 2**20, 1),
+        "rss_peak_mb": round(peak / 2**20, 1),
+        "peak_over_first": round(peak / first, 3),
+        "slope_mb_per_1000_frames": round(slope, 3),
+        "stylizer": report.stylizer,
+        "machine": machine(),
+    }
     print(json.dumps(result, indent=2))
     save_json(args.json, result)
     return 0

@@ -34,8 +34,9 @@ def main() -> int:
     from PIL import Image
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from common import machine, save_json     # benchmarks/common.py
-    from temporal_eval import cut, frames_of   # benchmarks/temporal_eval.py
+    from common import machine, save_json  # benchmarks/common.py
+    from temporal_eval import cut, frames_of  # benchmarks/temporal_eval.py
+
     from vidstyle.config import PipelineConfig
     from vidstyle.eval.flicker import warping_errors
     from vidstyle.geometry import fit_long_side
@@ -51,8 +52,11 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--iters", type=int, default=50, help="per frame after the first (first: 2x)")
     ap.add_argument("--painting", default="starry_night")
-    ap.add_argument("--portraits", default="biden_biden.jpg,kit_harington_john1.jpeg,rose_leslie_img1.jpg,"
-                    "obama_obama.jpg", help="photos under faces/photos, one per person")
+    ap.add_argument(
+        "--portraits",
+        default="biden_biden.jpg,kit_harington_john1.jpeg,rose_leslie_img1.jpg,obama_obama.jpg",
+        help="photos under faces/photos, one per person",
+    )
     ap.add_argument("--portrait-size", type=int, default=128)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--json", type=Path)
@@ -65,8 +69,13 @@ def main() -> int:
     base = dataclasses.replace(base, run=dataclasses.replace(base.run, progress="off"))
 
     def cfg(**kw) -> PipelineConfig:
-        settings = {"style_image": str(painting), "size": args.size, "iters": args.iters,
-                    "device": args.device, **kw}
+        settings = {
+            "style_image": str(painting),
+            "size": args.size,
+            "iters": args.iters,
+            "device": args.device,
+            **kw,
+        }
         o = dataclasses.replace(base.optimize, **settings)
         return dataclasses.replace(base, optimize=o)
 
@@ -74,8 +83,7 @@ def main() -> int:
         "per-frame Gatys": cfg(sequence="independent", iters=2 * args.iters),
         "Ruder init": cfg(temporal_weight=0.0),
         "Ruder full": cfg(),
-        "hybrid (style-net + Ruder)": cfg(init=f"style-net:{args.painting}",
-                                          iters=max(1, args.iters // 4)),
+        "hybrid (style-net + Ruder)": cfg(init=f"style-net:{args.painting}", iters=max(1, args.iters // 4)),
     }
     rows, grid_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,10 +91,15 @@ def main() -> int:
         clip = cut(args.shared / "video" / "dev" / args.clip, tmp / "clip.mkv", args.frames)
         original = frames_of(clip)
         h, w = fit_long_side(*original[0].shape[:2], args.size)
-        small = lambda rgb: resize(to_batch(rgb, "cpu"), (h, w))   # noqa: E731
-        target = style_grams(vgg, resize(to_batch(np.asarray(Image.open(painting).convert("RGB")), "cpu"),
-                                         fit_long_side(*Image.open(painting).size[::-1], max(h, w))),
-                             base.optimize.style_layers)
+        small = lambda rgb: resize(to_batch(rgb, "cpu"), (h, w))  # noqa: E731
+        target = style_grams(
+            vgg,
+            resize(
+                to_batch(np.asarray(Image.open(painting).convert("RGB")), "cpu"),
+                fit_long_side(*Image.open(painting).size[::-1], max(h, w)),
+            ),
+            base.optimize.style_layers,
+        )
         outputs = {}
         for name, c in methods.items():
             job = OptimizePipeline(c, vgg=vgg)
@@ -98,11 +111,18 @@ def main() -> int:
             for rgb in outputs[name]:
                 g = style_grams(vgg, small(rgb), list(target))
                 grams.append(float(sum(((g[k] - target[k]) ** 2).sum() for k in target)))
-            rows.append({"method": name, "frames": report.frames_out,
-                         "iterations": [c.optimize.iters_first or 2 * c.optimize.iters, c.optimize.iters]
-                         if name != "per-frame Gatys" else [c.optimize.iters] * 2,
-                         "init": c.optimize.init, "gram_distance": float(np.mean(grams)),
-                         "seconds_per_frame": seconds / max(report.frames_out, 1)})
+            rows.append(
+                {
+                    "method": name,
+                    "frames": report.frames_out,
+                    "iterations": [c.optimize.iters_first or 2 * c.optimize.iters, c.optimize.iters]
+                    if name != "per-frame Gatys"
+                    else [c.optimize.iters] * 2,
+                    "init": c.optimize.init,
+                    "gram_distance": float(np.mean(grams)),
+                    "seconds_per_frame": seconds / max(report.frames_out, 1),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
         e = warping_errors(original, [original] + [outputs[n] for n in methods])
         for row, res in zip(rows, e[1:]):
@@ -112,10 +132,18 @@ def main() -> int:
         grid_rows.append([original[mid]] + [outputs[n][mid] for n in methods])
 
         faces = portrait_table(args, cfg, vgg, tmp, grid_rows)
-    result = {"machine": machine(), "device": str(OptimizePipeline(methods["Ruder full"], vgg=vgg).device),
-              "clip": args.clip, "frames": args.frames, "size": args.size, "painting": args.painting,
-              "e_warp_original": e_original, "video": rows, "portraits": faces,
-              "settings": dataclasses.asdict(methods["Ruder full"].optimize)}
+    result = {
+        "machine": machine(),
+        "device": str(OptimizePipeline(methods["Ruder full"], vgg=vgg).device),
+        "clip": args.clip,
+        "frames": args.frames,
+        "size": args.size,
+        "painting": args.painting,
+        "e_warp_original": e_original,
+        "video": rows,
+        "portraits": faces,
+        "settings": dataclasses.asdict(methods["Ruder full"].optimize),
+    }
     print(json.dumps({"video": rows, "portraits": faces}, indent=1))
     save_json(args.json, result)
     if args.grid is not None:
@@ -148,8 +176,13 @@ def portrait_table(args, cfg, vgg, tmp: Path, grid_rows: list) -> list[dict]:
         row = {"photo": path.name, "faces": len(faces)}
         panel = [rgb]
         for mode in ("off", "weighted", "identity"):
-            c = cfg(size=args.portrait_size, init="content", faces=mode, iters=args.iters,
-                    identity_weights=str(recognition))
+            c = cfg(
+                size=args.portrait_size,
+                init="content",
+                faces=mode,
+                iters=args.iters,
+                identity_weights=str(recognition),
+            )
             OptimizePipeline(c, vgg=vgg).run(tmp / "portrait.png", tmp / f"p_{mode}.png")
             out = np.asarray(Image.open(tmp / f"p_{mode}.png").convert("RGB"))
             row[f"distance_{mode}"] = float(np.mean(scorer.distances(rgb, out, faces.landmarks)))

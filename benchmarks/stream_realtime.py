@@ -54,10 +54,10 @@ def publish(url: str, size: tuple[int, int], fps: int, seconds: float, ready: th
 
 
 def main() -> int:
+    from common import machine, save_json  # benchmarks/common.py
+
     from vidstyle.config import load_config
     from vidstyle.models.catalog import resolve_style
-    from vidstyle.stream.run import run_stream
-    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -66,30 +66,55 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=75)
     ap.add_argument("--faces", default="blend")
     ap.add_argument("--temporal", default="blend")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="any pipeline knob, e.g. model.max_side=320 or flow.backend=dis")
-    ap.add_argument("--paced-file", action="store_true",
-                    help="play a generated file in real time instead of publishing over RTSP")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any pipeline knob, e.g. model.max_side=320 or flow.backend=dis",
+    )
+    ap.add_argument(
+        "--paced-file",
+        action="store_true",
+        help="play a generated file in real time instead of publishing over RTSP",
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     knobs = dict(kv.split("=", 1) for kv in args.set)
     size = tuple(int(v) for v in args.size.split("x"))
     entry = resolve_style(args.style)
-    cfg = load_config(search_cwd=False, overrides={
-        "model.style": str(entry.model_path), "stream.rtsp_transport": "udp", "faces.mode": args.faces,
-        "temporal.mode": args.temporal, "stream.segment_seconds": 0, **knobs})
+    cfg = load_config(
+        search_cwd=False,
+        overrides={
+            "model.style": str(entry.model_path),
+            "stream.rtsp_transport": "udp",
+            "faces.mode": args.faces,
+            "temporal.mode": args.temporal,
+            "stream.segment_seconds": 0,
+            **knobs,
+        },
+    )
     if args.paced_file:
         report = paced_file_run(cfg, size, args.fps, args.seconds)
     else:
         report = rtsp_run(cfg, size, args.fps, args.seconds)
-    result = {"style": entry.name, "size": args.size, "input_fps": args.fps, "seconds": round(report.seconds, 1),
-              "source": "paced file" if args.paced_file else "rtsp",
-              "captured": report.captured, "written": report.written, "dropped": report.dropped,
-              "output_fps": round(report.output_fps, 2),
-              "latency_p50_ms": round(1000 * report.latency_p50, 1) if report.latency_p50 else None,
-              "latency_p95_ms": round(1000 * report.latency_p95, 1) if report.latency_p95 else None,
-              "faces": args.faces, "temporal": args.temporal, "knobs": knobs,
-              "machine": machine()}
+    result = {
+        "style": entry.name,
+        "size": args.size,
+        "input_fps": args.fps,
+        "seconds": round(report.seconds, 1),
+        "source": "paced file" if args.paced_file else "rtsp",
+        "captured": report.captured,
+        "written": report.written,
+        "dropped": report.dropped,
+        "output_fps": round(report.output_fps, 2),
+        "latency_p50_ms": round(1000 * report.latency_p50, 1) if report.latency_p50 else None,
+        "latency_p95_ms": round(1000 * report.latency_p95, 1) if report.latency_p95 else None,
+        "faces": args.faces,
+        "temporal": args.temporal,
+        "knobs": knobs,
+        "machine": machine(),
+    }
     print(json.dumps(result, indent=2))
     save_json(args.json, result)
     return 0
@@ -117,20 +142,41 @@ def rtsp_run(cfg, size: tuple[int, int], fps: int, seconds: float):
     from vidstyle.stream.run import run_stream
 
     client, source = free_port(), free_port()
-    server = subprocess.Popen(["rtsp-server-perl", "-c", str(client), "-s", str(source), "-l", "0",
-                               "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            "rtsp-server-perl",
+            "-c",
+            str(client),
+            "-s",
+            str(source),
+            "-l",
+            "0",
+            "--client_listen_address",
+            "127.0.0.1",
+            "--source_listen_address",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.5)
         ready = threading.Event()
-        pub = threading.Thread(target=publish, args=(f"rtsp://127.0.0.1:{source}/cam", size, fps,
-                                                     seconds, ready), daemon=True)
+        pub = threading.Thread(
+            target=publish, args=(f"rtsp://127.0.0.1:{source}/cam", size, fps, seconds, ready), daemon=True
+        )
         pub.start()
         ready.wait(30)
         import tempfile
+
         with tempfile.TemporaryDirectory() as tmp:
-            report = run_stream(f"rtsp://127.0.0.1:{client}/cam", cfg, file_out=Path(tmp) / "live.mkv",
-                                duration=seconds - 10, status=False)
+            report = run_stream(
+                f"rtsp://127.0.0.1:{client}/cam",
+                cfg,
+                file_out=Path(tmp) / "live.mkv",
+                duration=seconds - 10,
+                status=False,
+            )
         pub.join(timeout=30)
     finally:
         server.terminate()

@@ -22,9 +22,9 @@ def centre_crop(rgb: np.ndarray, aspect: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     if w / h > aspect:
         cw = round(h * aspect)
-        return rgb[:, (w - cw) // 2:(w - cw) // 2 + cw]
+        return rgb[:, (w - cw) // 2 : (w - cw) // 2 + cw]
     ch = round(w / aspect)
-    return rgb[(h - ch) // 2:(h - ch) // 2 + ch]
+    return rgb[(h - ch) // 2 : (h - ch) // 2 + ch]
 
 
 def _label(entry) -> str:
@@ -56,12 +56,19 @@ def main() -> int:
         src = open_source(str(juggle))
         rows.append(next(f.rgb for f in src if f.index == 60))
         src.close()
-    styles = sorted((e for e in list_styles() if e.source == "bundled"),
-                    key=lambda e: (len(e.meta.styles) > 1, e.meta.name.removesuffix("-small"),
-                                   e.meta.arch != "full", e.style_index))
+    styles = sorted(
+        (e for e in list_styles() if e.source == "bundled"),
+        key=lambda e: (
+            len(e.meta.styles) > 1,
+            e.meta.name.removesuffix("-small"),
+            e.meta.arch != "full",
+            e.style_index,
+        ),
+    )
     columns = [("original", None)] + [(_label(e), e) for e in styles]
     tiles = []
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         for r, rgb in enumerate(rows):
             h = args.height // 4 * 4
@@ -73,13 +80,18 @@ def main() -> int:
                 if entry is None:
                     out = small
                 else:
-                    pipe = Pipeline(load_config(search_cwd=False, overrides={
-                        "model.style": entry.name, "run.progress": "off"}))
+                    pipe = Pipeline(
+                        load_config(
+                            search_cwd=False, overrides={"model.style": entry.name, "run.progress": "off"}
+                        )
+                    )
                     dst = Path(tmp) / f"{r}-{name}.png"
                     pipe.run(Path(tmp) / f"row{r}.png", dst)
                     out = np.asarray(Image.open(dst).convert("RGB"))
                 img = Image.fromarray(out)
-                ImageDraw.Draw(img).text((6, 4), name, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
+                ImageDraw.Draw(img).text(
+                    (6, 4), name, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0)
+                )
                 line.append(np.asarray(img))
             tiles.append(np.hstack(line))
     grid = np.vstack(tiles)

@@ -30,9 +30,11 @@ def content_frames(shared: Path, size: int) -> dict[str, np.ndarray]:
 
     frames = {"portrait": demo_photo()}
     dev = shared / "video" / "dev"
-    for name, path, index in (("asl_again", dev / "asl" / "again.mkv", 30),
-                              ("juggle", dev / "05_default_juggle.mp4", 60),
-                              ("sintel", dev / "sintel_market", 5)):
+    for name, path, index in (
+        ("asl_again", dev / "asl" / "again.mkv", 30),
+        ("juggle", dev / "05_default_juggle.mp4", 60),
+        ("sintel", dev / "sintel_market", 5),
+    ):
         if path.exists():
             src = open_source(str(path))
             try:
@@ -43,8 +45,9 @@ def content_frames(shared: Path, size: int) -> dict[str, np.ndarray]:
     for name, rgb in frames.items():
         h, w = rgb.shape[:2]
         s = size / max(h, w) if size else 1.0
-        out[name] = cv2.resize(rgb, (round(w * s) // 4 * 4, round(h * s) // 4 * 4),
-                               interpolation=cv2.INTER_AREA)
+        out[name] = cv2.resize(
+            rgb, (round(w * s) // 4 * 4, round(h * s) // 4 * 4), interpolation=cv2.INTER_AREA
+        )
     return out
 
 
@@ -59,7 +62,7 @@ def stylize(net, scale: float, rgb: np.ndarray, style_w: list[float]) -> np.ndar
 
 
 def main() -> int:
-    from common import machine, save_json     # benchmarks/common.py
+    from common import machine, save_json  # benchmarks/common.py
 
     from vidstyle.eval.style import GramMeter
     from vidstyle.models.catalog import list_styles
@@ -67,11 +70,22 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--styles", default="", help="comma-separated catalog or style names (default: all bundled; "
-                    "also filters the styles of --model files)")
-    ap.add_argument("--model", type=Path, action="append", default=[],
-                    help="also measure this model file (every style it holds)")
-    ap.add_argument("--size", type=int, default=512, help="long side of the content frames (px; 0: as decoded)")
+    ap.add_argument(
+        "--styles",
+        default="",
+        help="comma-separated catalog or style names (default: all bundled; "
+        "also filters the styles of --model files)",
+    )
+    ap.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=[],
+        help="also measure this model file (every style it holds)",
+    )
+    ap.add_argument(
+        "--size", type=int, default=512, help="long side of the content frames (px; 0: as decoded)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -89,8 +103,11 @@ def main() -> int:
         from vidstyle.models.store import read_meta
 
         meta = read_meta(path)
-        jobs += [(f"{path.name}:{s['name']}", path, i) for i, s in enumerate(meta.styles)
-                 if not wanted or s["name"] in wanted]
+        jobs += [
+            (f"{path.name}:{s['name']}", path, i)
+            for i, s in enumerate(meta.styles)
+            if not wanted or s["name"] in wanted
+        ]
     rows, meters, nets = [], {}, {}
     for name, path, index in jobs:
         if path not in nets:
@@ -100,14 +117,22 @@ def main() -> int:
         style = meta.styles[index]
         painting = args.shared / "styles" / style.get("style_image", "")
         if not painting.is_file():
-            print(f"{name}: painting {painting.name!r} not in {args.shared / 'styles'}; skipped", file=sys.stderr)
+            print(
+                f"{name}: painting {painting.name!r} not in {args.shared / 'styles'}; skipped",
+                file=sys.stderr,
+            )
             continue
         meter = meters.setdefault(painting, GramMeter(vgg, painting))
         w = [1.0 if i == index else 0.0 for i in range(len(meta.styles))]
         ratios = {f: meter.ratio(rgb, stylize(net, meta.input_range, rgb, w)) for f, rgb in frames.items()}
-        row = {"style": name, "model": meta.name, "arch": meta.arch, "painting": painting.name,
-               "ratio_mean": float(np.mean(list(ratios.values()))),
-               "ratios": {k: round(v, 4) for k, v in ratios.items()}}
+        row = {
+            "style": name,
+            "model": meta.name,
+            "arch": meta.arch,
+            "painting": painting.name,
+            "ratio_mean": float(np.mean(list(ratios.values()))),
+            "ratios": {k: round(v, 4) for k, v in ratios.items()},
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"machine": machine(), "size": args.size, "frames": list(frames), "styles": rows}

@@ -21,7 +21,8 @@ SIZES = {"360p": (360, 640), "480p": (480, 854), "720p": (720, 1280), "1080p": (
 
 
 def main() -> int:
-    from common import machine, save_json     # benchmarks/common.py
+    from common import machine, save_json  # benchmarks/common.py
+
     from vidstyle import Pipeline
     from vidstyle.bench.naive import naive_stylize
     from vidstyle.config import load_config
@@ -37,27 +38,40 @@ def main() -> int:
     args = ap.parse_args()
 
     entry = resolve_style(args.style)
-    cfg = load_config(search_cwd=False, overrides={"model.style": str(entry.model_path),
-                                                   "model.device": args.device, "run.progress": "off"})
+    cfg = load_config(
+        search_cwd=False,
+        overrides={"model.style": str(entry.model_path), "model.device": args.device, "run.progress": "off"},
+    )
     pipe = Pipeline(cfg)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sizes.split(","):
             h, w = SIZES[name]
-            clip = write_clip(Path(tmp) / f"{name}.mp4",
-                              pan_zoom(demo_photo(), args.frames, (h, w)), Fraction(30000, 1001))
-            if not rows:   # load the model and warm the caches outside the timing
+            clip = write_clip(
+                Path(tmp) / f"{name}.mp4", pan_zoom(demo_photo(), args.frames, (h, w)), Fraction(30000, 1001)
+            )
+            if not rows:  # load the model and warm the caches outside the timing
                 pipe.run(clip, Path(tmp) / "warm.mp4")
             t0 = time.perf_counter()
             report = pipe.run(clip, Path(tmp) / f"{name}.vidstyle.mp4")
             ours = report.frames_out / (time.perf_counter() - t0)
             n, secs = naive_stylize(entry.model_path, clip, Path(tmp) / f"{name}.naive.mp4")
             naive = n / secs
-            rows.append({"size": name, "frames": args.frames, "fps": round(ours, 3),
-                         "naive_fps": round(naive, 3), "naive_ratio": round(ours / naive, 3),
-                         "stylizer": pipe.stylizer.name})
-            print(f"{name}: vidstyle {ours:.2f} fps, naive {naive:.2f} fps, ratio {ours / naive:.2f}x "
-                  f"[{pipe.stylizer.name}]", flush=True)
+            rows.append(
+                {
+                    "size": name,
+                    "frames": args.frames,
+                    "fps": round(ours, 3),
+                    "naive_fps": round(naive, 3),
+                    "naive_ratio": round(ours / naive, 3),
+                    "stylizer": pipe.stylizer.name,
+                }
+            )
+            print(
+                f"{name}: vidstyle {ours:.2f} fps, naive {naive:.2f} fps, ratio {ours / naive:.2f}x "
+                f"[{pipe.stylizer.name}]",
+                flush=True,
+            )
     where = machine()
     save_json(args.json, {"machine": where, "style": entry.name, "results": rows})
     print(json.dumps(where))

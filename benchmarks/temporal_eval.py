@@ -42,8 +42,10 @@ def noisy_pan(dst: Path, frames: int) -> Path:
     from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
 
     rng = np.random.default_rng(0)
-    images = [np.clip(f.astype(np.int16) + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8)
-              for f in pan_zoom(demo_photo(), frames, (360, 640), zoom=(1.0, 1.25), center=(0.5, 0.4))]
+    images = [
+        np.clip(f.astype(np.int16) + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8)
+        for f in pan_zoom(demo_photo(), frames, (360, 640), zoom=(1.0, 1.25), center=(0.5, 0.4))
+    ]
     return write_clip(dst, images, Fraction(30000, 1001), crf=12)
 
 
@@ -58,13 +60,14 @@ def frames_of(path: Path) -> list[np.ndarray]:
 
 
 def main() -> int:
+    from common import machine, save_json  # benchmarks/common.py
+
     from vidstyle import Pipeline
     from vidstyle.config import load_config
     from vidstyle.eval.flicker import warping_errors
     from vidstyle.eval.style import GramMeter
     from vidstyle.io.synth import demo_photo, pan_zoom, write_clip
     from vidstyle.models.catalog import resolve_style
-    from common import machine, save_json     # benchmarks/common.py
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="default")
@@ -76,18 +79,34 @@ def main() -> int:
 
     entry = resolve_style(args.style)
     style_image = args.shared / "styles" / entry.meta.styles[entry.style_index].get("style_image", "")
-    meter = GramMeter(args.shared / "vgg16" / "vgg16_features_relu4_3.pth", style_image) \
-        if style_image.is_file() else None
+    meter = (
+        GramMeter(args.shared / "vgg16" / "vgg16_features_relu4_3.pth", style_image)
+        if style_image.is_file()
+        else None
+    )
     base = {"model.style": str(entry.model_path), "run.progress": "off", "faces.mode": "off"}
-    pipes = {mode: Pipeline(load_config(search_cwd=False, overrides={**base, "temporal.mode": mode}))
-             for mode in ("off", "blend")}
+    pipes = {
+        mode: Pipeline(load_config(search_cwd=False, overrides={**base, "temporal.mode": mode}))
+        for mode in ("off", "blend")
+    }
     dev = args.shared / "video" / "dev"
-    clips = [p for p in [dev / "asl" / "again.mkv", dev / "asl" / "book.mkv", dev / "asl" / "walk.mkv",
-                         dev / "sintel_market", dev / "05_default_juggle.mp4"] if p.exists()]
+    clips = [
+        p
+        for p in [
+            dev / "asl" / "again.mkv",
+            dev / "asl" / "book.mkv",
+            dev / "asl" / "walk.mkv",
+            dev / "sintel_market",
+            dev / "05_default_juggle.mp4",
+        ]
+        if p.exists()
+    ]
     rows, speed = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        inputs = [(c.name if c.is_dir() else c.stem, cut(c, tmp / f"{c.stem}.mkv", args.frames)) for c in clips]
+        inputs = [
+            (c.name if c.is_dir() else c.stem, cut(c, tmp / f"{c.stem}.mkv", args.frames)) for c in clips
+        ]
         inputs.append(("synthetic_pan_noise", noisy_pan(tmp / "synthetic.mkv", args.frames)))
         for name, clip in inputs:
             outs = {}
@@ -97,13 +116,21 @@ def main() -> int:
             original = frames_of(clip)
             styled = {m: frames_of(p) for m, p in outs.items()}
             _, e_off, e_on = warping_errors(original, [original, styled["off"], styled["blend"]])
-            row = {"clip": name, "frames": len(original), "size": f"{original[0].shape[1]}x{original[0].shape[0]}",
-                   "e_warp_perframe": e_off.e_warp, "e_warp_stabilised": e_on.e_warp,
-                   "e_warp_ratio": e_on.e_warp / e_off.e_warp}
+            row = {
+                "clip": name,
+                "frames": len(original),
+                "size": f"{original[0].shape[1]}x{original[0].shape[0]}",
+                "e_warp_perframe": e_off.e_warp,
+                "e_warp_stabilised": e_on.e_warp,
+                "e_warp_ratio": e_on.e_warp / e_off.e_warp,
+            }
             if meter is not None:
                 g = {m: float(np.mean([meter.distance(f) for f in v[::5]])) for m, v in styled.items()}
-                row.update(gram_perframe=g["off"], gram_stabilised=g["blend"],
-                           gram_change=(g["blend"] - g["off"]) / g["off"])
+                row.update(
+                    gram_perframe=g["off"],
+                    gram_stabilised=g["blend"],
+                    gram_change=(g["blend"] - g["off"]) / g["off"],
+                )
             rows.append(row)
             print(json.dumps(row), flush=True)
         for label, size in (("360p", (360, 640)), ("720p", (720, 1280))):
@@ -117,13 +144,24 @@ def main() -> int:
                     report = pipe.run(clip, tmp / f"s.{mode}.mp4")
                     runs.append(report.frames_out / (time.perf_counter() - t0))
                 fps[mode] = float(np.median(runs))
-            speed.append({"resolution": label, "fps_off": fps["off"], "fps_blend": fps["blend"],
-                          "cost": 1 - fps["blend"] / fps["off"]})
+            speed.append(
+                {
+                    "resolution": label,
+                    "fps_off": fps["off"],
+                    "fps_blend": fps["blend"],
+                    "cost": 1 - fps["blend"] / fps["off"],
+                }
+            )
             print(json.dumps(speed[-1]), flush=True)
-    result = {"style": entry.name, "stylizer": pipes["off"].stylizer.name, "machine": machine(),
-              "alpha": pipes["blend"].cfg.temporal.alpha,
-              "clips": rows, "speed": speed,
-              "mean_e_warp_ratio": float(np.mean([r["e_warp_ratio"] for r in rows]))}
+    result = {
+        "style": entry.name,
+        "stylizer": pipes["off"].stylizer.name,
+        "machine": machine(),
+        "alpha": pipes["blend"].cfg.temporal.alpha,
+        "clips": rows,
+        "speed": speed,
+        "mean_e_warp_ratio": float(np.mean([r["e_warp_ratio"] for r in rows])),
+    }
     if meter is not None:
         result["mean_gram_change"] = float(np.mean([r["gram_change"] for r in rows]))
     print(json.dumps({k: v for k, v in result.items() if k not in ("clips", "speed")}, indent=2))

@@ -23,7 +23,9 @@ def shared_data_dir() -> Path | None:
 
 
 SHARED = shared_data_dir()
-needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/data is not present (set VIDSTYLE_SHARED)")
+needs_shared = pytest.mark.skipif(
+    SHARED is None, reason="../shared/data is not present (set VIDSTYLE_SHARED)"
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +57,15 @@ def _isolated_home(tmp_path_factory):
     os.environ["VIDSTYLE_HOME"] = str(tmp_path_factory.mktemp("vidstyle_home"))
 
 
-def make_model(path: Path, channels: int = 4, res_blocks: int = 1, num_styles: int = 1,
-               seed: int = 0, name: str = "tiny", gain: float = 100.0) -> Path:
+def make_model(
+    path: Path,
+    channels: int = 4,
+    res_blocks: int = 1,
+    num_styles: int = 1,
+    seed: int = 0,
+    name: str = "tiny",
+    gain: float = 100.0,
+) -> Path:
     """A small random TransformerNet saved in our format (fast enough for every test).
 
     ``gain`` scales the last layer: the default spreads the output over tens of grey levels;
@@ -67,15 +76,17 @@ def make_model(path: Path, channels: int = 4, res_blocks: int = 1, num_styles: i
 
     torch.manual_seed(seed)
     net = TransformerNet(ArchConfig(channels=channels, res_blocks=res_blocks, num_styles=num_styles))
-    with torch.no_grad():   # make the output depend visibly on the input
+    with torch.no_grad():  # make the output depend visibly on the input
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-        net.out.conv.weight.mul_(gain)      # output spread of tens of levels around mid-grey
+        net.out.conv.weight.mul_(gain)  # output spread of tens of levels around mid-grey
         net.out.conv.bias.fill_(127.0)
-    styles = [{"name": f"s{i}" if num_styles > 1 else name, "style_image": f"s{i}.jpg"}
-              for i in range(num_styles)]
-    meta = ModelMeta(name=name, arch="custom", styles=styles, placeholder=True,
-                     description="random test network")
+    styles = [
+        {"name": f"s{i}" if num_styles > 1 else name, "style_image": f"s{i}.jpg"} for i in range(num_styles)
+    ]
+    meta = ModelMeta(
+        name=name, arch="custom", styles=styles, placeholder=True, description="random test network"
+    )
     return save_model(net, meta, path, dtype=torch.float32)
 
 
@@ -94,7 +105,7 @@ def moving_frames(n: int, h: int = 96, w: int = 128, seed: int = 0):
     from vidstyle.io.synth import textured
 
     big = textured(h, w + 2 * n + 8, seed)
-    return [np.ascontiguousarray(big[:, 2 * i: 2 * i + w]) for i in range(n)]
+    return [np.ascontiguousarray(big[:, 2 * i : 2 * i + w]) for i in range(n)]
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +116,19 @@ def basic_clip(clip_dir) -> Path:
     return write_clip(clip_dir / "basic.mp4", moving_frames(50), 25, audio=tone(2.0))
 
 
-def run_cli(*args: str, timeout: float = 120, env: dict | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 120, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """``python -m vidstyle ARGS`` in a subprocess (real exit codes and stderr)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "vidstyle", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full_env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "vidstyle", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd,
+    )
 
 
 def probe(path: Path) -> dict:
@@ -122,12 +140,20 @@ def probe(path: Path) -> dict:
         pts = [f.pts for f in c.decode(v)]
     with av.open(str(path)) as c:
         v = c.streams.video[0]
-        audio = [(s.codec_context.name, float(s.duration * s.time_base) if s.duration else None)
-                 for s in c.streams.audio]
-        return {"frames": len(pts), "rate": Fraction(v.average_rate) if v.average_rate else None,
-                "pts": pts, "time_base": Fraction(v.time_base), "width": v.codec_context.width,
-                "height": v.codec_context.height, "audio": audio,
-                "duration": c.duration / 1e6 if c.duration else None}
+        audio = [
+            (s.codec_context.name, float(s.duration * s.time_base) if s.duration else None)
+            for s in c.streams.audio
+        ]
+        return {
+            "frames": len(pts),
+            "rate": Fraction(v.average_rate) if v.average_rate else None,
+            "pts": pts,
+            "time_base": Fraction(v.time_base),
+            "width": v.codec_context.width,
+            "height": v.codec_context.height,
+            "audio": audio,
+            "duration": c.duration / 1e6 if c.duration else None,
+        }
 
 
 def decode_rgb(path: Path) -> list[np.ndarray]:

@@ -19,9 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from conftest import moving_frames  # noqa: E402
+
 from vidstyle.io.synth import textured  # noqa: E402
 
-STATIC = textured(96, 128, seed=3)   # what --static sends (the tests know it)
+STATIC = textured(96, 128, seed=3)  # what --static sends (the tests know it)
 
 
 def main() -> None:
@@ -31,23 +32,29 @@ def main() -> None:
     video_on = [True]
     signal.signal(signal.SIGUSR1, lambda *_: video_on.clear())
     running = [True]
-    signal.signal(signal.SIGTERM, lambda *_: running.clear())   # end cleanly: the server frees the path
+    signal.signal(signal.SIGTERM, lambda *_: running.clear())  # end cleanly: the server frees the path
     n = int(seconds * fps)
     frames = moving_frames(min(n, 200), 96, 128, seed=3)
     # a small interleave delta: audio goes out on time even when no video packet follows it
-    out = av.open(url, "w", format="rtsp", options={"rtsp_transport": "udp"},
-                  container_options={"max_interleave_delta": "100000"}, timeout=(5, 5))
+    out = av.open(
+        url,
+        "w",
+        format="rtsp",
+        options={"rtsp_transport": "udp"},
+        container_options={"max_interleave_delta": "100000"},
+        timeout=(5, 5),
+    )
     s = out.add_stream("libx264", rate=fps)
     s.width, s.height, s.pix_fmt = 128, 96, "yuv420p"
     s.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(fps), "bf": "0", "crf": "12"}
     audio = out.add_stream("aac", rate=8000, layout="mono") if "--audio" in sys.argv else None
     silence, audio_frames = np.zeros((1, 1024), np.float32), 0
     t0 = time.monotonic()
-    for i in range(n):                    # one video frame time per step; audio keeps up with it
+    for i in range(n):  # one video frame time per step; audio keeps up with it
         if not running:
             break
         if i == fps // 2:
-            print("publishing", flush=True)   # the server has the stream now
+            print("publishing", flush=True)  # the server has the stream now
         if video_on:
             rgb = STATIC if static else frames[i % len(frames)]
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")

@@ -18,7 +18,7 @@ def test_shape_gate_admits_a_repeated_shape_and_caps_the_count():
     gate = ShapeGate(after=2, limit=2)
     assert not gate.admit("a") and gate.admit("a") and gate.admit("a")
     assert not gate.admit("b") and gate.admit("b")
-    assert not gate.admit("c") and not gate.admit("c")        # limit reached: stays on the slow path
+    assert not gate.admit("c") and not gate.admit("c")  # limit reached: stays on the slow path
     assert gate.admitted == {"a", "b"}
 
 
@@ -54,14 +54,16 @@ def test_compiled_net_falls_back_to_eager_with_one_warning(caplog):
 
     def broken(*_):
         raise RuntimeError("inductor: C++ compile error\nsecond line")
-    wrapped.compiled = broken                      # what a failed first-call compile raises
+
+    wrapped.compiled = broken  # what a failed first-call compile raises
     x, w = torch.rand(1, 3, 16, 16), torch.ones(1)
     with caplog.at_level(logging.WARNING, logger="vidstyle"), torch.no_grad():
         y1, y2 = wrapped(x, w), wrapped(x, w)
     assert torch.equal(y1, net(x, w)) and torch.equal(y2, y1)
     warnings = [r.getMessage() for r in caplog.records if "torch.compile failed" in r.getMessage()]
-    assert warnings == ["torch.compile failed (RuntimeError: inductor: C++ compile error); "
-                        "running the network uncompiled"]
+    assert warnings == [
+        "torch.compile failed (RuntimeError: inductor: C++ compile error); running the network uncompiled"
+    ]
 
 
 def test_compiled_net_lets_out_of_memory_through():
@@ -69,10 +71,11 @@ def test_compiled_net_lets_out_of_memory_through():
 
     def oom(*_):
         raise torch.OutOfMemoryError("CUDA out of memory")
+
     wrapped.compiled = oom
     with pytest.raises(torch.OutOfMemoryError):
         wrapped(torch.rand(1, 3, 8, 8), torch.ones(1))
-    assert wrapped.failed is None                  # the stylize stage halves the batch and retries
+    assert wrapped.failed is None  # the stylize stage halves the batch and retries
 
 
 def test_no_compiler_means_no_compile_and_a_warning(monkeypatch, caplog):
@@ -90,7 +93,7 @@ def test_cuda_graphs_on_the_cpu_are_refused_with_a_warning(caplog):
         out, suffix = accelerate(net, torch.device("cpu"), False, "default", True)
     assert out is net and suffix == ""
     assert "CUDA graphs need a CUDA device; running without them" in caplog.text
-    graphed = GraphedNet(net, ShapeGate(after=1))     # host tensors never reach a capture
+    graphed = GraphedNet(net, ShapeGate(after=1))  # host tensors never reach a capture
     x, w = torch.rand(1, 3, 16, 16), torch.ones(1)
     with torch.no_grad():
         assert torch.equal(graphed(x, w), net(x, w)) and not graphed.graphs
@@ -105,11 +108,27 @@ def test_flags_reach_the_config():
     from vidstyle.cli import build_parser
     from vidstyle.cli.common import config_from_args
 
-    args = build_parser().parse_args(["bench", "--compile", "--compile-mode", "max-autotune",
-                                      "--cuda-graphs", "--channels-last", "on", "--batch", "4"])
+    args = build_parser().parse_args(
+        [
+            "bench",
+            "--compile",
+            "--compile-mode",
+            "max-autotune",
+            "--cuda-graphs",
+            "--channels-last",
+            "on",
+            "--batch",
+            "4",
+        ]
+    )
     m = config_from_args(args).model
-    assert (m.compile, m.compile_mode, m.cuda_graphs, m.channels_last, m.batch) == \
-        (True, "max-autotune", True, "on", 4)
+    assert (m.compile, m.compile_mode, m.cuda_graphs, m.channels_last, m.batch) == (
+        True,
+        "max-autotune",
+        True,
+        "on",
+        4,
+    )
 
 
 @pytest.mark.slow
@@ -121,15 +140,24 @@ def test_compile_on_the_cpu_matches_eager(tiny_model):
     from vidstyle.pipeline.scheduling import load_stylizer
 
     def stylizer(**extra):
-        return load_stylizer(load_config(search_cwd=False, overrides={
-            "model.style": str(tiny_model), "model.backend": "torch", "model.device": "cpu", **extra}))
+        return load_stylizer(
+            load_config(
+                search_cwd=False,
+                overrides={
+                    "model.style": str(tiny_model),
+                    "model.backend": "torch",
+                    "model.device": "cpu",
+                    **extra,
+                },
+            )
+        )
 
     eager = stylizer()
     compiled = stylizer(**{"model.compile": "true", "model.compile_mode": "default"})
     assert compiled.name == "torch-cpu-fp32-compiled[default]"
     x = torch.rand(1, 3, 32, 48)
-    for _ in range(3):                             # the 2nd call compiles, the 3rd reuses it
+    for _ in range(3):  # the 2nd call compiles, the 3rd reuses it
         y = compiled(x)
     assert isinstance(compiled.net, CompiledNet) and compiled.net.failed is None
-    assert compiled.net.gate.admitted                  # the compiled path was taken
+    assert compiled.net.gate.admitted  # the compiled path was taken
     assert torch.allclose(y, eager(x), atol=1e-4)

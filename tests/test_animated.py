@@ -9,16 +9,16 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import probe
 from PIL import Image
 
-from conftest import probe
 from vidstyle.cli import main
 from vidstyle.io.animated import display_ms, webp_durations
 from vidstyle.io.sink import frame_durations
 
 FAST = ["--no-progress", "--preset", "ultrafast", "--faces", "off", "--temporal", "off"]
-DURATIONS = [40, 80, 120, 40]                               # ms, unequal on purpose
-STARTS = [0, 40, 120, 240]                                  # ms: their running sums
+DURATIONS = [40, 80, 120, 40]  # ms, unequal on purpose
+STARTS = [0, 40, 120, 240]  # ms: their running sums
 SAVE = {".gif": {}, ".png": {}, ".webp": {"lossless": True}}
 
 
@@ -28,15 +28,21 @@ def frames(n: int = 4, h: int = 48, w: int = 64) -> list[Image.Image]:
     for i in range(n):
         rgb = np.zeros((h, w, 3), np.uint8)
         rgb[..., i % 3] = 60 + 40 * i
-        rgb[i * 8: i * 8 + 10] = 255
+        rgb[i * 8 : i * 8 + 10] = 255
         out.append(Image.fromarray(rgb))
     return out
 
 
 def animated(path: Path, durations=DURATIONS, loop: int = 0) -> Path:
     pictures = frames(len(durations))
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=list(durations), loop=loop,
-                     **SAVE[path.suffix])
+    pictures[0].save(
+        path,
+        save_all=True,
+        append_images=pictures[1:],
+        duration=list(durations),
+        loop=loop,
+        **SAVE[path.suffix],
+    )
     return path
 
 
@@ -69,8 +75,8 @@ def test_every_frame_of_an_animation_reaches_a_video_at_its_own_time(tmp_path, t
     assert code == 0, err
     assert probe(out)["frames"] == 4
     assert np.allclose(times_ms(out), STARTS, atol=1)
-    assert abs(probe(out)["duration"] - 0.28) < 0.002          # the last frame keeps its 40 ms
-    with av.open(str(out)) as c:                               # four different pictures, not one repeated
+    assert abs(probe(out)["duration"] - 0.28) < 0.002  # the last frame keeps its 40 ms
+    with av.open(str(out)) as c:  # four different pictures, not one repeated
         pictures = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
     assert min(np.abs(a - b).mean() for a, b in zip(pictures, pictures[1:])) > 5
 
@@ -85,10 +91,11 @@ def test_the_last_frame_keeps_its_duration_in_matroska(tmp_path, tiny_model, cap
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".png", ".webp"])
-def test_an_animation_out_of_the_same_kind_keeps_frames_durations_and_loop(tmp_path, tiny_model, capsys,
-                                                                           suffix):
+def test_an_animation_out_of_the_same_kind_keeps_frames_durations_and_loop(
+    tmp_path, tiny_model, capsys, suffix
+):
     source = animated(tmp_path / f"anim{suffix}", loop=3)
-    code, err = stylize(capsys, source, "--style", tiny_model)     # default name: anim.tiny<suffix>
+    code, err = stylize(capsys, source, "--style", tiny_model)  # default name: anim.tiny<suffix>
     assert code == 0, err
     out = tmp_path / f"anim.tiny{suffix}"
     count, durations, loop = pillow_timing(out)
@@ -134,36 +141,53 @@ def test_a_truncated_animated_webp_is_one_clear_error(tmp_path, tiny_model, caps
     cut.write_bytes(data[: int(len(data) * 0.7)])
     code, err = stylize(capsys, cut, "-o", tmp_path / "out.mp4", "--style", tiny_model)
     assert code == 1
-    assert "vidstyle: error: " in err and "cut.webp: cannot decode this animated WebP: the file is damaged " \
-        "or truncated" in err and "Traceback" not in err
+    assert (
+        "vidstyle: error: " in err
+        and "cut.webp: cannot decode this animated WebP: the file is damaged or truncated" in err
+        and "Traceback" not in err
+    )
     assert not (tmp_path / "out.mp4").exists()
-    stated = webp_durations(cut)                               # the frame headers the cut file keeps
+    stated = webp_durations(cut)  # the frame headers the cut file keeps
     assert stated == DURATIONS[: len(stated)] and len(stated) < 4
 
 
 def test_an_animation_to_a_still_image_name_names_what_works(tmp_path, tiny_model, capsys):
-    code, err = stylize(capsys, animated(tmp_path / "anim.gif"), "-o", tmp_path / "out.jpg", "--style", tiny_model)
+    code, err = stylize(
+        capsys, animated(tmp_path / "anim.gif"), "-o", tmp_path / "out.jpg", "--style", tiny_model
+    )
     assert code == 1
-    assert "unsupported output extension '.jpg' for a video (use one of: .avi, .m4v, .mkv, .mov, .mp4, .webm, " \
+    assert (
+        "unsupported output extension '.jpg' for a video (use one of: .avi, .m4v, .mkv, .mov, .mp4, .webm, "
         "or .apng, .gif, .png, .webp for an animated image)" in err
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["anim.gif"]
 
 
 def test_start_and_duration_cut_an_animated_webp_and_retime_it(tmp_path, tiny_model, capsys):
     out = tmp_path / "out.mp4"
-    code, err = stylize(capsys, animated(tmp_path / "anim.webp"), "-o", out, "--style", tiny_model,
-                        "--start", "0.04", "--duration", "0.2")
+    code, err = stylize(
+        capsys,
+        animated(tmp_path / "anim.webp"),
+        "-o",
+        out,
+        "--style",
+        tiny_model,
+        "--start",
+        "0.04",
+        "--duration",
+        "0.2",
+    )
     assert code == 0, err
-    assert np.allclose(times_ms(out), [0, 80], atol=1)       # the frames that begin at 40 and 120 ms
+    assert np.allclose(times_ms(out), [0, 80], atol=1)  # the frames that begin at 40 and 120 ms
 
 
 def test_frame_durations_round_on_the_grid_without_drift():
-    starts = [i / 30 for i in range(30)]                       # 30 fps for one second
+    starts = [i / 30 for i in range(30)]  # 30 fps for one second
     gif = frame_durations(starts, 1 / 30, 10)
     assert set(gif) == {30, 40} and sum(gif) == 1000
     assert sum(frame_durations(starts, 1 / 30, 1)) == 1000
     assert frame_durations([0.0, 0.04, 0.12, 0.24], 0.04, 1) == DURATIONS
-    assert frame_durations([0.0, 0.0001], 0.0, 10) == [10, 10]   # never a zero-length frame
+    assert frame_durations([0.0, 0.0001], 0.0, 10) == [10, 10]  # never a zero-length frame
 
 
 def test_frames_of_ten_ms_or_less_show_for_100_ms_as_in_browsers():
@@ -174,7 +198,6 @@ def test_webp_durations_come_from_the_frame_headers(tmp_path):
     assert webp_durations(animated(tmp_path / "a.webp", durations=[30, 70, 50])) == [30, 70, 50]
     frames(1)[0].save(tmp_path / "still.webp")
     assert webp_durations(tmp_path / "still.webp") == []
-
 
 
 def test_an_animation_sink_keeps_a_partial_or_nothing(tmp_path):

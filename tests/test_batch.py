@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import decode_rgb, moving_frames, probe, psnr, run_cli
+
 from vidstyle import batch, stylize_file
 from vidstyle.batch.worker import KILL_ONCE_ENV
 from vidstyle.io.synth import tone, write_clip
@@ -54,8 +54,7 @@ def _processes_mentioning(text: str) -> list[int]:
 @pytest.fixture(scope="module")
 def local_ray():
     before = _children()
-    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
-             logging_level="warning")
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False, logging_level="warning")
     yield ray
     ray.shutdown()
     deadline = time.monotonic() + 20
@@ -72,10 +71,10 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     (d / "sub").mkdir()
     return {
         "long": write_clip(d / "long.mp4", moving_frames(61), 25, audio=tone(2.5), gop=10),
-        "ntsc": write_clip(d / "sub" / "ntsc.mp4", moving_frames(24), Fraction(30000, 1001),
-                           audio=tone(0.9)),
-        "vfr": write_clip(d / "vfr.mkv", moving_frames(len(vfr_pts)), 25, pts=vfr_pts,
-                          time_base=Fraction(1, 1000)),
+        "ntsc": write_clip(d / "sub" / "ntsc.mp4", moving_frames(24), Fraction(30000, 1001), audio=tone(0.9)),
+        "vfr": write_clip(
+            d / "vfr.mkv", moving_frames(len(vfr_pts)), 25, pts=vfr_pts, time_base=Fraction(1, 1000)
+        ),
     }
 
 
@@ -93,12 +92,18 @@ def _same_as_source(out: Path, src: Path) -> None:
 
 def test_several_files_round_trip(local_ray, clips, tiny_model, tmp_path):
     inputs = [clips["long"], clips["vfr"], clips["ntsc"].parent]
-    report = batch(inputs, tmp_path / "out", model__style=str(tiny_model), **FAST, **CHUNKED,
-                   json_path=tmp_path / "r.json")
+    report = batch(
+        inputs,
+        tmp_path / "out",
+        model__style=str(tiny_model),
+        **FAST,
+        **CHUNKED,
+        json_path=tmp_path / "r.json",
+    )
     assert report.exit_code == 0, [f.error for f in report.files]
     outs = {Path(f.output).name: f for f in report.files}
     assert set(outs) == {"long.mp4", "vfr.mkv", "ntsc.mp4"}
-    assert (tmp_path / "out" / "ntsc.mp4").is_file()              # a folder's files mirrored
+    assert (tmp_path / "out" / "ntsc.mp4").is_file()  # a folder's files mirrored
     assert outs["long.mp4"].chunks == 3 and outs["vfr.mkv"].chunks == 1
     for name, src in (("long.mp4", clips["long"]), ("vfr.mkv", clips["vfr"]), ("ntsc.mp4", clips["ntsc"])):
         _same_as_source(tmp_path / "out" / name, src)
@@ -122,10 +127,10 @@ def test_chunked_equals_one_process_run(local_ray, clips, tiny_model, tmp_path):
     a, b = probe(ref), probe(out)
     assert b["pts"] == a["pts"] and b["time_base"] == a["time_base"] and b["rate"] == a["rate"]
     assert b["audio"] == a["audio"] and b["duration"] == a["duration"]
-    assert _start_times(out) == _start_times(ref)                   # A/V start offset
+    assert _start_times(out) == _start_times(ref)  # A/V start offset
     got, want = decode_rgb(out), decode_rgb(ref)
     assert len(got) == len(want) == 61
-    seams = [20, 40]                                                # first frames of chunks 1, 2
+    seams = [20, 40]  # first frames of chunks 1, 2
     assert all(psnr(got[i], want[i]) > 47 for i in seams), [psnr(got[i], want[i]) for i in seams]
     assert all(np.array_equal(got[i], want[i]) for i in range(20))  # chunk 0 is the same run
 
@@ -172,7 +177,7 @@ def test_killed_worker_is_retried(local_ray, clips, tiny_model, tmp_path, monkey
     monkeypatch.delenv(KILL_ONCE_ENV)
     resumed = batch([clips["long"]], tmp_path / "once", **kw, batch__retries=0)
     f = resumed.files[0]
-    assert f.status == "done" and f.chunks_resumed == 1     # chunk 0; chunk 2 never started
+    assert f.status == "done" and f.chunks_resumed == 1  # chunk 0; chunk 2 never started
     _same_as_source(tmp_path / "once" / "long.mp4", clips["long"])
 
 
@@ -183,11 +188,25 @@ def test_cli_reports_a_bad_input_in_one_line(clips, tiny_model, tmp_path):
 
     bad = tmp_path / "empty.mkv"
     bad.write_bytes(b"")
-    ray_dir = tempfile.mkdtemp(prefix="vr", dir="/tmp")    # short: Ray's socket paths live below it
+    ray_dir = tempfile.mkdtemp(prefix="vr", dir="/tmp")  # short: Ray's socket paths live below it
     try:
-        res = run_cli("batch", str(clips["vfr"]), str(bad), "-o", str(tmp_path / "out"), "--style",
-                      str(tiny_model), "--preset", "ultrafast", "--faces", "off", "--json",
-                      str(tmp_path / "r.json"), timeout=300, env={"RAY_TMPDIR": ray_dir})
+        res = run_cli(
+            "batch",
+            str(clips["vfr"]),
+            str(bad),
+            "-o",
+            str(tmp_path / "out"),
+            "--style",
+            str(tiny_model),
+            "--preset",
+            "ultrafast",
+            "--faces",
+            "off",
+            "--json",
+            str(tmp_path / "r.json"),
+            timeout=300,
+            env={"RAY_TMPDIR": ray_dir},
+        )
         deadline = time.monotonic() + 20
         while _processes_mentioning(ray_dir) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -200,5 +219,6 @@ def test_cli_reports_a_bad_input_in_one_line(clips, tiny_model, tmp_path):
     assert errors and all(ln.startswith("vidstyle: error: ") for ln in errors)
     assert (tmp_path / "out" / "vfr.mkv").is_file()
     saved = json.loads((tmp_path / "r.json").read_text())
-    assert [f["status"] for f in saved["files"]] == ["failed", "done"] or \
-        sorted(f["status"] for f in saved["files"]) == ["done", "failed"]
+    assert [f["status"] for f in saved["files"]] == ["failed", "done"] or sorted(
+        f["status"] for f in saved["files"]
+    ) == ["done", "failed"]

@@ -6,8 +6,8 @@ import csv
 import json
 
 import pytest
-
 from conftest import run_cli
+
 from vidstyle.bench.runner import parse_resolutions
 from vidstyle.errors import ConfigError
 
@@ -15,9 +15,26 @@ from vidstyle.errors import ConfigError
 @pytest.mark.slow
 def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
     js, cs, png = tmp_path / "b.json", tmp_path / "b.csv", tmp_path / "b.png"
-    proc = run_cli("bench", "--model", str(tiny_model), "--resolutions", "96x64,128x72", "--frames", "4",
-                   "--repeats", "2", "--json", str(js), "--csv", str(cs), "--plot", str(png),
-                   "--precisions", "onnx-fp32,torch-bf16", timeout=300)
+    proc = run_cli(
+        "bench",
+        "--model",
+        str(tiny_model),
+        "--resolutions",
+        "96x64,128x72",
+        "--frames",
+        "4",
+        "--repeats",
+        "2",
+        "--json",
+        str(js),
+        "--csv",
+        str(cs),
+        "--plot",
+        str(png),
+        "--precisions",
+        "onnx-fp32,torch-bf16",
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ours/naive" in proc.stdout and "stylize" in proc.stdout
     data = json.loads(js.read_text())
@@ -31,7 +48,7 @@ def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
         assert {"decode", "stylize", "encode"} <= set(stages)
         assert all(0 <= s["busy_share"] <= 1.5 for s in r["stages"])
         assert r["bottleneck"] in stages
-        assert r["precision"] == "fp32"      # a 4-channel net: auto keeps fp32 (int8 would not pay off)
+        assert r["precision"] == "fp32"  # a 4-channel net: auto keeps fp32 (int8 would not pay off)
         specs = {p["spec"]: p for p in r["stylize_precisions"]}
         assert set(specs) == {"onnx-fp32", "torch-bf16"} and all(p["fps"] > 0 for p in specs.values())
         assert specs["torch-bf16"]["precision"] == "bf16" and specs["onnx-fp32"]["precision"] == "fp32"
@@ -44,9 +61,15 @@ def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("text,message", [("720", "unknown resolution '720'"),
-                                          ("360p,8k", "unknown resolution '8k'"),
-                                          ("4x4", "out of range"), ("", "no resolutions given")])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("720", "unknown resolution '720'"),
+        ("360p,8k", "unknown resolution '8k'"),
+        ("4x4", "out of range"),
+        ("", "no resolutions given"),
+    ],
+)
 def test_bad_resolution_strings(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_resolutions(text)
@@ -60,5 +83,8 @@ def test_bad_resolution_on_the_command_line(tiny_model):
 
 
 def test_known_resolutions():
-    assert parse_resolutions("360p, 1080p,4K") == [("360p", (360, 640)), ("1080p", (1080, 1920)),
-                                                 ("4k", (2160, 3840))]
+    assert parse_resolutions("360p, 1080p,4K") == [
+        ("360p", (360, 640)),
+        ("1080p", (1080, 1920)),
+        ("4k", (2160, 3840)),
+    ]

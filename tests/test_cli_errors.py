@@ -5,7 +5,6 @@ them in-process; this file keeps one of them through the real process, and the s
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli
 
 
@@ -35,13 +34,16 @@ def test_missing_input(tmp_path, style_args):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("setting,pattern", [
-    ("model.stlye=x", "unknown config key 'model.stlye' (did you mean 'model.style'?)"),
-    ("model.batch=-1", "model.batch: -1 is below the minimum 0"),
-    ("model.batch=four", "model.batch: expected an integer, got 'four'"),
-    ("encode.preset=warp9", "encode.preset: 'warp9' is not one of"),
-    ("model.device=tpu", "model.device: 'tpu' is not valid (auto, cpu, cuda or cuda:N)"),
-])
+@pytest.mark.parametrize(
+    "setting,pattern",
+    [
+        ("model.stlye=x", "unknown config key 'model.stlye' (did you mean 'model.style'?)"),
+        ("model.batch=-1", "model.batch: -1 is below the minimum 0"),
+        ("model.batch=four", "model.batch: expected an integer, got 'four'"),
+        ("encode.preset=warp9", "encode.preset: 'warp9' is not one of"),
+        ("model.device=tpu", "model.device: 'tpu' is not valid (auto, cpu, cuda or cuda:N)"),
+    ],
+)
 def test_bad_config_values(tmp_path, basic_clip, setting, pattern):
     proc = run_cli("stylize", str(basic_clip), "-o", str(tmp_path / "out.mp4"), "--set", setting)
     assert_clean_error(proc, pattern, code=2)
@@ -49,12 +51,15 @@ def test_bad_config_values(tmp_path, basic_clip, setting, pattern):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("text,pattern", [
-    ("model:\n  batch: [1, 2\n", "line"),
-    ("model:\n  colour: red\n", "unknown config key 'model.colour'"),
-    ("encode: 5\n", "encode: expected a mapping"),
-    ("- just\n- a list\n", "expected a mapping of settings at the top level"),
-])
+@pytest.mark.parametrize(
+    "text,pattern",
+    [
+        ("model:\n  batch: [1, 2\n", "line"),
+        ("model:\n  colour: red\n", "unknown config key 'model.colour'"),
+        ("encode: 5\n", "encode: expected a mapping"),
+        ("- just\n- a list\n", "expected a mapping of settings at the top level"),
+    ],
+)
 def test_malformed_config_file(tmp_path, basic_clip, text, pattern):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)

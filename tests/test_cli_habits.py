@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import av
 import pytest
-
 from conftest import moving_frames, probe, run_cli
 from corpus import _hdr_pq
+
 from vidstyle.cli import main
 from vidstyle.io.synth import tone, write_clip
 
@@ -24,8 +24,9 @@ def stylize(capsys, *argv) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def test_an_existing_output_is_overwritten_with_a_warning_refused_with_n_quiet_with_y(tmp_path, clip,
-                                                                                        tiny_model, capsys):
+def test_an_existing_output_is_overwritten_with_a_warning_refused_with_n_quiet_with_y(
+    tmp_path, clip, tiny_model, capsys
+):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"precious")
     code, err = stylize(capsys, clip, "-o", out, "--style", tiny_model, "-n")
@@ -52,9 +53,11 @@ def test_crf_is_bounded_by_the_codec(tmp_path, clip, tiny_model, capsys):
 @pytest.mark.slow
 def test_hevc_in_mp4_is_quiet_and_tagged_hvc1(tmp_path, clip, tiny_model):
     out = tmp_path / "h.mp4"
-    proc = run_cli("stylize", str(clip), "-o", str(out), "--style", str(tiny_model), "--codec", "libx265", *FAST)
+    proc = run_cli(
+        "stylize", str(clip), "-o", str(out), "--style", str(tiny_model), "--codec", "libx265", *FAST
+    )
     assert proc.returncode == 0, proc.stderr
-    assert "x265 [info]" not in proc.stderr                    # no encoder banner and statistics
+    assert "x265 [info]" not in proc.stderr  # no encoder banner and statistics
     with av.open(str(out)) as c:
         assert c.streams.video[0].codec_tag == "hvc1"
 
@@ -66,7 +69,12 @@ def test_hdr_input_gives_an_sdr_output_tagged_bt709(tmp_path, tiny_model, capsys
     assert code == 0 and "HDR input (PQ)" in err, err
     with av.open(str(out)) as c:
         frame = next(c.decode(video=0))
-    assert (frame.format.name, frame.color_trc, frame.color_primaries, frame.colorspace) == ("yuv420p", 1, 1, 1)
+    assert (frame.format.name, frame.color_trc, frame.color_primaries, frame.colorspace) == (
+        "yuv420p",
+        1,
+        1,
+        1,
+    )
 
 
 def test_start_and_duration_cut_a_few_seconds_with_their_audio(tmp_path, tiny_model, capsys):
@@ -76,8 +84,8 @@ def test_start_and_duration_cut_a_few_seconds_with_their_audio(tmp_path, tiny_mo
     assert code == 0, err
     info = probe(out)
     times = [float(p * info["time_base"]) for p in info["pts"]]
-    assert info["frames"] == 50                          # the frames at 3.32 .. 5.28 s
-    assert times[0] == pytest.approx(0.02, abs=0.001)    # re-timed to start near 0, like ffmpeg -ss
+    assert info["frames"] == 50  # the frames at 3.32 .. 5.28 s
+    assert times[0] == pytest.approx(0.02, abs=0.001)  # re-timed to start near 0, like ffmpeg -ss
     assert times[-1] == pytest.approx(1.98, abs=0.001)
-    assert info["audio"][0][1] == pytest.approx(2.02, abs=0.03)   # cut with the video
+    assert info["audio"][0][1] == pytest.approx(2.02, abs=0.03)  # cut with the video
     assert "could not be decoded" not in err and "ended early" not in err

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from conftest import REPO, run_cli
+
 from vidstyle.config import PipelineConfig, config_yaml, load_config
 from vidstyle.configtools import from_dict, override, to_dict
 from vidstyle.errors import ConfigError
@@ -32,15 +32,18 @@ def test_partial_file_keeps_other_defaults(tmp_path):
     assert cfg.encode.crf == 23 and cfg.encode.preset == "medium" and cfg.model.style == "default"
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("model.batch", "-2", "model.batch: -2 is below the minimum 0"),
-    ("model.batch", "2.5", "model.batch: expected an integer, got 2.5"),
-    ("run.stats", "maybe", "run.stats: expected true or false, got 'maybe'"),
-    ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16, int8"),
-    ("model.styel", "x", "unknown config key 'model.styel' (did you mean 'model.style'?)"),
-    ("modle.style", "x", "unknown config key 'modle' (did you mean 'model'?)"),
-    ("encode.crf.x", "1", "config key 'encode.crf' has no sub-keys"),
-])
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        ("model.batch", "-2", "model.batch: -2 is below the minimum 0"),
+        ("model.batch", "2.5", "model.batch: expected an integer, got 2.5"),
+        ("run.stats", "maybe", "run.stats: expected true or false, got 'maybe'"),
+        ("model.precision", "fp8", "model.precision: 'fp8' is not one of: auto, fp32, fp16, bf16, int8"),
+        ("model.styel", "x", "unknown config key 'model.styel' (did you mean 'model.style'?)"),
+        ("modle.style", "x", "unknown config key 'modle' (did you mean 'model'?)"),
+        ("encode.crf.x", "1", "config key 'encode.crf' has no sub-keys"),
+    ],
+)
 def test_override_errors_name_the_key(key, value, message):
     with pytest.raises(ConfigError) as err:
         override(PipelineConfig(), key, value)

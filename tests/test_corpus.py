@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import probe
 from corpus import CASES, Case
+
 from vidstyle.cli import main
 
 
@@ -32,7 +32,7 @@ def test_corpus_entry(case: Case, tmp_path, tiny_model, capsys):
     errors = [ln for ln in err.splitlines() if "error:" in ln]
     assert len(errors) == (1 if case.code else 0), err
     leftovers = [p.name for p in d.iterdir() if ".part" in p.name]
-    assert leftovers == [], leftovers                     # no temp file left either way
+    assert leftovers == [], leftovers  # no temp file left either way
     out = d / case.output if case.output else None
     if case.code:
         assert out is None or not out.exists() or out == inp, "a failed run left an output"
@@ -42,9 +42,10 @@ def test_corpus_entry(case: Case, tmp_path, tiny_model, capsys):
     if out is None or out.suffix in (".png", ".jpg"):
         if case.size:
             from PIL import Image
+
             assert Image.open(out).size == case.size
         return
-    info = probe(out)                                     # decodes: the output is playable
+    info = probe(out)  # decodes: the output is playable
     if case.frames is not None:
         assert info["frames"] == case.frames
     if case.frames_between is not None:

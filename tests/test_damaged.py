@@ -10,8 +10,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-
 from conftest import moving_frames, probe
+
 from vidstyle.cli import main
 from vidstyle.io.synth import tone, write_clip
 
@@ -22,7 +22,7 @@ def overwrite(src: Path, dst: Path, at: float, size: int, seed: int = 1) -> Path
     """``src`` with ``size`` bytes of noise written over it at ``at`` (share of the file)."""
     data = bytearray(src.read_bytes())
     start = int(len(data) * at)
-    data[start:start + size] = np.random.default_rng(seed).bytes(size)
+    data[start : start + size] = np.random.default_rng(seed).bytes(size)
     dst.write_bytes(bytes(data))
     return dst
 
@@ -55,11 +55,11 @@ def test_garbage_inside_an_mp4_skips_only_the_damaged_frames(tmp_path, av_clip, 
     assert m, err
     lost = int(m.group(1))
     info = probe(out)
-    assert 0 < lost < 80 and info["frames"] == 200 - lost            # everything else is kept
+    assert 0 < lost < 80 and info["frames"] == 200 - lost  # everything else is kept
     assert re.fullmatch(r"(\d+\.\d\d(-\d+\.\d\d)? s(, )?)+", m.group(2)), m.group(2)
     assert "input ended early" not in err and "re-timed" not in err
     assert all(b > a for a, b in zip(info["pts"], info["pts"][1:]))
-    assert info["duration"] == pytest.approx(8.0, abs=0.05)           # the frames keep their times
+    assert info["duration"] == pytest.approx(8.0, abs=0.05)  # the frames keep their times
     assert audio_seconds(out) == pytest.approx(8.0, abs=0.05)
 
 
@@ -67,26 +67,26 @@ def test_video_lost_at_the_end_takes_the_audio_with_it(tmp_path, av_clip, tiny_m
     """The last part of the media data is noise: the frames before it are kept, and the copied audio
     stops where the video stops instead of running on for seconds over nothing."""
     size = av_clip.stat().st_size
-    bad = overwrite(av_clip, tmp_path / "tail.mp4", 0.7, int(0.25 * size))   # moov stays
+    bad = overwrite(av_clip, tmp_path / "tail.mp4", 0.7, int(0.25 * size))  # moov stays
     out = tmp_path / "out.mp4"
     code, err = stylize(tiny_model, capsys, bad, "-o", out)
     assert code == 0 and "could not be decoded" in err, err
     info = probe(out)
-    video_end = float((info["pts"][-1] * info["time_base"])) + 0.04
+    video_end = float(info["pts"][-1] * info["time_base"]) + 0.04
     assert 3.0 < video_end < 7.0
     assert info["duration"] == pytest.approx(video_end, abs=0.03)
-    assert audio_seconds(out) == pytest.approx(video_end, abs=0.03)   # within one AAC packet
+    assert audio_seconds(out) == pytest.approx(video_end, abs=0.03)  # within one AAC packet
 
 
 def test_vfr_mp4_lasts_until_its_last_frame_ends(tmp_path, tiny_model, capsys):
-    pts = [0, 40, 80, 200, 240, 600, 640, 680, 1000, 1040]           # ms, irregular
+    pts = [0, 40, 80, 200, 240, 600, 640, 680, 1000, 1040]  # ms, irregular
     src = write_clip(tmp_path / "vfr.mp4", moving_frames(10), 25, pts=pts, time_base=Fraction(1, 1000))
     out = tmp_path / "out.mp4"
     code, err = stylize(tiny_model, capsys, src, "-o", out)
     assert code == 0, err
     info = probe(out)
     assert [round(float(p * info["time_base"]) * 1000) for p in info["pts"]] == pts
-    assert info["duration"] == pytest.approx(1.08, abs=0.002)         # 1.04 s + the last frame's 40 ms
+    assert info["duration"] == pytest.approx(1.08, abs=0.002)  # 1.04 s + the last frame's 40 ms
 
 
 def test_time_ranges_merge_neighbours():

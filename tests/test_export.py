@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import decode_rgb, moving_frames, psnr, run_cli
+
 from vidstyle import stylize_file
 from vidstyle.errors import ModelError
 from vidstyle.export.onnx import export_onnx
@@ -43,7 +43,7 @@ def test_export_parity_dynamic_shapes_and_metadata(tmp_path, arch, num_styles):
 
     model = onnx.load(str(path))
     dims = [d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
-    assert dims == ["batch", "", "height", "width"]          # one file, any size and batch
+    assert dims == ["batch", "", "height", "width"]  # one file, any size and batch
     assert model.opset_import[0].version >= 17
     info = read_onnx_metadata(path)
     assert info["style_names"] == meta.style_names and info["input_range"] == "0-1"
@@ -85,8 +85,13 @@ def test_parity_check_fails_loudly_on_a_different_model(tmp_path):
 
 def test_pipeline_onnx_backend_matches_torch(tmp_path, tiny_model):
     src = write_clip(tmp_path / "in.mp4", moving_frames(6), 25)
-    opts = dict(model__style=str(tiny_model), encode__crf=0, encode__pix_fmt="yuv444p",
-                run__progress="off", encode__preset="ultrafast")
+    opts = dict(
+        model__style=str(tiny_model),
+        encode__crf=0,
+        encode__pix_fmt="yuv444p",
+        run__progress="off",
+        encode__preset="ultrafast",
+    )
     a = stylize_file(src, tmp_path / "torch.mkv", model__backend="torch", **opts)
     b = stylize_file(src, tmp_path / "onnx.mkv", model__backend="onnx", **opts)
     assert a.stylizer.startswith("torch") and b.stylizer == "onnxruntime-cpu"
@@ -114,19 +119,31 @@ def test_foreign_onnx_needs_its_contract_and_handles_fixed_shapes(tmp_path):
     assert y.shape == (3, 3, 48, 64)
     assert torch.allclose(y, TorchStylizer(net, meta, CPU)(x), atol=1e-3)
     assert stylizer(torch.rand(1, 3, 30, 50)).shape == (1, 3, 30, 50)
-    proc = run_cli("stylize", str(write_clip(tmp_path / "c.mp4", moving_frames(3), 25)), "-o",
-                   str(tmp_path / "o.mp4"), "--style", str(foreign), "--input-range", "0-1", "--no-progress")
+    proc = run_cli(
+        "stylize",
+        str(write_clip(tmp_path / "c.mp4", moving_frames(3), 25)),
+        "-o",
+        str(tmp_path / "o.mp4"),
+        "--style",
+        str(foreign),
+        "--input-range",
+        "0-1",
+        "--no-progress",
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("content,pattern", [(b"\x08\x01garbage" * 10, "not a readable ONNX model"),
-                                             (b"", "not a readable ONNX model")])
+@pytest.mark.parametrize(
+    "content,pattern",
+    [(b"\x08\x01garbage" * 10, "not a readable ONNX model"), (b"", "not a readable ONNX model")],
+)
 def test_corrupt_onnx_gives_clear_error(tmp_path, basic_clip, content, pattern):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(content)
-    proc = run_cli("stylize", str(basic_clip), "-o", str(tmp_path / "o.mp4"), "--style", str(bad),
-                   "--input-range", "0-1")
+    proc = run_cli(
+        "stylize", str(basic_clip), "-o", str(tmp_path / "o.mp4"), "--style", str(bad), "--input-range", "0-1"
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "error:" in proc.stderr and ("ONNX" in proc.stderr or "onnx" in proc.stderr)
 
@@ -135,9 +152,12 @@ def test_wrong_shaped_onnx_is_refused(tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "flat",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "flat",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+    )
     path = tmp_path / "flat.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     with pytest.raises(ModelError, match="expected one N x 3 x H x W image input"):
@@ -183,11 +203,13 @@ def test_tensorrt_engine_parity(tmp_path):
 
     net, meta = random_net("full")
     onnx_path = export_onnx(net, meta, tmp_path / "m.onnx")
-    engine = build_engine(onnx_path, tmp_path / "m.engine", fp16=True,
-                          profile=Profile((32, 32), (360, 640), (720, 1280), 4, 2))
+    engine = build_engine(
+        onnx_path, tmp_path / "m.engine", fp16=True, profile=Profile((32, 32), (360, 640), (720, 1280), 4, 2)
+    )
     cuda = torch.device("cuda")
-    rows = parity_check(TorchStylizer(net, meta, cuda), TensorRTStylizer(engine, cuda), "fp16",
-                        sizes=((250, 314), (360, 640)))
+    rows = parity_check(
+        TorchStylizer(net, meta, cuda), TensorRTStylizer(engine, cuda), "fp16", sizes=((250, 314), (360, 640))
+    )
     assert all(r.psnr_db > 36 for r in rows)
 
 
@@ -195,7 +217,7 @@ def test_export_shape_flags():
     from vidstyle.cli import build_parser
 
     parse = build_parser().parse_args
-    assert parse(["export", "m"]).static is False                  # dynamic shapes by default
+    assert parse(["export", "m"]).static is False  # dynamic shapes by default
     assert parse(["export", "m", "--dynamic"]).static is False
     assert parse(["export", "m", "--static"]).static is True
     with pytest.raises(SystemExit):

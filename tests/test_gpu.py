@@ -14,12 +14,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-
 from conftest import REPO, decode_rgb
 from conftest import psnr as psnr_uint8
 
-pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)"),
+]
 
 BUNDLED = REPO / "vidstyle" / "models" / "bundled"
 # PROVISIONAL (see the module docstring): on the CPU, fp16 weights and activations against fp32
@@ -47,16 +48,24 @@ def stylizer(device: str, style: str = "starry_night", **extra):
     from vidstyle.config import load_config
     from vidstyle.pipeline.scheduling import load_stylizer
 
-    return load_stylizer(load_config(search_cwd=False, overrides={
-        "model.style": str(BUNDLED / f"{style}.safetensors"), "model.backend": "torch",
-        "model.device": device, **extra}))
+    return load_stylizer(
+        load_config(
+            search_cwd=False,
+            overrides={
+                "model.style": str(BUNDLED / f"{style}.safetensors"),
+                "model.backend": "torch",
+                "model.device": device,
+                **extra,
+            },
+        )
+    )
 
 
 @pytest.mark.parametrize("style", ["starry_night", "starry_night-small"])
 def test_fp16_channels_last_on_cuda_matches_fp32_on_cpu(style):
     x = photo_frames(2)
     ref = stylizer("cpu", style, **{"model.precision": "fp32"})(x)
-    gpu = stylizer("cuda", style)                      # auto: fp16, channels_last
+    gpu = stylizer("cuda", style)  # auto: fp16, channels_last
     assert gpu.name == "torch-cuda-fp16" and gpu.channels_last
     y = gpu(x.to(CUDA))
     assert y.device.type == "cuda" and y.dtype == torch.float32 and y.shape == x.shape
@@ -68,16 +77,16 @@ def test_fp32_on_cuda_matches_the_cpu_closely():
     x = photo_frames(1)
     ref = stylizer("cpu", **{"model.precision": "fp32"})(x)
     y = stylizer("cuda", **{"model.precision": "fp32", "model.channels_last": "off"})(x.to(CUDA))
-    assert psnr(y, ref) > 50        # TF32 convolutions are allowed to differ a little
+    assert psnr(y, ref) > 50  # TF32 convolutions are allowed to differ a little
 
 
 def test_a_batch_equals_the_same_frames_one_by_one():
     gpu = stylizer("cuda")
     x = photo_frames(4).to(CUDA)
     batch = gpu(x)
-    single = torch.cat([gpu(x[i:i + 1]) for i in range(4)])
-    assert psnr(batch, single) > 50             # instance norm is per frame: only kernel choice differs
-    assert psnr(batch[0], batch[3]) < 40        # and the frames really differ
+    single = torch.cat([gpu(x[i : i + 1]) for i in range(4)])
+    assert psnr(batch, single) > 50  # instance norm is per frame: only kernel choice differs
+    assert psnr(batch[0], batch[3]) < 40  # and the frames really differ
 
 
 def test_cuda_graphs_replay_fresh_inputs_and_keep_earlier_outputs():
@@ -88,12 +97,12 @@ def test_cuda_graphs_replay_fresh_inputs_and_keep_earlier_outputs():
     assert graphed.name.endswith("-cudagraphs") and isinstance(graphed.net, GraphedNet)
     frames = photo_frames(6).to(CUDA)
     a, b, c = frames[0:2], frames[2:4], frames[4:6]
-    out_a = graphed(a)                           # first sight of the shape: eager
-    out_b = graphed(b)                           # second: captured, then replayed
-    out_c = graphed(c)                           # replay with new input
+    out_a = graphed(a)  # first sight of the shape: eager
+    out_b = graphed(b)  # second: captured, then replayed
+    out_c = graphed(c)  # replay with new input
     assert len(graphed.net.graphs) == 1
     for x, y in ((a, out_a), (b, out_b), (c, out_c)):
-        assert psnr(y, eager(x)) > 50            # out_b is intact after c's replay
+        assert psnr(y, eager(x)) > 50  # out_b is intact after c's replay
     assert psnr(out_b, out_c) < 40
 
 
@@ -101,12 +110,15 @@ def test_compile_with_cuda_graphs_matches_eager():
     from vidstyle.stylize.accel import CompiledNet, GraphedNet
 
     eager = stylizer("cuda", "starry_night-small")
-    fast = stylizer("cuda", "starry_night-small", **{"model.compile": "true", "model.compile_mode": "default",
-                                                      "model.cuda_graphs": "true"})
+    fast = stylizer(
+        "cuda",
+        "starry_night-small",
+        **{"model.compile": "true", "model.compile_mode": "default", "model.cuda_graphs": "true"},
+    )
     assert isinstance(fast.net, GraphedNet) and isinstance(fast.net.net, CompiledNet)
     x = photo_frames(2, (256, 320)).to(CUDA)
     fast(x)
-    assert not fast.net.net.gate.admitted        # a shape seen once is neither compiled nor captured
+    assert not fast.net.net.gate.admitted  # a shape seen once is neither compiled nor captured
     for _ in range(2):
         y = fast(x)
     assert fast.net.graphs and fast.net.net.gate.admitted
@@ -135,7 +147,7 @@ def test_memory_guard_at_4k_and_8k():
     free = torch.cuda.mem_get_info()[0]
     per_frame_4k = 2160 * 3840 * 30 * gpu.channels * 0.5
     if free * 0.7 > 8 * per_frame_4k:
-        assert memory_limited_side(gpu, 2160, 3840, 8) == 0          # 4K x 8 fits: no limit
+        assert memory_limited_side(gpu, 2160, 3840, 8) == 0  # 4K x 8 fits: no limit
     # 8K with only ~3 GiB left free: the guard picks a side at which 8 frames in parallel still fit
     ballast = torch.empty(max(0, free - (3 << 30)), dtype=torch.uint8, device=CUDA)
     try:
@@ -188,9 +200,11 @@ def _compose_run(device: torch.device, mode: str) -> list[torch.Tensor]:
     original = torch.rand(3, 3, h, w)
     flow = torch.randn(1, 2, h // 2, w // 2) * 1.5
     mask = (torch.rand(1, 1, h // 2, w // 2) > 0.2).float()
-    faces = Faces(np.array([[40, 20, 80, 70]], np.float32),
-                  np.array([[[52, 38], [68, 38], [60, 48], [54, 58], [66, 58]]], np.float32),
-                  np.array([0.99], np.float32))
+    faces = Faces(
+        np.array([[40, 20, 80, 70]], np.float32),
+        np.array([[[52, 38], [68, 38], [60, 48], [54, 58], [66, 58]]], np.float32),
+        np.array([0.99], np.float32),
+    )
     stage = ComposeStage(TemporalConfig(), FacesConfig(mode=mode), stylizer=lambda x: 1 - x)
     outs = []
     for i in range(3):
@@ -222,8 +236,21 @@ def test_the_pipeline_on_cuda_matches_the_cpu(tmp_path, extra):
     outs = {}
     for device in ("cpu", "cuda"):
         out = tmp_path / f"{device}.mp4"
-        args = ["stylize", str(clip), "-o", str(out), "--device", device, "--backend", "torch",
-                "--style", str(BUNDLED / "starry_night-small.safetensors"), "--no-progress", "--crf", "12"]
+        args = [
+            "stylize",
+            str(clip),
+            "-o",
+            str(out),
+            "--device",
+            device,
+            "--backend",
+            "torch",
+            "--style",
+            str(BUNDLED / "starry_night-small.safetensors"),
+            "--no-progress",
+            "--crf",
+            "12",
+        ]
         assert main(args + (extra if device == "cuda" else [])) == 0
         outs[device] = decode_rgb(out)
     assert len(outs["cpu"]) == len(outs["cuda"]) >= 25

@@ -22,7 +22,8 @@ def _shared() -> Path | None:
 SHARED = _shared()
 needs_faces = pytest.mark.skipif(
     SHARED is None or not (SHARED / "faces" / "recognition_net").is_dir(),
-    reason="face photos and recognition weights are in ../shared/data/faces (set VIDSTYLE_SHARED)")
+    reason="face photos and recognition weights are in ../shared/data/faces (set VIDSTYLE_SHARED)",
+)
 
 
 def test_network_shapes_and_keys():
@@ -60,11 +61,12 @@ def embeddings():
     for path in sorted((SHARED / "faces" / "photos").iterdir()):
         rgb = np.array(Image.open(path).convert("RGB"))
         faces = det.detect([rgb])[0]
-        people = (["obama", "biden"] if path.stem == "two_people"
-                  else [re.match(r"[a-z]+", path.stem).group()])   # alex-lacamoire -> alex
+        people = (
+            ["obama", "biden"] if path.stem == "two_people" else [re.match(r"[a-z]+", path.stem).group()]
+        )  # alex-lacamoire -> alex
         assert len(faces) >= len(people), path.name
-        largest = np.argsort(-(faces.boxes[:, 2] - faces.boxes[:, 0]))[:len(people)]
-        order = largest[np.argsort(faces.boxes[largest, 0])]      # the people, left to right
+        largest = np.argsort(-(faces.boxes[:, 2] - faces.boxes[:, 0]))[: len(people)]
+        order = largest[np.argsort(faces.boxes[largest, 0])]  # the people, left to right
         x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
         with torch.no_grad():
             emb = net(face_chips(x, torch.zeros(len(order), dtype=torch.long), faces.landmarks[order]))
@@ -100,8 +102,8 @@ def test_mtcnn_batches_equal_sizes():
     mixed = det.detect([rgb, rgb[:100, :150]])
     assert len(mixed) == 2
     lm = batched[0].landmarks[0]
-    assert lm[0, 0] < lm[1, 0] and lm[3, 0] < lm[4, 0]       # left eye / mouth left first
-    assert lm[2, 1] > lm[0, 1] and lm[3, 1] > lm[2, 1]        # nose below eyes, mouth below nose
+    assert lm[0, 0] < lm[1, 0] and lm[3, 0] < lm[4, 0]  # left eye / mouth left first
+    assert lm[2, 1] > lm[0, 1] and lm[3, 1] > lm[2, 1]  # nose below eyes, mouth below nose
     again = Faces.from_json(batched[0].to_json())
     assert np.allclose(again.landmarks, batched[0].landmarks, atol=0.01)
     assert len(Faces.from_json(Faces.empty().to_json())) == 0

@@ -33,7 +33,7 @@ def carry(src, out, mode):
 def test_aac_is_copied_into_mkv(basic_clip, tmp_path):
     audio = carry(basic_clip, tmp_path / "a.mkv", "auto")
     assert audio.copied == ["aac"] and audio.transcoded == []
-    (codec, seconds), = streams_of(tmp_path / "a.mkv")
+    ((codec, seconds),) = streams_of(tmp_path / "a.mkv")
     assert codec == "aac" and seconds == pytest.approx(2.0, abs=0.1)
 
 

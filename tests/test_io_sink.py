@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import moving_frames, probe
+
 from vidstyle.config import EncodeConfig
 from vidstyle.errors import OutputError
 from vidstyle.io.frame import Frame, VideoInfo
@@ -34,7 +34,7 @@ def test_a_complete_video_appears_only_under_its_final_name(tmp_path):
     out = tmp_path / "o.mp4"
     sink = VideoFileSink(out, info(), EncodeConfig(preset="ultrafast"))
     write_some(sink)
-    assert not out.exists() and len(leftovers(tmp_path)) == 1          # only the temporary file
+    assert not out.exists() and len(leftovers(tmp_path)) == 1  # only the temporary file
     assert sink.close(complete=True) == out and sink.closed
     assert leftovers(tmp_path) == ["o.mp4"] and probe(out)["frames"] == 5
 
@@ -102,7 +102,7 @@ def test_check_output_refuses_the_input_and_missing_folders(tmp_path):
         check_output(src, [src])
     with pytest.raises(OutputError, match="output directory does not exist"):
         check_output(tmp_path / "nope" / "o.mp4", [src])
-    check_output(tmp_path / "o.mp4", [src])     # fine
+    check_output(tmp_path / "o.mp4", [src])  # fine
 
 
 def test_default_output_names():

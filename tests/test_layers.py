@@ -14,25 +14,49 @@ ROOT = Path(__file__).resolve().parents[1] / "vidstyle"
 
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, logging, machine facts, the typed config
-    "version": 0, "geometry": 0, "optional": 0, "errors": 0, "log": 0, "sysinfo": 0, "configtools": 0, "config": 0,
+    "version": 0,
+    "geometry": 0,
+    "optional": 0,
+    "errors": 0,
+    "log": 0,
+    "sysinfo": 0,
+    "configtools": 0,
+    "config": 0,
     # 1 pure libraries: never import the pipeline
-    "io": 1, "flow": 1, "faces": 1, "models": 1, "perceptual": 1, "people": 1,
+    "io": 1,
+    "flow": 1,
+    "faces": 1,
+    "models": 1,
+    "perceptual": 1,
+    "people": 1,
     # 2 the network and the per-frame composition math
-    "stylize": 2, "export": 2, "compose": 2,
+    "stylize": 2,
+    "export": 2,
+    "compose": 2,
     # 3 the pipeline: Item, Stage protocol, stages, runner, Python API
     "pipeline": 3,
     # 4 applications on top of the pipeline or the libraries
-    "stream": 4, "batch": 4, "optimize": 4, "train": 4, "bench": 4, "eval": 4,
+    "stream": 4,
+    "batch": 4,
+    "optimize": 4,
+    "train": 4,
+    "bench": 4,
+    "eval": 4,
     # 5 the command line
     "cli": 5,
     # the package facade (vidstyle/__init__.py re-exports the public API, __main__ runs the CLI)
-    "__init__": 6, "__main__": 6,
+    "__init__": 6,
+    "__main__": 6,
 }
 # Imports between packages of the same layer are allowed only along these edges (acyclic).
-SAME_LAYER = {("config", "configtools"), ("configtools", "errors"), ("config", "errors"),
-              ("optional", "errors"),
-              ("stylize", "export"),   # the backends load engines and cache exports
-              ("people", "flow")}      # person masks are carried along the flow (flow.ops.warp)
+SAME_LAYER = {
+    ("config", "configtools"),
+    ("configtools", "errors"),
+    ("config", "errors"),
+    ("optional", "errors"),
+    ("stylize", "export"),  # the backends load engines and cache exports
+    ("people", "flow"),
+}  # person masks are carried along the flow (flow.ops.warp)
 
 
 def package_of(module: str) -> str:
@@ -52,7 +76,7 @@ def imports_of(source: str, module: str, is_package: bool) -> list[tuple[str, li
             else:
                 target = node.module or ""
             names = [a.name for a in node.names]
-            if node.level and not node.module:      # `from .. import x`: x may be a module
+            if node.level and not node.module:  # `from .. import x`: x may be a module
                 found += [(f"{target}.{n}", [], node.lineno) for n in names]
                 continue
             found.append((target, names, node.lineno))
@@ -107,22 +131,33 @@ def test_every_package_has_a_layer():
     assert packages - set(LAYERS) == set()
 
 
-@pytest.mark.parametrize("module,source,is_package", [
-    ("vidstyle.flow.estimators", "from ..pipeline.stage import BaseStage\n", False),    # library -> pipeline
-    ("vidstyle.io.sink", "def f():\n    from ..stream import outputs\n", False),         # function-local, up
-    ("vidstyle.compose", "from ..faces import stage\nfrom ..pipeline import item\n", True),
-    ("vidstyle.stream.source", "from ..io.source import _to_rgb\n", False),             # private helper
-    ("vidstyle.faces.tracker", "import vidstyle.flow.ops\n", False),                   # same layer, no edge
-    ("vidstyle.models.store", "from vidstyle.newthing import x\n", False),             # not in the table
-])
+@pytest.mark.parametrize(
+    "module,source,is_package",
+    [
+        (
+            "vidstyle.flow.estimators",
+            "from ..pipeline.stage import BaseStage\n",
+            False,
+        ),  # library -> pipeline
+        ("vidstyle.io.sink", "def f():\n    from ..stream import outputs\n", False),  # function-local, up
+        ("vidstyle.compose", "from ..faces import stage\nfrom ..pipeline import item\n", True),
+        ("vidstyle.stream.source", "from ..io.source import _to_rgb\n", False),  # private helper
+        ("vidstyle.faces.tracker", "import vidstyle.flow.ops\n", False),  # same layer, no edge
+        ("vidstyle.models.store", "from vidstyle.newthing import x\n", False),  # not in the table
+    ],
+)
 def test_the_check_catches_what_it_should(module, source, is_package):
     assert violations(source, module, is_package)
 
 
 def test_the_check_accepts_downward_imports():
-    assert violations("from ..flow.ops import warp\nfrom ...config import FlowConfig\n",
-                      "vidstyle.pipeline.stages.flow") == []
-    assert violations("from ..people import masks\n", "vidstyle.pipeline.item") == []   # future package
+    assert (
+        violations(
+            "from ..flow.ops import warp\nfrom ...config import FlowConfig\n", "vidstyle.pipeline.stages.flow"
+        )
+        == []
+    )
+    assert violations("from ..people import masks\n", "vidstyle.pipeline.item") == []  # future package
 
 
 def test_the_public_api_is_declared_and_resolves():
@@ -139,6 +174,7 @@ def test_importing_the_package_and_the_cli_does_not_load_torch():
     import sys
 
     code = "import sys, vidstyle, vidstyle.cli; vidstyle.cli.build_parser(); print('torch' in sys.modules)"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT.parent)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent
+    )
     assert proc.stdout.strip() == "False", proc.stderr

@@ -7,8 +7,8 @@ import os
 
 import pytest
 import torch
-
 from conftest import make_model, run_cli
+
 from vidstyle.errors import ModelError
 from vidstyle.models.catalog import list_styles, parse_style_mix, resolve_style, resolve_style_mix
 from vidstyle.models.importers import import_checkpoint
@@ -47,7 +47,7 @@ def test_cin_one_hot_rows_select_styles():
     x = torch.rand(1, 3, 16, 16) * 255
     a, b = net(x, torch.tensor([1.0, 0.0])), net(x, torch.tensor([0.0, 1.0]))
     assert not torch.allclose(a, b)
-    assert torch.equal(net(x), a)     # default = style 0
+    assert torch.equal(net(x), a)  # default = style 0
 
 
 def test_save_load_round_trip(tmp_path):
@@ -72,12 +72,15 @@ def test_fp16_file_is_half_the_size_and_close(tmp_path):
         assert torch.allclose(load_model(p16)[0](x), net.eval()(x), atol=0.5)
 
 
-@pytest.mark.parametrize("damage,pattern", [
-    (lambda b: b[:100], "corrupt"),
-    (lambda b: b"\xff" * 8 + b[8:], "corrupt safetensors header"),
-    (lambda b: b[:4], "too short"),
-    (lambda b: b[: len(b) // 2], "corrupt model file"),
-])
+@pytest.mark.parametrize(
+    "damage,pattern",
+    [
+        (lambda b: b[:100], "corrupt"),
+        (lambda b: b"\xff" * 8 + b[8:], "corrupt safetensors header"),
+        (lambda b: b[:4], "too short"),
+        (lambda b: b[: len(b) // 2], "corrupt model file"),
+    ],
+)
 def test_corrupt_model_files_give_clear_errors(tmp_path, tiny_model, damage, pattern):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(damage(tiny_model.read_bytes()))
@@ -95,8 +98,13 @@ def test_safetensors_without_our_metadata(tmp_path):
 
 def _as_pytorch_examples(net: TransformerNet) -> dict[str, torch.Tensor]:
     """Our weights renamed to the pytorch/examples layout (the inverse of the importer)."""
-    names = {"down.0": ("conv1", "in1"), "down.1": ("conv2", "in2"), "down.2": ("conv3", "in3"),
-             "up.0": ("deconv1", "in4"), "up.1": ("deconv2", "in5")}
+    names = {
+        "down.0": ("conv1", "in1"),
+        "down.1": ("conv2", "in2"),
+        "down.2": ("conv3", "in3"),
+        "up.0": ("deconv1", "in4"),
+        "up.1": ("deconv2", "in5"),
+    }
     out = {}
     for k, v in net.state_dict().items():
         parts = k.split(".")
@@ -109,7 +117,7 @@ def _as_pytorch_examples(net: TransformerNet) -> dict[str, torch.Tensor]:
         else:
             key = f"deconv3.conv2d.{parts[-1]}"
         out[key] = v.reshape(-1) if ".in" in f".{key}" or key.startswith("in") else v
-    out["in1.running_mean"] = torch.zeros(32)   # old checkpoints carry these; they are dropped
+    out["in1.running_mean"] = torch.zeros(32)  # old checkpoints carry these; they are dropped
     return out
 
 
@@ -121,8 +129,15 @@ def test_import_pytorch_examples_checkpoint(tmp_path):
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.05)
     torch.save(_as_pytorch_examples(net), tmp_path / "candy.pth")
-    proc = run_cli("models", "import", str(tmp_path / "candy.pth"), "--name", "candy",
-                   "-o", str(tmp_path / "candy.safetensors"))
+    proc = run_cli(
+        "models",
+        "import",
+        str(tmp_path / "candy.pth"),
+        "--name",
+        "candy",
+        "-o",
+        str(tmp_path / "candy.safetensors"),
+    )
     assert proc.returncode == 0, proc.stderr
     imported, meta = load_model(tmp_path / "candy.safetensors")
     assert meta.arch == "full" and meta.recipe["imported_from"] == "candy.pth"
@@ -166,7 +181,7 @@ def test_catalog_user_dir_and_resolution(tmp_path, monkeypatch):
     names = [e.name for e in list_styles()]
     assert "mine" in names and "duo:s0" in names and "duo:s1" in names
     assert resolve_style("mine").source == "user"
-    entry = resolve_style("s1")                 # bare style of a multi-style model
+    entry = resolve_style("s1")  # bare style of a multi-style model
     assert entry.name == "duo:s1" and entry.style_index == 1
     assert resolve_style(str(home / "models" / "mine.safetensors")).source == "path"
     with pytest.raises(ModelError, match="unknown style 'nope'"):
@@ -185,15 +200,20 @@ def test_style_mix_finds_the_model_that_holds_its_styles(tmp_path, monkeypatch):
     make_model(home / "models" / "mine.safetensors", name="mine")
     assert resolve_style_mix("mine", "").name == "mine"
     assert resolve_style_mix("mine", "s0=0.5,s2=0.5").meta.name == "trio"
-    assert resolve_style_mix("duo:s0", "s0=0.3,s1=0.7").meta.name == "duo"    # its own model first
+    assert resolve_style_mix("duo:s0", "s0=0.3,s1=0.7").meta.name == "duo"  # its own model first
     assert resolve_style_mix("mine", "s0=1,s9=1").meta.name == "mine"
 
 
 def test_style_mix_parsing(tmp_path):
     _, meta = load_model(make_model(tmp_path / "d.safetensors", num_styles=2))
     assert parse_style_mix("s0=3,s1=1", meta.style_names, meta.name) == [0.75, 0.25]
-    for bad, msg in [("s2=1", "not a style"), ("s0", "NAME=WEIGHT"), ("s0=x", "not a number"),
-                     ("s0=0", "sum to zero"), ("s0=-1", "negative")]:
+    for bad, msg in [
+        ("s2=1", "not a style"),
+        ("s0", "NAME=WEIGHT"),
+        ("s0=x", "not a number"),
+        ("s0=0", "sum to zero"),
+        ("s0=-1", "negative"),
+    ]:
         with pytest.raises(ModelError, match=msg):
             parse_style_mix(bad, meta.style_names, meta.name)
 
@@ -216,6 +236,7 @@ def test_bundled_models_are_shippable():
     its name says, trained (not a placeholder), and it actually restyles an image."""
     from vidstyle.models.catalog import BUNDLED_DIR
     from vidstyle.train.card import total_steps
+
     bundled = [e for e in list_styles() if e.source == "bundled"]
     assert bundled and sum(e.default for e in bundled) == 1
     for entry in bundled:
@@ -227,15 +248,16 @@ def test_bundled_models_are_shippable():
         # trained, not a placeholder; a fine-tune's steps count with those of the runs before it
         assert not entry.meta.placeholder and total_steps(entry.meta.recipe) >= 1000
         net, meta = load_model(path)
-        assert all(p.dtype == torch.float32 for p in net.parameters())   # loaded for inference
+        assert all(p.dtype == torch.float32 for p in net.parameters())  # loaded for inference
         from safetensors import safe_open
+
         with safe_open(str(path), "pt") as f:
             assert all(f.get_slice(k).get_dtype() == "F16" for k in f.keys())
         x = torch.linspace(0, 255, 3 * 32 * 48).reshape(1, 3, 32, 48)
         with torch.no_grad():
             y = net(x)
         assert y.shape == x.shape and torch.isfinite(y).all()
-        assert (y - x).abs().mean() > 10      # a style, not an identity map
+        assert (y - x).abs().mean() > 10  # a style, not an identity map
 
 
 def test_bundled_multi_style_models_mix_between_their_styles():
@@ -243,21 +265,22 @@ def test_bundled_multi_style_models_mix_between_their_styles():
     portrait, and a 50/50 mix of two styles lies between them: nearer to each pure style than the
     other pure style is."""
     from vidstyle.io.synth import demo_photo
+
     multi = {e.model_path: e for e in list_styles() if e.source == "bundled" and len(e.meta.styles) > 1}
     assert multi, "no multi-style model is bundled"
     photo = torch.from_numpy(demo_photo()[::4, ::4].copy()).permute(2, 0, 1)[None].float()
     x = photo[..., : photo.shape[-2] // 4 * 4, : photo.shape[-1] // 4 * 4]
-    for path, entry in multi.items():
+    for path in multi:
         net, meta = load_model(path)
         names = meta.style_names
         assert len(names) >= 2
-        for n in names:     # the bare name (a single-style model of that name comes first)
+        for n in names:  # the bare name (a single-style model of that name comes first)
             assert resolve_style(n).style_name == n
             assert resolve_style(f"{meta.name}:{n}").model_path == path
         with torch.no_grad():
             pure = [net(x, style_w=torch.eye(len(names))[i][None]) for i in range(len(names))]
             for y in pure:
-                assert (y - x).abs().mean() > 10          # a style, not the input
+                assert (y - x).abs().mean() > 10  # a style, not the input
             for a, b in zip(range(len(names) - 1), range(1, len(names))):
                 w = torch.zeros(1, len(names))
                 w[0, a] = w[0, b] = 0.5

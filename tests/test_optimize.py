@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHARED, decode_rgb, moving_frames, needs_shared, probe
+
 from vidstyle.config import OptimizeConfig, PipelineConfig
 from vidstyle.errors import VidstyleError
 
@@ -44,7 +44,7 @@ def random_vgg():
 
     torch.manual_seed(0)
     net = VGGFeatures(tuple(LAYER_INDEX))
-    with torch.no_grad():   # keep activations of the random stack from shrinking to nothing
+    with torch.no_grad():  # keep activations of the random stack from shrinking to nothing
         for m in net.features:
             if isinstance(m, torch.nn.Conv2d):
                 m.weight.mul_(2.0)
@@ -99,7 +99,7 @@ def test_long_term_masks_subtract_nearer_frames():
     far = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4)
     a, b = long_term_masks([near, far])
     assert torch.equal(a, near)
-    assert torch.equal(b, torch.tensor([0.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4))   # only what `near` misses
+    assert torch.equal(b, torch.tensor([0.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4))  # only what `near` misses
 
 
 def test_preserve_color_keeps_content_chroma_and_result_luma():
@@ -117,17 +117,19 @@ def test_memory_check_is_one_clear_line(monkeypatch):
     from vidstyle.optimize import gatys
 
     monkeypatch.setattr(gatys, "available_memory", lambda device=None: 64 << 20)
-    with pytest.raises(VidstyleError, match=r"optimizing 4000x3000 needs about .* GiB, 64 MiB of RAM is free: lower --size"):
+    with pytest.raises(
+        VidstyleError, match=r"optimizing 4000x3000 needs about .* GiB, 64 MiB of RAM is free: lower --size"
+    ):
         gatys.check_memory(3000, 4000, OptimizeConfig(), torch.device("cpu"))
-    gatys.check_memory(30, 40, OptimizeConfig(), torch.device("cpu"))     # small is fine
+    gatys.check_memory(30, 40, OptimizeConfig(), torch.device("cpu"))  # small is fine
 
 
 # ------------------------------------------------------------------------------ images
 @needs_shared
 @pytest.mark.slow
 def test_image_style_loss_falls_and_grams_approach_the_painting(real_vgg, painting):
-    from vidstyle.io.source import load_image
     from vidstyle.geometry import fit_long_side
+    from vidstyle.io.source import load_image
     from vidstyle.optimize.gatys import resize
 
     cfg = opt_cfg(size=40, init="content", **FAST_LAYERS)
@@ -136,7 +138,7 @@ def test_image_style_loss_falls_and_grams_approach_the_painting(real_vgg, painti
     content = resize(photo, fit_long_side(*photo.shape[-2:], 40))
     styles = []
     result = g.solve(content, content, 25, on_iter=lambda i, t: styles.append(t["style"]))
-    assert styles[-1] < styles[0] / 5                       # a large factor in 25 iterations
+    assert styles[-1] < styles[0] / 5  # a large factor in 25 iterations
     target = g.grams(tuple(content.shape[-2:]))
     before, after = gram_distance(real_vgg, content, target), gram_distance(real_vgg, result.image, target)
     assert after < 0.3 * before
@@ -152,30 +154,30 @@ def test_preserve_color_end_to_end_keeps_content_chroma_in_yuv(random_vgg, paint
     Image.fromarray(photo).save(tmp_path / "photo.png")
     outs = {}
     for keep in (False, True):
-        cfg = opt_cfg(size=48, init="noise", iters=15, style_image=str(painting),
-                      preserve_color=keep, **FAST_LAYERS)
+        cfg = opt_cfg(
+            size=48, init="noise", iters=15, style_image=str(painting), preserve_color=keep, **FAST_LAYERS
+        )
         out = tmp_path / f"out_{keep}.png"
         OptimizePipeline(cfg, vgg=random_vgg).run(tmp_path / "photo.png", out)
         outs[keep] = np.asarray(Image.open(out).convert("RGB"))
-    yuv = lambda rgb: cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV).astype(np.float64)   # noqa: E731
+    yuv = lambda rgb: cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV).astype(np.float64)  # noqa: E731
     # where the restyled luma is near black or white, clamping to 0..255 must bend the chroma
     luma = yuv(outs[True])[..., 0]
     inside = (luma > 24) & (luma < 231)
     assert inside.mean() > 0.5
     chroma_err = {k: np.abs(yuv(v)[..., 1:] - yuv(photo)[..., 1:])[inside].mean() for k, v in outs.items()}
-    assert chroma_err[True] < 1.5                        # rounding only
-    assert chroma_err[False] > 4 * chroma_err[True]      # plain transfer changes the colours
-    assert np.abs(yuv(outs[True])[..., 0] - yuv(photo)[..., 0]).mean() > 3   # luma is restyled
+    assert chroma_err[True] < 1.5  # rounding only
+    assert chroma_err[False] > 4 * chroma_err[True]  # plain transfer changes the colours
+    assert np.abs(yuv(outs[True])[..., 0] - yuv(photo)[..., 0]).mean() > 3  # luma is restyled
 
 
 @needs_shared
 @pytest.mark.slow
 def test_style_net_init_needs_fewer_iterations_than_content_init(real_vgg, painting):
     from vidstyle.geometry import fit_long_side
+    from vidstyle.io.source import load_image
     from vidstyle.optimize.gatys import resize
     from vidstyle.optimize.run import OptimizePipeline
-
-    from vidstyle.io.source import load_image
 
     cfg = opt_cfg(size=48, style_image=str(painting), init="style-net:starry_night", **FAST_LAYERS)
     job = OptimizePipeline(cfg, vgg=real_vgg)
@@ -186,11 +188,11 @@ def test_style_net_init_needs_fewer_iterations_than_content_init(real_vgg, paint
     runs = {}
     for name, init, iters in (("content", content, 30), ("style-net", net_init(content, 0), 15)):
         styles = []
-        g.solve(content, init, iters, on_iter=lambda i, t: styles.append(t["style"]))
+        g.solve(content, init, iters, on_iter=lambda i, t, styles=styles: styles.append(t["style"]))
         runs[name] = styles
-    target = runs["content"][-1]                          # where content init is after 30 iterations
+    target = runs["content"][-1]  # where content init is after 30 iterations
     reached = next((i for i, s in enumerate(runs["style-net"], 1) if s <= target), None)
-    assert reached is not None and reached <= 10          # the hybrid gets there in a third of the time
+    assert reached is not None and reached <= 10  # the hybrid gets there in a third of the time
 
 
 # ------------------------------------------------------------------------------ video
@@ -236,14 +238,14 @@ def test_video_keeps_timing_and_audio_like_stylize(random_vgg, painting, tiny_mo
     video = clip(tmp_path / "ntsc.mp4", 5)
     cfg = opt_cfg(size=32, iters=2, style_image=str(painting), **FAST_LAYERS)
     report = OptimizePipeline(cfg, vgg=random_vgg).run(video, tmp_path / "opt.mp4")
-    Pipeline(model__style=str(tiny_model), model__device="cpu", model__backend="torch",
-             run__progress="off").run(
-        video, tmp_path / "fast.mp4")
+    Pipeline(
+        model__style=str(tiny_model), model__device="cpu", model__backend="torch", run__progress="off"
+    ).run(video, tmp_path / "fast.mp4")
     got, want = probe(tmp_path / "opt.mp4"), probe(tmp_path / "fast.mp4")
     assert got == want and got["rate"] == Fraction(30000, 1001) and got["audio"]
-    assert (got["width"], got["height"]) == (64, 48)          # scaled back to the source size
+    assert (got["width"], got["height"]) == (64, 48)  # scaled back to the source size
     assert report.frames_out == 5
-    assert not (tmp_path / "opt.mp4.optimize").exists()       # work folder removed when done
+    assert not (tmp_path / "opt.mp4.optimize").exists()  # work folder removed when done
 
 
 def test_stopped_video_job_resumes_from_the_last_finished_frame(random_vgg, painting, tmp_path):
@@ -286,8 +288,15 @@ def test_multipass_runs_passes_in_both_directions(random_vgg, painting, tmp_path
     from vidstyle.optimize.run import OptimizePipeline
 
     video = clip(tmp_path / "pan.mp4", 3, audio=False)
-    cfg = opt_cfg(size=0, init="content", passes=3, pass_iters=2, pass_temporal_from=2,
-                  style_image=str(painting), **FAST_LAYERS)      # native size: no resize copies
+    cfg = opt_cfg(
+        size=0,
+        init="content",
+        passes=3,
+        pass_iters=2,
+        pass_temporal_from=2,
+        style_image=str(painting),
+        **FAST_LAYERS,
+    )  # native size: no resize copies
     seen = []
     job = OptimizePipeline(cfg, vgg=random_vgg)
     orig = job.gatys().solve
@@ -300,8 +309,8 @@ def test_multipass_runs_passes_in_both_directions(random_vgg, painting, tmp_path
     report = job.run(video, tmp_path / "out.mp4")
     assert report.frames_out == 3 and probe(tmp_path / "out.mp4")["frames"] == 3
     assert len(seen) == 9 and all(it == 2 for it, _, _ in seen)
-    assert [w > 0 for _, _, w in seen] == [False] * 3 + [True] * 6     # temporal from pass 2
-    assert [n for _, n, _ in seen] == [0, 1, 1, 0, 1, 1, 0, 1, 1]       # first frame of each direction alone
+    assert [w > 0 for _, _, w in seen] == [False] * 3 + [True] * 6  # temporal from pass 2
+    assert [n for _, n, _ in seen] == [0, 1, 1, 0, 1, 1, 0, 1, 1]  # first frame of each direction alone
 
 
 # ------------------------------------------------------------------------------ errors (CLI)
@@ -353,8 +362,18 @@ def test_error_size_that_does_not_fit_memory(monkeypatch, random_vgg, painting, 
     video = clip(tmp_path / "c.mp4", 2, audio=False)
     vgg = tmp_path / "vgg.pth"
     torch.save(random_vgg.features.state_dict(), vgg)
-    code, err = cli(capsys, video, "-o", tmp_path / "o.mp4", "--style-image", painting,
-                    "--vgg-weights", vgg, "--size", "64")
+    code, err = cli(
+        capsys,
+        video,
+        "-o",
+        tmp_path / "o.mp4",
+        "--style-image",
+        painting,
+        "--vgg-weights",
+        vgg,
+        "--size",
+        "64",
+    )
     assert code != 0 and "lower --size" in err and "Traceback" not in err
     assert len([ln for ln in err.splitlines() if ln.startswith("vidstyle: error:")]) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "vgg.pth"]   # nothing left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "vgg.pth"]  # nothing left behind

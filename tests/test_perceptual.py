@@ -20,16 +20,16 @@ def test_gram_hand_computed():
 
 def test_style_loss_is_mean_squared_gram_difference_summed_over_layers():
     f1 = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 1, 2)
-    f2 = torch.tensor([2.0, 0.0, 0.0, 0.0]).view(1, 1, 2, 2)        # C=1: G = 4 / 4 = 1
+    f2 = torch.tensor([2.0, 0.0, 0.0, 0.0]).view(1, 1, 2, 2)  # C=1: G = 4 / 4 = 1
     targets = {"a": torch.zeros(1, 2, 2), "b": torch.full((1, 1, 1), 3.0)}
     got = L.style_loss({"a": f1, "b": f2}, targets)
-    want = (1.25 ** 2 + 2 * 2.75 ** 2 + 6.25 ** 2) / 4 + (1.0 - 3.0) ** 2
+    want = (1.25**2 + 2 * 2.75**2 + 6.25**2) / 4 + (1.0 - 3.0) ** 2
     assert got.item() == pytest.approx(want)
 
 
 def test_style_loss_picks_each_samples_target():
     feats = torch.randn(2, 3, 4, 4)
-    targets = L.gram(feats)                                 # per-sample targets: exact match
+    targets = L.gram(feats)  # per-sample targets: exact match
     assert L.style_loss({"x": feats}, {"x": targets}).item() == pytest.approx(0.0, abs=1e-12)
     swapped = targets.flip(0)
     assert L.style_loss({"x": feats}, {"x": swapped}).item() > 0
@@ -38,20 +38,21 @@ def test_style_loss_picks_each_samples_target():
 def test_style_loss_sample_weight_scales_each_samples_term():
     feats = torch.randn(2, 3, 4, 4)
     targets = torch.zeros(2, 3, 3)
-    each = [L.style_loss({"x": feats[i:i + 1]}, {"x": targets[i:i + 1]}).item() for i in range(2)]
+    each = [L.style_loss({"x": feats[i : i + 1]}, {"x": targets[i : i + 1]}).item() for i in range(2)]
     got = L.style_loss({"x": feats}, {"x": targets}, torch.tensor([1.0, 3.0])).item()
     assert got == pytest.approx((each[0] + 3 * each[1]) / 2, rel=1e-5)
     assert L.style_loss({"x": feats}, {"x": targets}, torch.ones(2)).item() == pytest.approx(
-        L.style_loss({"x": feats}, {"x": targets}).item(), rel=1e-6)
+        L.style_loss({"x": feats}, {"x": targets}).item(), rel=1e-6
+    )
 
 
 def test_content_loss_plain_and_weighted():
     a = torch.zeros(1, 2, 2, 2)
     b = torch.zeros(1, 2, 2, 2)
-    b[0, :, 0, 0] = 2.0                                       # one position differs by 2 in 2 channels
+    b[0, :, 0, 0] = 2.0  # one position differs by 2 in 2 channels
     assert L.content_loss(a, b).item() == pytest.approx(2 * 4 / 8)
     w = torch.zeros(1, 1, 2, 2)
-    assert L.content_loss(a, b, w).item() == 0.0              # weight 0 at the differing position
+    assert L.content_loss(a, b, w).item() == 0.0  # weight 0 at the differing position
     w[0, 0, 0, 0] = 3.0
     assert L.content_loss(a, b, w).item() == pytest.approx(3 * 2 * 4 / 8)
 
@@ -77,7 +78,7 @@ def test_vgg_loads_state_dict_strictly(tmp_path):
 
     torch.manual_seed(0)
     state = vgg16_features().state_dict()
-    assert len(state) == 20 and "21.bias" in state            # torchvision's key layout
+    assert len(state) == 20 and "21.bias" in state  # torchvision's key layout
     path = tmp_path / "vgg.pth"
     torch.save(state, path)
     net = load_vgg(path)
@@ -90,8 +91,11 @@ def test_vgg_loads_state_dict_strictly(tmp_path):
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     h = (x / 255 - mean) / std
     for i in (0, 2, "pool", 5, 7):
-        h = F.max_pool2d(h, 2) if i == "pool" else F.relu(
-            F.conv2d(h, state[f"{i}.weight"], state[f"{i}.bias"], padding=1))
+        h = (
+            F.max_pool2d(h, 2)
+            if i == "pool"
+            else F.relu(F.conv2d(h, state[f"{i}.weight"], state[f"{i}.bias"], padding=1))
+        )
     assert torch.allclose(feats["relu2_2"], h, atol=1e-4)
     assert net(x, ["relu1_2"]).keys() == {"relu1_2"}
     torch.save({"0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
@@ -104,7 +108,7 @@ def test_vgg_loads_state_dict_strictly(tmp_path):
 def test_masked_mse_hand_computed():
     x = torch.zeros(1, 2, 1, 2)
     t = torch.tensor([1.0, 2.0, 3.0, 4.0]).view(1, 2, 1, 2)
-    m = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)                 # only the first column counts
+    m = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)  # only the first column counts
     assert L.masked_mse(x, t, m).item() == pytest.approx((1 + 9) / 4)
 
 
@@ -113,7 +117,7 @@ def test_vgg_accepts_torchvision_checkpoint_layout(tmp_path):
 
     torch.manual_seed(0)
     state = {f"features.{k}": v for k, v in vgg16_features().state_dict().items()}
-    state["features.24.weight"] = torch.zeros(1)                  # later layers are ignored
+    state["features.24.weight"] = torch.zeros(1)  # later layers are ignored
     state["classifier.0.weight"] = torch.zeros(1)
     torch.save(state, tmp_path / "vgg16-full.pth")
     net = load_vgg(tmp_path / "vgg16-full.pth", layers=("relu1_1", "relu4_2"))
@@ -131,7 +135,7 @@ def _offline(monkeypatch, tmp_path):
         raise urllib.error.URLError("network is unreachable (blocked in tests)")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(torch.hub, "urlopen", refuse)   # torch.hub imported it by name
+    monkeypatch.setattr(torch.hub, "urlopen", refuse)  # torch.hub imported it by name
 
 
 def test_vgg_without_file_offline_says_how_to_supply_it(monkeypatch, tmp_path):
@@ -142,7 +146,7 @@ def test_vgg_without_file_offline_says_how_to_supply_it(monkeypatch, tmp_path):
         load_vgg(None)
     msg = str(err.value)
     assert "\n" not in msg and "--vgg-weights FILE" in msg and "network is unreachable" in msg
-    assert "shared" not in msg                                    # no development-only path
+    assert "shared" not in msg  # no development-only path
 
 
 def test_vgg_without_file_uses_torchvision_cache(monkeypatch, tmp_path):

@@ -7,14 +7,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-
 from conftest import moving_frames
+
 from vidstyle.config import FlowConfig, TemporalConfig
 from vidstyle.errors import VidstyleError
 from vidstyle.io.frame import Frame
 from vidstyle.pipeline.item import FaceDebug, Item
-from vidstyle.pipeline.stages import (EncodeStage, FlowStage, PostprocessStage, PreprocessStage,
-                                      StylizeStage)
+from vidstyle.pipeline.stages import EncodeStage, FlowStage, PostprocessStage, PreprocessStage, StylizeStage
 
 
 def item(index: int, rgb: np.ndarray) -> Item:
@@ -26,12 +25,12 @@ def test_flow_stage_pairs_each_frame_with_the_previous_one():
     frames = moving_frames(3, 48, 64)
     items = [item(i, f) for i, f in enumerate(frames)]
     for it in items:
-        stage.prepare(it)            # in order, as the runner does
+        stage.prepare(it)  # in order, as the runner does
     assert items[0].flow_from is None and items[1].flow_from == 0 and items[2].flow_from == 1
     stage.process(items)
-    assert items[0].flow_bw is None and items[0].consistency is None      # a first frame
+    assert items[0].flow_bw is None and items[0].consistency is None  # a first frame
     for it in items[1:]:
-        assert it.flow_pair is None                                       # consumed
+        assert it.flow_pair is None  # consumed
         assert it.flow_bw.shape == (1, 2, 48, 64) and it.consistency.shape == (1, 1, 48, 64)
         assert 0.0 <= float(it.consistency.min()) and float(it.consistency.max()) <= 1.0
         # the content pans right 2 px a frame: pixel x of frame t was at x + 2 in frame t-1
@@ -117,7 +116,7 @@ def test_postprocess_scales_back_and_releases_the_device_tensors():
     it.per_frame = torch.ones(3, 45, 80)
     PostprocessStage().process([it])
     assert it.output.shape == (90, 160, 3) and it.output.dtype == np.uint8
-    assert int(it.output[0, 0, 0]) == 128                      # 0.5 rounds to 128
+    assert int(it.output[0, 0, 0]) == 128  # 0.5 rounds to 128
     assert it.per_frame_rgb.shape == (90, 160, 3) and int(it.per_frame_rgb.min()) == 255
     assert it.image is None and it.stylized is None and it.per_frame is None
 
@@ -129,7 +128,7 @@ def test_postprocess_tints_the_face_mask_for_debugging():
     mask[..., :8, :] = 1.0
     it.face_debug = FaceDebug(mask, [])
     PostprocessStage().process([it])
-    assert it.output[:8, :, 1].min() > 50 and it.output[8:].max() == 0     # green only inside
+    assert it.output[:8, :, 1].min() > 50 and it.output[8:].max() == 0  # green only inside
     assert it.face_debug is None
 
 
@@ -149,5 +148,5 @@ def test_encode_stage_writes_outputs_and_comparison_panels():
     EncodeStage(sink, compare).process([it])
     assert sink.written[0][0] == 7 and int(sink.written[0][1].max()) == 1
     panels = compare.written[0][1]
-    assert [int(p.max()) for p in panels] == [0, 2, 1]          # original | per-frame | output
+    assert [int(p.max()) for p in panels] == [0, 2, 1]  # original | per-frame | output
     assert it.frame.rgb is None and it.output is None and it.per_frame_rgb is None

@@ -7,17 +7,17 @@ import logging
 import numpy as np
 import pytest
 import torch
-
 from conftest import make_model, moving_frames, run_cli
+
 from vidstyle.config import load_config
 from vidstyle.errors import ConfigError, ModelError
 from vidstyle.export import quantize
 from vidstyle.export.parity import psnr
 from vidstyle.export.quality import ssim
-from vidstyle.stylize import precision as precision_mod
 from vidstyle.pipeline.scheduling import load_stylizer
+from vidstyle.stylize import precision as precision_mod
 
-BOUND_DB = 30.0    # the default model.precision_gate_db
+BOUND_DB = 30.0  # the default model.precision_gate_db
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +30,13 @@ def small_calibration(monkeypatch):
 
 
 def stylizer_for(style, precision: str, **extra):
-    overrides = {"model.style": str(style), "model.precision": precision, "model.device": "cpu",
-                 "model.backend": "onnx", **extra}
+    overrides = {
+        "model.style": str(style),
+        "model.precision": precision,
+        "model.device": "cpu",
+        "model.backend": "onnx",
+        **extra,
+    }
     return load_stylizer(load_config(search_cwd=False, overrides=overrides))
 
 
@@ -50,7 +55,7 @@ def test_int8_small_model_stays_above_the_bound_on_a_clip():
     assert got.shape == want.shape
     assert psnr(got, want) >= BOUND_DB
     assert min(ssim(a.transpose(1, 2, 0), b.transpose(1, 2, 0)) for a, b in zip(got, want)) > 0.9
-    assert not np.array_equal(got, want)          # it really ran the quantized graph
+    assert not np.array_equal(got, want)  # it really ran the quantized graph
 
 
 def test_second_use_reuses_the_cached_int8_model(monkeypatch):
@@ -69,8 +74,13 @@ def test_second_use_reuses_the_cached_int8_model(monkeypatch):
 @pytest.fixture(scope="module")
 def wide_model(tmp_path_factory):
     """Base width 32: auto considers int8 only for networks at least that wide."""
-    return make_model(tmp_path_factory.mktemp("wide") / "wide.safetensors", channels=32, res_blocks=1,
-                      gain=10.0, name="wide")
+    return make_model(
+        tmp_path_factory.mktemp("wide") / "wide.safetensors",
+        channels=32,
+        res_blocks=1,
+        gain=10.0,
+        name="wide",
+    )
 
 
 @pytest.mark.slow
@@ -80,7 +90,7 @@ def test_auto_picks_fp32_when_the_gate_fails(wide_model, monkeypatch, caplog):
         s = stylizer_for(wide_model, "auto", **{"model.precision_gate_db": 150.0})
     assert s.precision == "fp32" and not s.name.endswith("-int8")
     assert "precision auto: fp32" in caplog.text and "misses the gate" in caplog.text
-    assert "PSNR" in caplog.text                        # the log names the measured numbers
+    assert "PSNR" in caplog.text  # the log names the measured numbers
 
 
 @pytest.mark.slow
@@ -94,7 +104,7 @@ def test_auto_without_int8_instructions_stays_fp32(wide_model, monkeypatch):
 def test_gate_decision():
     gate = quantize.GateResult(31.0, 34.0, 0.95, 1.4, 6, (288, 512))
     assert gate.passes(30.0) and not gate.passes(31.5)
-    assert not quantize.GateResult(40.0, 41.0, 0.99, 0.9, 6, (288, 512)).passes(30.0)   # slower: no
+    assert not quantize.GateResult(40.0, 41.0, 0.99, 0.9, 6, (288, 512)).passes(30.0)  # slower: no
 
 
 def _no_conv_onnx(path):
@@ -112,7 +122,7 @@ def test_foreign_models_the_quantizer_cannot_take_are_refused_clearly(tmp_path):
     plain = _no_conv_onnx(tmp_path / "sigmoid.onnx")
     with pytest.raises(ModelError, match="no convolutions to quantize"):
         stylizer_for(plain, "int8", **{"model.input_range": "0-1"})
-    already = stylizer_for("starry_night-small", "int8").path    # an int8 file given as a foreign model
+    already = stylizer_for("starry_night-small", "int8").path  # an int8 file given as a foreign model
     with pytest.raises(ModelError, match="already quantized"):
         stylizer_for(already, "int8")
     assert not list(tmp_path.glob("*.tmp"))
@@ -121,10 +131,10 @@ def test_foreign_models_the_quantizer_cannot_take_are_refused_clearly(tmp_path):
 def test_foreign_int8_that_fails_its_check_is_refused(tmp_path):
     import shutil
 
-    from vidstyle.stylize.cache import cached_onnx
     from vidstyle.models.catalog import resolve_style
+    from vidstyle.stylize.cache import cached_onnx
 
-    foreign = tmp_path / "theirs.onnx"     # our export without being told it is ours: foreign
+    foreign = tmp_path / "theirs.onnx"  # our export without being told it is ours: foreign
     shutil.copy(cached_onnx(resolve_style("starry_night-small"), False), foreign)
     ok = stylizer_for(foreign, "int8", **{"model.precision_gate_db": 20.0})
     assert ok.precision == "int8"
@@ -140,8 +150,18 @@ def test_int8_needs_onnx_runtime():
 @pytest.mark.slow
 def test_cli_int8_refusal_is_one_line(tmp_path, basic_clip):
     plain = _no_conv_onnx(tmp_path / "sigmoid.onnx")
-    proc = run_cli("stylize", str(basic_clip), "-o", str(tmp_path / "o.mp4"), "--style", str(plain),
-                   "--input-range", "0-1", "--precision", "int8")
+    proc = run_cli(
+        "stylize",
+        str(basic_clip),
+        "-o",
+        str(tmp_path / "o.mp4"),
+        "--style",
+        str(plain),
+        "--input-range",
+        "0-1",
+        "--precision",
+        "int8",
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "vidstyle: error:" in proc.stderr and "no convolutions to quantize" in proc.stderr
     assert not (tmp_path / "o.mp4").exists()
@@ -151,7 +171,7 @@ def test_calibration_frames_vary_and_ssim_scores():
     frames = list(quantize.calibration_frames(8, (40, 56)))
     assert len(frames) == 8 and all(f.shape == (40, 56, 3) and f.dtype == np.uint8 for f in frames)
     means = [f.mean() for f in frames]
-    assert max(means) - min(means) > 30          # dark and bright scenes both occur
+    assert max(means) - min(means) > 30  # dark and bright scenes both occur
     a = frames[0].astype(np.float32) / 255
     noisy = np.clip(a + np.random.default_rng(0).normal(0, 0.05, a.shape), 0, 1)
     assert ssim(a, a) == pytest.approx(1.0)
@@ -167,7 +187,9 @@ def test_export_int8_writes_a_checked_int8_file(tmp_path, monkeypatch):
     assert main(["export", "starry_night-small", "--int8", "-o", str(out)]) == 0
     meta = read_onnx_metadata(out)
     assert meta["precision"] == "int8" and meta["quantization"]["format"] == "QDQ"
-    monkeypatch.setattr(quantize, "measure_gate", lambda *a, **k: quantize.GateResult(3.0, 3.0, 0.1, 2.0, 1, (8, 8)))
+    monkeypatch.setattr(
+        quantize, "measure_gate", lambda *a, **k: quantize.GateResult(3.0, 3.0, 0.1, 2.0, 1, (8, 8))
+    )
     bad = tmp_path / "bad-int8.onnx"
     assert main(["export", "starry_night-small", "--int8", "-o", str(bad)]) == 1
-    assert not bad.exists()                       # a failed check leaves no file
+    assert not bad.exists()  # a failed check leaves no file

@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 import torch
-
 from conftest import decode_rgb, make_model, moving_frames, probe, psnr
+
 from vidstyle import stylize_file
 from vidstyle.io.synth import tone, write_clip
 from vidstyle.models.store import load_model
@@ -18,8 +18,15 @@ from vidstyle.stylize.torch_backend import TorchStylizer
 FAST = {"encode__preset": "ultrafast", "run__progress": "off"}
 
 
-@pytest.mark.parametrize("rate,ext", [(Fraction(24), ".mp4"), (Fraction(25), ".mkv"),
-                                      (Fraction(30000, 1001), ".mp4"), (Fraction(30000, 1001), ".mkv")])
+@pytest.mark.parametrize(
+    "rate,ext",
+    [
+        (Fraction(24), ".mp4"),
+        (Fraction(25), ".mkv"),
+        (Fraction(30000, 1001), ".mp4"),
+        (Fraction(30000, 1001), ".mkv"),
+    ],
+)
 def test_constant_rates_are_exact(tmp_path, tiny_model, rate, ext):
     src = write_clip(tmp_path / f"in{ext}", moving_frames(30), rate)
     out = tmp_path / f"out{ext}"
@@ -27,7 +34,7 @@ def test_constant_rates_are_exact(tmp_path, tiny_model, rate, ext):
     a, b = probe(src), probe(out)
     assert report.output == out and report.frames_out == 30
     assert b["frames"] == a["frames"] == 30
-    assert b["rate"] == a["rate"] == rate          # 30000/1001 stays 30000/1001, not 29.97 or 30
+    assert b["rate"] == a["rate"] == rate  # 30000/1001 stays 30000/1001, not 29.97 or 30
     assert abs(b["duration"] - a["duration"]) <= 1 / rate + 1e-6
     times_in = [p * a["time_base"] for p in a["pts"]]
     times_out = [p * b["time_base"] for p in b["pts"]]
@@ -35,10 +42,9 @@ def test_constant_rates_are_exact(tmp_path, tiny_model, rate, ext):
 
 
 def test_variable_frame_rate_keeps_every_timestamp(tmp_path, tiny_model):
-    gaps = [40, 40, 80, 20, 40, 120, 40, 33, 47, 40] * 2          # ms between frames
+    gaps = [40, 40, 80, 20, 40, 120, 40, 33, 47, 40] * 2  # ms between frames
     pts = np.concatenate([[0], np.cumsum(gaps)]).tolist()
-    src = write_clip(tmp_path / "vfr.mkv", moving_frames(len(pts)), 25, pts=pts,
-                     time_base=Fraction(1, 1000))
+    src = write_clip(tmp_path / "vfr.mkv", moving_frames(len(pts)), 25, pts=pts, time_base=Fraction(1, 1000))
     out = tmp_path / "vfr_out.mkv"
     stylize_file(src, out, model__style=str(tiny_model), **FAST)
     assert probe(out)["pts"] == probe(src)["pts"] == pts
@@ -61,6 +67,7 @@ def test_odd_dimensions_keep_exact_size(tmp_path, tiny_model):
     src = tmp_path / "tiny"
     src.mkdir()
     from PIL import Image
+
     for i, f in enumerate(frames):
         Image.fromarray(f).save(src / f"{i:03d}.png")
     out = tmp_path / "odd.mkv"
@@ -71,8 +78,7 @@ def test_odd_dimensions_keep_exact_size(tmp_path, tiny_model):
 
 def test_audio_transcoded_when_container_cannot_hold_it(tmp_path, tiny_model):
     """PCM audio in MKV -> WebM output: VP9 video, Opus audio of the same length."""
-    src = write_clip(tmp_path / "pcm.mkv", moving_frames(25), 25, audio=tone(1.0),
-                     audio_codec="pcm_s16le")
+    src = write_clip(tmp_path / "pcm.mkv", moving_frames(25), 25, audio=tone(1.0), audio_codec="pcm_s16le")
     out = tmp_path / "out.webm"
     stylize_file(src, out, model__style=str(tiny_model), **FAST)
     with av.open(str(out)) as c:
@@ -96,17 +102,25 @@ def test_rotation_metadata_is_applied(tmp_path, tiny_model, rotation):
         assert next(c.decode(video=0)).rotation == 0
     # the decoder applied the rotation counter-clockwise, as the display matrix says
     from vidstyle.io.source import VideoFileSource
+
     src_frames = list(VideoFileSource(src))
     expected = np.rot90(frames[0], rotation // 90)
     assert psnr(src_frames[0].rgb, expected) > 40
-    assert psnr(src_frames[0].rgb, np.rot90(expected, 2)) < 25   # the other way round is far off
+    assert psnr(src_frames[0].rgb, np.rot90(expected, 2)) < 25  # the other way round is far off
 
 
 def test_output_pixels_are_the_model_applied_to_decoded_frames(tmp_path, tiny_model):
     src = write_clip(tmp_path / "px.mp4", moving_frames(8), 25)
     out = tmp_path / "px_out.mkv"
-    stylize_file(src, out, model__style=str(tiny_model), encode__crf=0,
-                 encode__pix_fmt="yuv444p", temporal__mode="off", **FAST)
+    stylize_file(
+        src,
+        out,
+        model__style=str(tiny_model),
+        encode__crf=0,
+        encode__pix_fmt="yuv444p",
+        temporal__mode="off",
+        **FAST,
+    )
     net, meta = load_model(tiny_model)
     stylizer = TorchStylizer(net, meta, torch.device("cpu"))
     decoded_in, decoded_out = decode_rgb(src), decode_rgb(out)
@@ -118,7 +132,7 @@ def test_output_pixels_are_the_model_applied_to_decoded_frames(tmp_path, tiny_mo
         expected = (stylizer(x)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
         wrong = (other(x)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
         assert psnr(rgb_out, expected) > 40
-        assert psnr(rgb_out, wrong) < 30       # the check can fail: another model is far off
+        assert psnr(rgb_out, wrong) < 30  # the check can fail: another model is far off
 
 
 def test_image_dir_gives_image_outputs(tmp_path, tiny_model):
@@ -142,11 +156,11 @@ def test_single_image_and_exif_rotation(tmp_path, tiny_model):
 
     img = Image.fromarray(moving_frames(1, 30, 50)[0])
     exif = Image.Exif()
-    exif[0x0112] = 6      # orientation: rotate 90 CW to display
+    exif[0x0112] = 6  # orientation: rotate 90 CW to display
     img.save(tmp_path / "photo.jpg", exif=exif)
     out = tmp_path / "photo_styled.png"
     stylize_file(tmp_path / "photo.jpg", out, model__style=str(tiny_model), **FAST)
-    assert np.asarray(Image.open(out)).shape == (50, 30, 3)   # upright: portrait
+    assert np.asarray(Image.open(out)).shape == (50, 30, 3)  # upright: portrait
 
 
 def test_image_glob_to_video(tmp_path, tiny_model):
@@ -155,8 +169,9 @@ def test_image_glob_to_video(tmp_path, tiny_model):
     for i, f in enumerate(moving_frames(10, 40, 60)):
         Image.fromarray(f).save(tmp_path / f"f{i:02d}.jpg")
     out = tmp_path / "seq.mp4"
-    stylize_file(str(tmp_path / "f*.jpg"), out, model__style=str(tiny_model),
-                 input__image_fps="30000/1001", **FAST)
+    stylize_file(
+        str(tmp_path / "f*.jpg"), out, model__style=str(tiny_model), input__image_fps="30000/1001", **FAST
+    )
     info = probe(out)
     assert info["frames"] == 10 and info["rate"] == Fraction(30000, 1001)
 
@@ -166,8 +181,16 @@ def test_batching_does_not_change_output(tmp_path, tiny_model):
     outs = []
     for batch in (1, 3):
         out = tmp_path / f"b{batch}.mkv"
-        stylize_file(src, out, model__style=str(tiny_model), model__batch=batch, encode__crf=0,
-                     encode__pix_fmt="yuv444p", temporal__mode="off", **FAST)
+        stylize_file(
+            src,
+            out,
+            model__style=str(tiny_model),
+            model__batch=batch,
+            encode__crf=0,
+            encode__pix_fmt="yuv444p",
+            temporal__mode="off",
+            **FAST,
+        )
         outs.append(decode_rgb(out))
     assert len(outs[0]) == len(outs[1]) == 7
     for a, b in zip(*outs):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import needs_shared, probe
+
 from vidstyle import stylize_file
 
 pytestmark = needs_shared
 
-FAST = {"encode__preset": "ultrafast", "run__progress": "off", "temporal__mode": "off",
-        "faces__mode": "off"}   # an I/O round trip: the compose stages are tested elsewhere
+FAST = {
+    "encode__preset": "ultrafast",
+    "run__progress": "off",
+    "temporal__mode": "off",
+    "faces__mode": "off",
+}  # an I/O round trip: the compose stages are tested elsewhere
 
 
 @pytest.mark.parametrize("name", ["asl/again.mkv", "05_default_juggle.mp4"])

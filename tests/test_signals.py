@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import make_model, moving_frames, probe
+
 from vidstyle.io.synth import tone, write_clip
 
 
@@ -29,12 +29,31 @@ def slow_model(tmp_path_factory):
 def start_writing(d, clip, model, *extra: str) -> subprocess.Popen:
     """``stylize clip -o d/out.mp4`` in a subprocess, returned once frames reach its temp file."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vidstyle", "stylize", str(clip), "-o", str(d / "out.mp4"), "--style",
-         str(model), "--preset", "ultrafast", "--batch", "1", "--no-progress",
-         "--precision", "fp32", *extra],     # no first-use int8 quantization: this test is about signals
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stylize",
+            str(clip),
+            "-o",
+            str(d / "out.mp4"),
+            "--style",
+            str(model),
+            "--preset",
+            "ultrafast",
+            "--batch",
+            "1",
+            "--no-progress",
+            "--precision",
+            "fp32",
+            *extra,
+        ],  # no first-use int8 quantization: this test is about signals
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:   # wait until encoded frames reach the temporary file
+    while time.monotonic() < deadline:  # wait until encoded frames reach the temporary file
         parts = list(d.glob(".out.*.part.mp4"))
         if parts and parts[0].stat().st_size > 20_000:
             return proc
@@ -53,36 +72,58 @@ def test_signal_mid_run_keeps_playable_partial(tmp_path, long_clip, slow_model, 
     assert proc.returncode == code, err
     assert "Traceback" not in err
     assert "interrupted by" in err and "partial output" in err
-    assert not out.exists()                      # never under the final name
+    assert not out.exists()  # never under the final name
     partial = tmp_path / "out.partial.mp4"
-    info = probe(partial)                        # finalised: the moov index is there
+    info = probe(partial)  # finalised: the moov index is there
     assert 0 < info["frames"] < 400
     video_end = float(info["pts"][-1] * info["time_base"]) + 0.04
     assert info["duration"] == pytest.approx(video_end, abs=0.03)
-    assert info["audio"] and abs(info["audio"][0][1] - video_end) < 0.03   # within one AAC packet
-    assert list(tmp_path.glob(".out.*")) == []   # temporary file renamed, not left over
+    assert info["audio"] and abs(info["audio"][0][1] - video_end) < 0.03  # within one AAC packet
+    assert list(tmp_path.glob(".out.*")) == []  # temporary file renamed, not left over
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fragmented", [True, False], ids=["fragmented", "plain"])
-def test_the_next_run_deals_with_a_killed_runs_temp_file(tmp_path, long_clip, slow_model, tiny_model, fragmented):
+def test_the_next_run_deals_with_a_killed_runs_temp_file(
+    tmp_path, long_clip, slow_model, tiny_model, fragmented
+):
     """SIGKILL leaves the temporary file behind. With encode.fragmented it plays, and the next run
     to the same name keeps it as NAME.partial.EXT; a plain MP4 (no index yet) is removed. Either
     way the next run says so and leaves no temp file."""
-    proc = start_writing(tmp_path, long_clip, slow_model, "--set", f"encode.fragmented={str(fragmented).lower()}")
-    time.sleep(1.5)                                  # at least one complete fragment
+    proc = start_writing(
+        tmp_path, long_clip, slow_model, "--set", f"encode.fragmented={str(fragmented).lower()}"
+    )
+    time.sleep(1.5)  # at least one complete fragment
     proc.kill()
     proc.communicate(timeout=30)
     assert len(list(tmp_path.glob(".out.*.part.mp4"))) == 1
-    again = subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(long_clip), "-o", str(tmp_path / "out.mp4"),
-                            "--style", str(tiny_model), "--preset", "ultrafast", "--no-progress", "--faces", "off"],
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stylize",
+            str(long_clip),
+            "-o",
+            str(tmp_path / "out.mp4"),
+            "--style",
+            str(tiny_model),
+            "--preset",
+            "ultrafast",
+            "--no-progress",
+            "--faces",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr
     assert list(tmp_path.glob(".out.*")) == []
     assert probe(tmp_path / "out.mp4")["frames"] == 400
     if fragmented:
         assert "an earlier run was killed while writing out.mp4" in again.stderr
-        assert 0 < decodable_frames(tmp_path / "out.partial.mp4") < 400   # cut mid-fragment: the tail is lost
+        assert 0 < decodable_frames(tmp_path / "out.partial.mp4") < 400  # cut mid-fragment: the tail is lost
     else:
         assert "left by an earlier run that was killed (nothing playable in it)" in again.stderr, again.stderr
         assert not (tmp_path / "out.partial.mp4").exists()

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import decode_rgb, make_model, moving_frames, probe, psnr, run_cli
+
 from vidstyle.config import load_config
 from vidstyle.configtools import override
 from vidstyle.io.synth import textured, write_clip
@@ -28,9 +28,10 @@ from vidstyle.models.store import load_model
 from vidstyle.pipeline.api import Pipeline
 from vidstyle.stylize.torch_backend import TorchStylizer
 
-pytestmark = pytest.mark.skipif(shutil.which("rtsp-server-perl") is None,
-                                reason="rtsp-server-perl is not installed (apt-get install rtsp-server-perl; "
-                                       ".ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("rtsp-server-perl") is None,
+    reason="rtsp-server-perl is not installed (apt-get install rtsp-server-perl; .ci/run installs it)",
+)
 PUBLISH = Path(__file__).with_name("rtsp_publish.py")
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
@@ -54,12 +55,27 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 @pytest.fixture()
 def rtsp_server():
     client, source, rtp = free_port(), free_port(), 20000 + (os.getpid() % 2000) * 10
-    proc = subprocess.Popen(["rtsp-server-perl", "-c", str(client), "-s", str(source), "-l", "1",
-                             "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1",
-                             "--rtp_start_port", str(rtp)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "rtsp-server-perl",
+            "-c",
+            str(client),
+            "-s",
+            str(source),
+            "-l",
+            "1",
+            "--client_listen_address",
+            "127.0.0.1",
+            "--source_listen_address",
+            "127.0.0.1",
+            "--rtp_start_port",
+            str(rtp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_port(client, timeout=30)     # Perl loads its modules slowly on a busy machine (46 s seen)
+        wait_port(client, timeout=30)  # Perl loads its modules slowly on a busy machine (46 s seen)
         wait_port(source, timeout=30)
         yield {"read": f"rtsp://127.0.0.1:{client}/cam", "publish": f"rtsp://127.0.0.1:{source}/cam"}
     finally:
@@ -69,8 +85,13 @@ def rtsp_server():
 
 def publish(url: str, seconds: float, *extra: str) -> subprocess.Popen:
     """Start a publisher and wait (at most 30 s) until its stream is on the server."""
-    proc = subprocess.Popen([sys.executable, str(PUBLISH), url, str(seconds), *extra], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(PUBLISH), url, str(seconds), *extra],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     ready = threading.Event()
     threading.Thread(target=lambda: proc.stdout.readline() and ready.set(), daemon=True).start()
     if not ready.wait(30):
@@ -79,24 +100,48 @@ def publish(url: str, seconds: float, *extra: str) -> subprocess.Popen:
     return proc
 
 
-STREAM_ARGS = ["--rtsp-transport", "udp", "--faces", "off", "--backend", "torch", "--set", "stream.read_timeout=1.5",
-               "--set", "stream.open_timeout=3", "--set", "encode.crf=8"]
+STREAM_ARGS = [
+    "--rtsp-transport",
+    "udp",
+    "--faces",
+    "off",
+    "--backend",
+    "torch",
+    "--set",
+    "stream.read_timeout=1.5",
+    "--set",
+    "stream.open_timeout=3",
+    "--set",
+    "encode.crf=8",
+]
 
 
 @pytest.mark.slow
 def test_stream_arrives_stylized_with_monotonic_timestamps(tmp_path, rtsp_server):
-    gentle = make_model(tmp_path / "gentle.safetensors", channels=8, gain=20.0)   # tolerant of codec noise
+    gentle = make_model(tmp_path / "gentle.safetensors", channels=8, gain=20.0)  # tolerant of codec noise
     pub = publish(rtsp_server["publish"], 10, "--static")
     out = tmp_path / "live.mkv"
-    proc = run_cli("stream", rtsp_server["read"], "-o", str(out), "--segment", "0", "--duration", "4",
-                   "--style", str(gentle), *STREAM_ARGS, timeout=60)
+    proc = run_cli(
+        "stream",
+        rtsp_server["read"],
+        "-o",
+        str(out),
+        "--segment",
+        "0",
+        "--duration",
+        "4",
+        "--style",
+        str(gentle),
+        *STREAM_ARGS,
+        timeout=60,
+    )
     pub.wait(timeout=20)
     assert proc.returncode == 0, proc.stderr
     info = probe(out)
     assert info["frames"] >= 10
     assert all(b > a for a, b in zip(info["pts"], info["pts"][1:]))
     net, meta = load_model(gentle)
-    static = textured(96, 128, seed=3)                      # what the publisher sends
+    static = textured(96, 128, seed=3)  # what the publisher sends
     source = torch.from_numpy(static).permute(2, 0, 1)[None].float() / 255
     want = (TorchStylizer(net, meta, torch.device("cpu"))(source)[0].permute(1, 2, 0).numpy() * 255).round()
     last = decode_rgb(out)[-1]
@@ -134,19 +179,36 @@ def test_reconnects_when_the_publisher_restarts(tmp_path, rtsp_server, tiny_mode
     """Driven by what the stream logs, not by sleeps: a busy machine only makes it slower."""
     out = tmp_path / "re.mkv"
     first = publish(rtsp_server["publish"], 120)
-    proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", rtsp_server["read"], "-o", str(out),
-                             "--segment", "0", "--style", str(tiny_model), *STREAM_ARGS,
-                             "--set", "stream.reconnect_max_wait=1"],
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stream",
+            rtsp_server["read"],
+            "-o",
+            str(out),
+            "--segment",
+            "0",
+            "--style",
+            str(tiny_model),
+            *STREAM_ARGS,
+            "--set",
+            "stream.reconnect_max_wait=1",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     err = stderr_lines(proc)
     second = None
     try:
-        wait_line(err, " fps ", timeout=60)                 # the stream's start line: frames flow
+        wait_line(err, " fps ", timeout=60)  # the stream's start line: frames flow
         time.sleep(2.5)
-        first.terminate()                                    # a clean end (TEARDOWN) frees the path
+        first.terminate()  # a clean end (TEARDOWN) frees the path
         first.wait(timeout=20)
         wait_line(err, "source lost", timeout=30)
-        time.sleep(1.0)                                      # the source stays gone a while
+        time.sleep(1.0)  # the source stays gone a while
         second = publish(rtsp_server["publish"], 120)
         wait_line(err, "reconnected, frames flowing again", timeout=30)
         time.sleep(2.5)
@@ -183,20 +245,29 @@ def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_ser
     """A stylizer slower than the source: frames are dropped at capture, and admission (at most
     workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
     (with unbounded admission the same run measured p95 0.85 s, here 0.43 s)."""
-    from vidstyle.stream.run import run_stream
     from vidstyle.pipeline.scheduling import stylize_workers
+    from vidstyle.stream.run import run_stream
 
     delay = 0.2
     cfg = load_config(search_cwd=False)
-    for key, value in (("model.style", str(tiny_model)), ("model.backend", "torch"), ("faces.mode", "off"),
-                       ("stream.rtsp_transport", "udp"), ("stream.read_timeout", 2.0),
-                       ("stream.segment_seconds", 0.0), ("run.progress", "off")):
+    for key, value in (
+        ("model.style", str(tiny_model)),
+        ("model.backend", "torch"),
+        ("faces.mode", "off"),
+        ("stream.rtsp_transport", "udp"),
+        ("stream.read_timeout", 2.0),
+        ("stream.segment_seconds", 0.0),
+        ("run.progress", "off"),
+    ):
         cfg = override(cfg, key, value)
-    pipeline = Pipeline(cfg, stylizer=SlowStylizer(Pipeline(cfg).stylizer, delay))  # ~5-10 fps against 25 fps in
+    pipeline = Pipeline(
+        cfg, stylizer=SlowStylizer(Pipeline(cfg).stylizer, delay)
+    )  # ~5-10 fps against 25 fps in
     workers = stylize_workers(cfg, pipeline.stylizer.device)
     pub = publish(rtsp_server["publish"], 9)
-    report = run_stream(rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5,
-                        pipeline=pipeline, status=False)
+    report = run_stream(
+        rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5, pipeline=pipeline, status=False
+    )
     pub.wait(timeout=20)
     assert report.dropped > 20
     assert report.captured == report.delivered + report.dropped
@@ -210,8 +281,21 @@ def test_a_400_over_tcp_suggests_udp(tmp_path, rtsp_server, tiny_model):
     """rtsp-server-perl speaks RTP over UDP only and answers 400 to a TCP SETUP."""
     pub = publish(rtsp_server["publish"], 20)
     try:
-        proc = run_cli("stream", rtsp_server["read"], "-o", str(tmp_path / "x.mkv"), "--rtsp-transport", "tcp",
-                       "--style", str(tiny_model), "--backend", "torch", "--set", "stream.open_timeout=5", timeout=60)
+        proc = run_cli(
+            "stream",
+            rtsp_server["read"],
+            "-o",
+            str(tmp_path / "x.mkv"),
+            "--rtsp-transport",
+            "tcp",
+            "--style",
+            str(tiny_model),
+            "--backend",
+            "torch",
+            "--set",
+            "stream.open_timeout=5",
+            timeout=60,
+        )
     finally:
         pub.kill()
         pub.wait(timeout=10)
@@ -221,10 +305,21 @@ def test_a_400_over_tcp_suggests_udp(tmp_path, rtsp_server, tiny_model):
 
 @pytest.mark.slow
 def test_unreachable_url_fails_fast_and_clearly(tmp_path, tiny_model):
-    port = free_port()                                   # nothing listens there
+    port = free_port()  # nothing listens there
     t0 = time.monotonic()
-    proc = run_cli("stream", f"rtsp://127.0.0.1:{port}/cam", "-o", str(tmp_path / "x.mkv"),
-                   "--style", str(tiny_model), "--backend", "torch", "--set", "stream.open_timeout=2", timeout=30)
+    proc = run_cli(
+        "stream",
+        f"rtsp://127.0.0.1:{port}/cam",
+        "-o",
+        str(tmp_path / "x.mkv"),
+        "--style",
+        str(tiny_model),
+        "--backend",
+        "torch",
+        "--set",
+        "stream.open_timeout=2",
+        timeout=30,
+    )
     assert time.monotonic() - t0 < 20
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "connection refused" in proc.stderr or "no answer" in proc.stderr
@@ -246,17 +341,25 @@ def _unauthorized_server(stop: threading.Event) -> int:
                 continue
             with conn:
                 conn.settimeout(2)
-                for _ in range(4):                       # bounded per connection
+                for _ in range(4):  # bounded per connection
                     try:
                         data = conn.recv(4096).decode(errors="replace")
                     except OSError:
                         break
                     if not data:
                         break
-                    cseq = next((ln.split(":", 1)[1].strip() for ln in data.splitlines()
-                                 if ln.lower().startswith("cseq")), "1")
-                    conn.sendall(f"RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\n"
-                                 f"WWW-Authenticate: Basic realm=\"vidstyle-test\"\r\n\r\n".encode())
+                    cseq = next(
+                        (
+                            ln.split(":", 1)[1].strip()
+                            for ln in data.splitlines()
+                            if ln.lower().startswith("cseq")
+                        ),
+                        "1",
+                    )
+                    conn.sendall(
+                        f"RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\n"
+                        f'WWW-Authenticate: Basic realm="vidstyle-test"\r\n\r\n'.encode()
+                    )
         srv.close()
 
     threading.Thread(target=serve, daemon=True).start()
@@ -268,9 +371,19 @@ def test_bad_credentials_fail_clearly_and_stay_secret(tmp_path, tiny_model):
     stop = threading.Event()
     port = _unauthorized_server(stop)
     try:
-        proc = run_cli("stream", f"rtsp://alice:hunter2@127.0.0.1:{port}/cam", "-o", str(tmp_path / "x.mkv"),
-                       "--style", str(tiny_model), "--backend", "torch", "--set", "stream.open_timeout=3",
-                       timeout=30)
+        proc = run_cli(
+            "stream",
+            f"rtsp://alice:hunter2@127.0.0.1:{port}/cam",
+            "-o",
+            str(tmp_path / "x.mkv"),
+            "--style",
+            str(tiny_model),
+            "--backend",
+            "torch",
+            "--set",
+            "stream.open_timeout=3",
+            timeout=30,
+        )
     finally:
         stop.set()
     assert proc.returncode == 1
@@ -282,9 +395,26 @@ def test_bad_credentials_fail_clearly_and_stay_secret(tmp_path, tiny_model):
 def test_preview_serves_jpeg_frames(tmp_path, tiny_model):
     clip = write_clip(tmp_path / "c.mp4", moving_frames(150, 96, 128), 25)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", str(clip), "--realtime", "--preview",
-                             "--preview-port", str(port), "--style", str(tiny_model), "--faces", "off"],
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stream",
+            str(clip),
+            "--realtime",
+            "--preview",
+            "--preview-port",
+            str(port),
+            "--style",
+            str(tiny_model),
+            "--faces",
+            "off",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         wait_port(port, timeout=30)
         jpeg = b""
@@ -303,20 +433,34 @@ def test_preview_serves_jpeg_frames(tmp_path, tiny_model):
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err          # the same exit codes as `stylize`
+    assert proc.returncode == 130, err  # the same exit codes as `stylize`
     assert "stopped by SIGINT" in err
 
 
 @pytest.mark.slow
 def test_realtime_file_is_paced_and_segmented(tmp_path, tiny_model):
-    clip = write_clip(tmp_path / "c.mp4", moving_frames(50, 96, 128), 25)   # 2 s
+    clip = write_clip(tmp_path / "c.mp4", moving_frames(50, 96, 128), 25)  # 2 s
     t0 = time.monotonic()
-    proc = run_cli("stream", str(clip), "--realtime", "-o", str(tmp_path / "rec.mp4"), "--segment", "0.8",
-                   "--style", str(tiny_model), "--faces", "off", "--temporal", "off", timeout=120)
+    proc = run_cli(
+        "stream",
+        str(clip),
+        "--realtime",
+        "-o",
+        str(tmp_path / "rec.mp4"),
+        "--segment",
+        "0.8",
+        "--style",
+        str(tiny_model),
+        "--faces",
+        "off",
+        "--temporal",
+        "off",
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert time.monotonic() - t0 > 1.8                    # played at 25 fps, not as fast as possible
+    assert time.monotonic() - t0 > 1.8  # played at 25 fps, not as fast as possible
     segments = sorted(tmp_path.glob("rec-*.mp4"))
     assert len(segments) >= 2
     written = int(proc.stderr.split(" frames, ")[0].rsplit(" ", 1)[1])
-    assert sum(probe(s)["frames"] for s in segments) == written <= 50   # late frames may be dropped
-    assert all(probe(s)["pts"][0] == 0 for s in segments)   # each segment starts at 0
+    assert sum(probe(s)["frames"] for s in segments) == written <= 50  # late frames may be dropped
+    assert all(probe(s)["pts"][0] == 0 for s in segments)  # each segment starts at 0

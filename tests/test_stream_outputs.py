@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from conftest import moving_frames, probe
+
 from vidstyle.config import EncodeConfig, StreamConfig
 from vidstyle.io.frame import Frame, VideoInfo
 from vidstyle.stream.outputs import LiveSink, PreviewServer, SegmentedFile
@@ -25,7 +25,7 @@ def frames(n: int, step_ms: int = 40):
 def test_segments_split_on_time_and_each_starts_at_zero(tmp_path):
     cfg = replace(StreamConfig(), segment_seconds=1.0, preset="ultrafast")
     seg = SegmentedFile(tmp_path / "rec.mp4", INFO, EncodeConfig(), cfg)
-    for f in frames(60):                     # 2.4 s at 25 fps -> segments of 1 s
+    for f in frames(60):  # 2.4 s at 25 fps -> segments of 1 s
         seg.write(f, f.rgb)
     last = seg.close()
     assert [p.name for p in seg.segments] == ["rec-000.mp4", "rec-001.mp4", "rec-002.mp4"]
@@ -63,7 +63,7 @@ def test_live_sink_fans_out_measures_latency_and_releases_each_frame():
     out = Collect()
     sink = LiveSink([out], on_written=lambda: released.append(1))
     for f in frames(4):
-        f.capture_time = 0.0                  # long ago: latency is large and positive
+        f.capture_time = 0.0  # long ago: latency is large and positive
         sink.write(f, f.rgb)
     assert out.n == 4 and len(released) == 4 and sink.frames_written == 4
     assert sink.percentile(50) > 0 and sink.percentile(95) >= sink.percentile(50)
@@ -80,5 +80,5 @@ def test_preview_serves_the_newest_side_by_side():
 
         jpeg = urllib.request.urlopen(server.url + "frame.jpg", timeout=5).read()
         img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-        assert img.shape == (96, 256, 3)                        # two 128-wide tiles
+        assert img.shape == (96, 256, 3)  # two 128-wide tiles
         assert img[:, :100].mean() < 20 and img[:, 156:].mean() > 235

@@ -4,7 +4,6 @@ block, timestamps in ms of capture time, a clean stop, and one-line errors."""
 from __future__ import annotations
 
 import threading
-from fractions import Fraction
 
 import pytest
 
@@ -14,10 +13,18 @@ from vidstyle.io.source import source_kind
 from vidstyle.stream.source import TIME_BASE, LiveSource
 
 
-@pytest.mark.parametrize("spec,kind", [
-    ("rtsp://cam/stream", "url"), ("SRT://host:9000", "url"), ("https://x/y.m3u8", "url"),
-    ("/dev/video0", "webcam"), ("2", "webcam"), ("clip.mp4", "file"), ("/dev/null", "file"),
-])
+@pytest.mark.parametrize(
+    "spec,kind",
+    [
+        ("rtsp://cam/stream", "url"),
+        ("SRT://host:9000", "url"),
+        ("https://x/y.m3u8", "url"),
+        ("/dev/video0", "webcam"),
+        ("2", "webcam"),
+        ("clip.mp4", "file"),
+        ("/dev/null", "file"),
+    ],
+)
 def test_source_kind(spec, kind):
     assert source_kind(spec) == kind
 
@@ -26,7 +33,7 @@ def test_a_file_source_delivers_every_frame_with_its_own_timestamps(basic_clip):
     """Without --realtime a file waits instead of dropping, and keeps its pts and time base (so a
     recording of it lasts as long as it and its audio can follow)."""
     with LiveSource(str(basic_clip), StreamConfig()) as source:
-        assert not source.drop                     # files wait instead of dropping (auto policy)
+        assert not source.drop  # files wait instead of dropping (auto policy)
         assert (source.info.width, source.info.height, source.info.kind) == (128, 96, "stream")
         frames = []
         for frame in source:
@@ -46,9 +53,9 @@ def test_in_flight_limit_holds_the_next_frame_until_one_is_released(basic_clip):
         got = threading.Event()
         waiter = threading.Thread(target=lambda: (next(it), got.set()), daemon=True)
         waiter.start()
-        assert not got.wait(0.3)                  # the pipeline is full: admission waits
+        assert not got.wait(0.3)  # the pipeline is full: admission waits
         source.release()
-        assert got.wait(5.0)                      # a slot freed: the next frame goes in
+        assert got.wait(5.0)  # a slot freed: the next frame goes in
         source.stop()
         waiter.join(5.0)
 

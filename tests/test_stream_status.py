@@ -14,16 +14,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-
+import test_stream
 from conftest import REPO, moving_frames, probe, run_cli
-from test_stream import ENV, STREAM_ARGS, free_port, publish, rtsp_server, stderr_lines  # noqa: F401 - rtsp_server is a fixture
+from test_stream import ENV, STREAM_ARGS, free_port, publish, stderr_lines
+
 from vidstyle.config import load_config
 from vidstyle.configtools import override
 from vidstyle.errors import InputError, OutputError
@@ -32,11 +32,28 @@ from vidstyle.stream.metrics import metrics_text
 from vidstyle.stream.run import run_stream
 from vidstyle.stream.status import Counters, StatusJson, status_record
 
-FIELDS = {"time", "uptime_s", "state", "source", "outputs", "frames_in", "frames_out", "fps_in", "fps_out",
-          "dropped", "latency_ms", "reconnects", "last_frame_age_s", "error"}
-TOTALS = ("time", "uptime_s", "frames_in", "frames_out", "reconnects")   # never decrease
-needs_rtsp = pytest.mark.skipif(shutil.which("rtsp-server-perl") is None,
-                                reason="rtsp-server-perl is not installed (.ci/run installs it)")
+FIELDS = {
+    "time",
+    "uptime_s",
+    "state",
+    "source",
+    "outputs",
+    "frames_in",
+    "frames_out",
+    "fps_in",
+    "fps_out",
+    "dropped",
+    "latency_ms",
+    "reconnects",
+    "last_frame_age_s",
+    "error",
+}
+TOTALS = ("time", "uptime_s", "frames_in", "frames_out", "reconnects")  # never decrease
+needs_rtsp = pytest.mark.skipif(
+    shutil.which("rtsp-server-perl") is None, reason="rtsp-server-perl is not installed (.ci/run installs it)"
+)
+
+rtsp_server = test_stream.rtsp_server  # the fixture, shared with test_stream
 
 
 def records(path: Path) -> list[dict]:
@@ -64,23 +81,36 @@ def assert_well_formed(lines: list[dict]) -> None:
     for reason in ("late", "at_stop"):
         values = [r["dropped"][reason] for r in lines]
         assert values == sorted(values), reason
-    assert all(r["state"] in ("running", "reconnecting") for r in lines[:-1]) and lines[-1]["state"] == "ended"
-    assert all(r["latency_ms"] is None or 0 <= r["latency_ms"]["p50"] <= r["latency_ms"]["max"] for r in lines)
+    assert (
+        all(r["state"] in ("running", "reconnecting") for r in lines[:-1]) and lines[-1]["state"] == "ended"
+    )
+    assert all(
+        r["latency_ms"] is None or 0 <= r["latency_ms"]["p50"] <= r["latency_ms"]["max"] for r in lines
+    )
 
 
 def test_a_status_record_covers_the_window_since_the_line_before():
     before = Counters(mono=10.0, uptime_s=3.0, state="running", frames_in=100, frames_out=90)
-    now = Counters(mono=12.0, uptime_s=5.0, state="reconnecting", frames_in=150, frames_out=130,
-                   dropped_late=7, dropped_at_stop=0, reconnects=2, last_frame_age_s=2.61234)
+    now = Counters(
+        mono=12.0,
+        uptime_s=5.0,
+        state="reconnecting",
+        frames_in=150,
+        frames_out=130,
+        dropped_late=7,
+        dropped_at_stop=0,
+        reconnects=2,
+        last_frame_age_s=2.61234,
+    )
     rec = status_record(now, before, [0.1, 0.3, 0.2], "rtsp://alice:hunter2@cam/x", ["rec.mp4"])
     assert set(rec) == FIELDS
-    assert (rec["fps_in"], rec["fps_out"]) == (25.0, 20.0)           # 50 and 40 frames in 2 s
+    assert (rec["fps_in"], rec["fps_out"]) == (25.0, 20.0)  # 50 and 40 frames in 2 s
     assert rec["latency_ms"] == {"p50": 200.0, "max": 300.0}
     assert rec["dropped"] == {"late": 7, "at_stop": 0} and rec["reconnects"] == 2
     assert rec["source"] == "rtsp://***@cam/x" and rec["last_frame_age_s"] == 2.612
     assert abs(rec["time"] - time.time()) < 60 and rec["error"] is None
     first = status_record(now, None, [], "clip.mp4", [])
-    assert first["fps_in"] == 30.0 and first["latency_ms"] is None    # the run so far: 150 frames in 5 s
+    assert first["fps_in"] == 30.0 and first["latency_ms"] is None  # the run so far: 150 frames in 5 s
 
 
 def test_status_lines_go_to_stdout_flushed_and_a_bad_path_is_one_line(tmp_path, capsys):
@@ -93,15 +123,19 @@ def test_status_lines_go_to_stdout_flushed_and_a_bad_path_is_one_line(tmp_path, 
 
 def test_the_readme_documents_every_field():
     text = (REPO / "README.md").read_text()
-    section = text[text.index("### Status for operators"):]
+    section = text[text.index("### Status for operators") :]
     documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", section, re.M))
     assert {name for pair in documented for name in pair if name} == FIELDS
 
 
 def test_a_run_that_cannot_start_still_writes_its_last_line(tmp_path, tiny_model):
     cfg = load_config(search_cwd=False)
-    for key, value in (("model.style", str(tiny_model)), ("model.backend", "torch"), ("faces.mode", "off"),
-                       ("stream.status_json", str(tmp_path / "s.jsonl"))):
+    for key, value in (
+        ("model.style", str(tiny_model)),
+        ("model.backend", "torch"),
+        ("faces.mode", "off"),
+        ("stream.status_json", str(tmp_path / "s.jsonl")),
+    ):
         cfg = override(cfg, key, value)
     with pytest.raises(InputError, match="input not found"):
         run_stream(str(tmp_path / "missing.mp4"), cfg, file_out=tmp_path / "o.mp4", status=False)
@@ -111,14 +145,29 @@ def test_a_run_that_cannot_start_still_writes_its_last_line(tmp_path, tiny_model
 
 @pytest.mark.slow
 def test_status_json_of_a_paced_file(tmp_path, tiny_model):
-    clip = write_clip(tmp_path / "c.mp4", moving_frames(50, 96, 128), 25)      # 2 s
+    clip = write_clip(tmp_path / "c.mp4", moving_frames(50, 96, 128), 25)  # 2 s
     status, out = tmp_path / "status.jsonl", tmp_path / "rec.mp4"
-    proc = run_cli("stream", str(clip), "--realtime", "-o", str(out), "--status-json", str(status),
-                   "--set", "stream.status_every=0.3", "--style", str(tiny_model), "--faces", "off",
-                   "--temporal", "off", timeout=120)
+    proc = run_cli(
+        "stream",
+        str(clip),
+        "--realtime",
+        "-o",
+        str(out),
+        "--status-json",
+        str(status),
+        "--set",
+        "stream.status_every=0.3",
+        "--style",
+        str(tiny_model),
+        "--faces",
+        "off",
+        "--temporal",
+        "off",
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = records(status)
-    assert len(lines) >= 4                                   # first, every 0.3 s of 2 s, last
+    assert len(lines) >= 4  # first, every 0.3 s of 2 s, last
     assert_well_formed(lines)
     last = lines[-1]
     assert last["frames_out"] == probe(out)["frames"] and last["frames_in"] == 50
@@ -128,10 +177,31 @@ def test_status_json_of_a_paced_file(tmp_path, tiny_model):
 
 
 def _stream(url: str, out: Path, status: Path, model: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", url, "-o", str(out), "--segment", "0",
-                             "--style", str(model), *STREAM_ARGS, "--status-json", str(status),
-                             "--set", "stream.status_every=0.5", "--set", "stream.reconnect_max_wait=1"],
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stream",
+            url,
+            "-o",
+            str(out),
+            "--segment",
+            "0",
+            "--style",
+            str(model),
+            *STREAM_ARGS,
+            "--status-json",
+            str(status),
+            "--set",
+            "stream.status_every=0.5",
+            "--set",
+            "stream.reconnect_max_wait=1",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
 
 
 def _interrupt(proc: subprocess.Popen, pub: subprocess.Popen, err: list[tuple[float, str]]) -> str:
@@ -143,7 +213,7 @@ def _interrupt(proc: subprocess.Popen, pub: subprocess.Popen, err: list[tuple[fl
     return "".join(line for _, line in err)
 
 
-READ_TIMEOUT = 1.5   # what STREAM_ARGS sets
+READ_TIMEOUT = 1.5  # what STREAM_ARGS sets
 
 
 def _assert_noticed_in_time(lost: dict, since: float | None = None) -> None:
@@ -175,15 +245,20 @@ def test_a_stalled_then_killed_publisher_is_lost_within_read_timeout(tmp_path, r
         wait_record(status, lambda r: r["frames_in"] >= back["frames_in"] + 25, timeout=30)
         killed_at = time.time()
         pub.kill()
-        killed = wait_record(status, lambda r: r["time"] > killed_at and r["state"] == "reconnecting",
-                             timeout=READ_TIMEOUT + 15)
+        killed = wait_record(
+            status,
+            lambda r: r["time"] > killed_at and r["state"] == "reconnecting",
+            timeout=READ_TIMEOUT + 15,
+        )
     finally:
         text = _interrupt(proc, pub, err)
     assert proc.returncode == 130, text
     _assert_noticed_in_time(stalled, stalled_at)
     _assert_noticed_in_time(killed, killed_at)
     logged = [t for t, line in err if "source lost" in line]
-    assert len(logged) == 2 and abs(logged[0] - stalled["time"]) < 1.0 and abs(logged[1] - killed["time"]) < 1.0
+    assert (
+        len(logged) == 2 and abs(logged[0] - stalled["time"]) < 1.0 and abs(logged[1] - killed["time"]) < 1.0
+    )
     assert "reconnected, frames flowing again" in text
     lines = records(status)
     assert_well_formed(lines)
@@ -201,31 +276,43 @@ def test_video_that_stops_while_audio_flows_is_lost_within_read_timeout(tmp_path
     err = stderr_lines(proc)
     try:
         wait_record(status, lambda r: r["frames_in"] >= 25, timeout=60)
-        pub.send_signal(signal.SIGUSR1)                          # the video stops, the audio goes on
+        pub.send_signal(signal.SIGUSR1)  # the video stops, the audio goes on
         lost = wait_record(status, lambda r: r["state"] == "reconnecting", timeout=READ_TIMEOUT + 15)
         audio_still_on = pub.poll() is None
     finally:
         text = _interrupt(proc, pub, err)
     assert proc.returncode == 130, text
-    assert audio_still_on                    # noticed while packets still flow (it was not, before)
+    assert audio_still_on  # noticed while packets still flow (it was not, before)
     _assert_noticed_in_time(lost)
     assert "source lost (no video frame for" in text
     assert_well_formed(records(status))
 
 
 def _samples(text: str) -> dict[str, float]:
-    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines() if line and not line.startswith("#")}
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
 
 
 def test_metrics_read_the_same_counters_as_the_status_lines():
-    now = Counters(mono=5.0, uptime_s=5.0, state="reconnecting", frames_in=1_234_567, frames_out=1_200_000,
-                   dropped_late=30_000, dropped_at_stop=4, reconnects=3, last_frame_age_s=2.7)
+    now = Counters(
+        mono=5.0,
+        uptime_s=5.0,
+        state="reconnecting",
+        frames_in=1_234_567,
+        frames_out=1_200_000,
+        dropped_late=30_000,
+        dropped_at_stop=4,
+        reconnects=3,
+        last_frame_age_s=2.7,
+    )
     rec = status_record(now, None, [0.1, 0.2, 0.4], "cam", [])
     text = metrics_text(now, [0.1, 0.2, 0.4])
     got = _samples(text)
     assert got["vidstyle_stream_up"] == 0
-    assert got["vidstyle_stream_frames_in_total"] == rec["frames_in"]            # exact, not 1.23457e+06
+    assert got["vidstyle_stream_frames_in_total"] == rec["frames_in"]  # exact, not 1.23457e+06
     assert got["vidstyle_stream_frames_out_total"] == rec["frames_out"]
     assert got['vidstyle_stream_dropped_total{reason="late"}'] == rec["dropped"]["late"]
     assert got['vidstyle_stream_dropped_total{reason="at_stop"}'] == rec["dropped"]["at_stop"]
@@ -239,12 +326,33 @@ def test_metrics_read_the_same_counters_as_the_status_lines():
 
 @pytest.mark.slow
 def test_metrics_endpoint_serves_a_running_stream(tmp_path, tiny_model):
-    clip = write_clip(tmp_path / "c.mp4", moving_frames(150, 96, 128), 25)      # 6 s
+    clip = write_clip(tmp_path / "c.mp4", moving_frames(150, 96, 128), 25)  # 6 s
     status, port = tmp_path / "status.jsonl", free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "stream", str(clip), "--realtime", "-o",
-                             str(tmp_path / "rec.mp4"), "--metrics-port", str(port), "--status-json", str(status),
-                             "--set", "stream.status_every=0.3", "--style", str(tiny_model), "--faces", "off"],
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidstyle",
+            "stream",
+            str(clip),
+            "--realtime",
+            "-o",
+            str(tmp_path / "rec.mp4"),
+            "--metrics-port",
+            str(port),
+            "--status-json",
+            str(status),
+            "--set",
+            "stream.status_every=0.3",
+            "--style",
+            str(tiny_model),
+            "--faces",
+            "off",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         wait_record(status, lambda r: r["frames_out"] >= 10, timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
@@ -256,7 +364,7 @@ def test_metrics_endpoint_serves_a_running_stream(tmp_path, tiny_model):
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode in (0, 130), err                 # the clip may have ended first
+    assert proc.returncode in (0, 130), err  # the clip may have ended first
     assert f"metrics: http://127.0.0.1:{port}/metrics" in err
     lines = records(status)
     before = [r for r in lines if r["time"] <= scraped_at][-1]

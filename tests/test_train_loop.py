@@ -48,10 +48,23 @@ class CentreFace:
             CentreFace.calls += 1
             h, w = im.shape[:2]
             cx, cy, s = w / 2, h / 2, min(h, w) / 3
-            lm = np.array([[cx - s / 3, cy - s / 4], [cx + s / 3, cy - s / 4], [cx, cy],
-                           [cx - s / 4, cy + s / 3], [cx + s / 4, cy + s / 3]], np.float32)
-            out.append(Faces(np.array([[cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2]], np.float32),
-                             lm[None], np.ones(1, np.float32)))
+            lm = np.array(
+                [
+                    [cx - s / 3, cy - s / 4],
+                    [cx + s / 3, cy - s / 4],
+                    [cx, cy],
+                    [cx - s / 4, cy + s / 3],
+                    [cx + s / 4, cy + s / 3],
+                ],
+                np.float32,
+            )
+            out.append(
+                Faces(
+                    np.array([[cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2]], np.float32),
+                    lm[None],
+                    np.ones(1, np.float32),
+                )
+            )
         return out
 
 
@@ -83,13 +96,25 @@ def make_cfg(data, tmp_path, styles=("swirl",), **sets) -> TrainConfig:
     overrides = {
         "paths.content": [str(data / "content")],
         "paths.styles": [str(data / f"{s}.jpg") for s in styles],
-        "paths.run_dir": str(tmp_path / "run"), "paths.cache_dir": str(tmp_path / "cache"),
-        "model.arch": "small", "data.image_size": SIZE, "data.style_size": 48,
-        "data.max_faces": 2, "loss.face_mode": "both", "loss.identity_min_face": 4,
-        "optim.batch": 2, "optim.steps": 4, "optim.lr": 1e-3,
-        "run.device": "cpu", "run.sample_size": SIZE, "run.sample_count": 2,
-        "run.log_every": 1, "run.checkpoint_every": 0, "run.sample_every": 0,
-        "run.progress": "off", "run.amp": "off",
+        "paths.run_dir": str(tmp_path / "run"),
+        "paths.cache_dir": str(tmp_path / "cache"),
+        "model.arch": "small",
+        "data.image_size": SIZE,
+        "data.style_size": 48,
+        "data.max_faces": 2,
+        "loss.face_mode": "both",
+        "loss.identity_min_face": 4,
+        "optim.batch": 2,
+        "optim.steps": 4,
+        "optim.lr": 1e-3,
+        "run.device": "cpu",
+        "run.sample_size": SIZE,
+        "run.sample_count": 2,
+        "run.log_every": 1,
+        "run.checkpoint_every": 0,
+        "run.sample_every": 0,
+        "run.progress": "off",
+        "run.amp": "off",
     }
     overrides.update(sets)
     return load_train_config(None, overrides)
@@ -98,16 +123,32 @@ def make_cfg(data, tmp_path, styles=("swirl",), **sets) -> TrainConfig:
 def make_trainer(cfg, tmp_path, vgg, idnet, **kw):
     from vidstyle.train.trainer import Trainer
 
-    return Trainer(cfg, tmp_path / "model.safetensors", vgg=vgg, identity_net=idnet,
-                   detector_factory=CentreFace, progress=False, **kw)
+    return Trainer(
+        cfg,
+        tmp_path / "model.safetensors",
+        vgg=vgg,
+        identity_net=idnet,
+        detector_factory=CentreFace,
+        progress=False,
+        **kw,
+    )
 
 
 def test_batches_are_pure_functions_of_the_step(data, tmp_path, vgg, idnet):
     t = make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, idnet)
     t.setup()
     a, b = t.batches[3], t.batches[3]
-    assert set(a) >= {"content", "style", "face_mask", "landmarks", "face_ok", "next", "next_clean",
-                      "grid", "mask"}
+    assert set(a) >= {
+        "content",
+        "style",
+        "face_mask",
+        "landmarks",
+        "face_ok",
+        "next",
+        "next_clean",
+        "grid",
+        "mask",
+    }
     for k in a:
         if isinstance(a[k], torch.Tensor):
             assert torch.equal(a[k], b[k]), k
@@ -117,8 +158,7 @@ def test_batches_are_pure_functions_of_the_step(data, tmp_path, vgg, idnet):
 
 
 def test_loader_processes_give_the_same_batches(data, tmp_path, vgg, idnet):
-    t = make_trainer(make_cfg(data, tmp_path, **{"data.workers": 2, "optim.steps": 3}),
-                     tmp_path, vgg, idnet)
+    t = make_trainer(make_cfg(data, tmp_path, **{"data.workers": 2, "optim.steps": 3}), tmp_path, vgg, idnet)
     t.setup()
     t.step = 1
     got = list(t._loader())
@@ -146,9 +186,9 @@ def test_each_loss_term_descends_along_its_gradient(data, tmp_path, vgg, idnet):
         value = t.compute_losses(batch)[name]
         v0 = float(value.detach())
         grads = torch.autograd.grad(value, params, allow_unused=True)
-        norm2 = sum(float((g ** 2).sum()) for g in grads if g is not None)
+        norm2 = sum(float((g**2).sum()) for g in grads if g is not None)
         assert norm2 > 0, f"{name} has no gradient"
-        lr = 1e-3 * v0 / norm2       # a short step: a predicted decrease of 0.1 %
+        lr = 1e-3 * v0 / norm2  # a short step: a predicted decrease of 0.1 %
         with torch.no_grad():
             for p, g in zip(params, grads):
                 if g is not None:
@@ -196,8 +236,12 @@ def test_resume_gives_the_identical_next_step(data, tmp_path, vgg, idnet):
 def test_run_writes_model_samples_and_checkpoints(data, tmp_path, vgg, idnet):
     from vidstyle.models.store import load_model
 
-    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"),
-                   **{"run.checkpoint_every": 2, "run.sample_every": 2, "optim.steps": 3})
+    cfg = make_cfg(
+        data,
+        tmp_path,
+        styles=("swirl", "stripes"),
+        **{"run.checkpoint_every": 2, "run.sample_every": 2, "optim.steps": 3},
+    )
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     out = t.run()
     net, meta = load_model(out)
@@ -213,7 +257,7 @@ def test_run_writes_model_samples_and_checkpoints(data, tmp_path, vgg, idnet):
     assert (run / "loss_curve.png").is_file() and (run / "model_card.md").is_file()
     assert (run / "checkpoints" / "step-0000002.safetensors").is_file()
     grid = Image.open(run / "samples" / "step-0000003.png")
-    assert grid.size == (3 * SIZE + 2 * 4, 2 * SIZE + 4)       # content | swirl | stripes
+    assert grid.size == (3 * SIZE + 2 * 4, 2 * SIZE + 4)  # content | swirl | stripes
     # faces were detected once and cached: a second setup detects nothing new
     calls = CentreFace.calls
     t2 = make_trainer(cfg, tmp_path, vgg, idnet)
@@ -226,18 +270,19 @@ def test_bad_inputs_give_clear_errors(data, tmp_path, vgg, idnet):
     empty.mkdir()
     (empty / "notes.txt").write_text("no images here")
     with pytest.raises(InputError, match="no images"):
-        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(empty)]}),
-                     tmp_path, vgg, idnet).setup()
+        make_trainer(
+            make_cfg(data, tmp_path, **{"paths.content": [str(empty)]}), tmp_path, vgg, idnet
+        ).setup()
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "a.jpg").write_bytes(b"not a jpeg")
     (bad / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     with pytest.raises(InputError, match="none of the 2 content images can be read"):
-        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(bad)]}),
-                     tmp_path, vgg, idnet).setup()
+        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(bad)]}), tmp_path, vgg, idnet).setup()
     with pytest.raises(InputError, match="content directory not found"):
-        make_trainer(make_cfg(data, tmp_path, **{"paths.content": [str(tmp_path / "nope")]}),
-                     tmp_path, vgg, idnet).setup()
+        make_trainer(
+            make_cfg(data, tmp_path, **{"paths.content": [str(tmp_path / "nope")]}), tmp_path, vgg, idnet
+        ).setup()
     with pytest.raises(InputError, match="style image not found"):
         make_trainer(make_cfg(data, tmp_path, styles=("missing",)), tmp_path, vgg, idnet).setup()
     (tmp_path / "broken.jpg").write_bytes(b"GIF89a broken")
@@ -258,9 +303,10 @@ def test_undecodable_content_is_skipped_and_counted(data, tmp_path, vgg, idnet, 
     mixed = tmp_path / "mixed"
     shutil.copytree(data / "content", mixed)
     raw = (mixed / "c5.jpg").read_bytes()
-    (mixed / "c9.jpg").write_bytes(raw[:200])               # valid header, truncated data
-    cfg = make_cfg(data, tmp_path, **{"paths.content": [str(mixed)], "loss.face_mode": "off",
-                                      "optim.steps": 6})
+    (mixed / "c9.jpg").write_bytes(raw[:200])  # valid header, truncated data
+    cfg = make_cfg(
+        data, tmp_path, **{"paths.content": [str(mixed)], "loss.face_mode": "off", "optim.steps": 6}
+    )
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     logging.getLogger("vidstyle").propagate = True
     try:
@@ -281,11 +327,34 @@ def test_cli_trains_end_to_end(data, tmp_path, capsys):
     vgg_file = tmp_path / "vgg.pth"
     torch.save(vgg16_features().state_dict(), vgg_file)
     out = tmp_path / "models" / "tiny.safetensors"
-    args = ["train", "--style", str(data / "swirl.jpg"), "--style", str(data / "stripes.jpg"),
-            "--content", str(data / "content"), "-o", str(out), "--vgg-weights", str(vgg_file),
-            "--arch", "small", "--steps", "3", "--batch", "2", "--image-size", str(SIZE),
-            "--device", "cpu", "--no-progress", "--set", f"run.sample_size={SIZE}",
-            "--set", "data.style_size=48"]
+    args = [
+        "train",
+        "--style",
+        str(data / "swirl.jpg"),
+        "--style",
+        str(data / "stripes.jpg"),
+        "--content",
+        str(data / "content"),
+        "-o",
+        str(out),
+        "--vgg-weights",
+        str(vgg_file),
+        "--arch",
+        "small",
+        "--steps",
+        "3",
+        "--batch",
+        "2",
+        "--image-size",
+        str(SIZE),
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--set",
+        f"run.sample_size={SIZE}",
+        "--set",
+        "data.style_size=48",
+    ]
     assert main(args) == 0
     net, meta = load_model(out)
     assert meta.name == "tiny" and meta.style_names == ["swirl", "stripes"]
@@ -297,8 +366,22 @@ def test_cli_trains_end_to_end(data, tmp_path, capsys):
     assert main(["train", "--resume", str(last), "-o", str(out), "--steps", "4", "--no-progress"]) == 0
     assert load_model(out)[1].recipe["steps"] == 4
     # user errors are one line and a non-zero exit code
-    assert main(["train", "--style", str(tmp_path / "nope.jpg"), "--content", str(data / "content"),
-                 "-o", str(out), "--vgg-weights", str(vgg_file)]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "--style",
+                str(tmp_path / "nope.jpg"),
+                "--content",
+                str(data / "content"),
+                "-o",
+                str(out),
+                "--vgg-weights",
+                str(vgg_file),
+            ]
+        )
+        == 1
+    )
     assert main(["train", "--dump-config", "--steps", "7"]) == 0
     assert "steps: 7" in capsys.readouterr().out
 
@@ -310,9 +393,13 @@ def test_extend_trains_only_the_new_style_and_keeps_the_others_bit_identical(dat
 
     base_cfg = make_cfg(data, tmp_path / "a", styles=("swirl", "stripes"))
     base = make_trainer(base_cfg, tmp_path / "a", vgg, idnet).run()
-    (data / "dots.jpg").write_bytes((data / "swirl.jpg").read_bytes())   # a new name, a painting
-    cfg = make_cfg(data, tmp_path / "b", styles=("dots",),
-                   **{"paths.extend": str(base), "optim.lr": 5e-2, "optim.steps": 3})
+    (data / "dots.jpg").write_bytes((data / "swirl.jpg").read_bytes())  # a new name, a painting
+    cfg = make_cfg(
+        data,
+        tmp_path / "b",
+        styles=("dots",),
+        **{"paths.extend": str(base), "optim.lr": 5e-2, "optim.steps": 3},
+    )
     out = make_trainer(cfg, tmp_path / "b", vgg, idnet).run()
     old, old_meta = load_model(base)
     new, meta = load_model(out)
@@ -325,10 +412,13 @@ def test_extend_trains_only_the_new_style_and_keeps_the_others_bit_identical(dat
             w2, w3 = torch.eye(2)[i], torch.eye(3)[i]
             assert torch.equal(old(x, w2), new(x, w3))
         moved = new(x, torch.eye(3)[2])
-        start = new(x, torch.tensor([0.5, 0.5, 0.0]))      # where the new row started: the mean
+        start = new(x, torch.tensor([0.5, 0.5, 0.0]))  # where the new row started: the mean
     assert (moved - start).abs().max() > 1e-3
-    convs_old = {k: v for k, v in old.state_dict().items() if not k.endswith(("norm.weight", "norm.bias"))
-                 and v.shape == new.state_dict()[k].shape}
+    convs_old = {
+        k: v
+        for k, v in old.state_dict().items()
+        if not k.endswith(("norm.weight", "norm.bias")) and v.shape == new.state_dict()[k].shape
+    }
     assert convs_old and all(torch.equal(v, new.state_dict()[k]) for k, v in convs_old.items())
 
 
@@ -345,23 +435,29 @@ def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(dat
     from vidstyle.models.store import load_model
     from vidstyle.train.extend import net_for_styles
 
-    base = make_trainer(make_cfg(data, tmp_path / "a", styles=("swirl", "stripes")),
-                        tmp_path / "a", vgg, idnet).run()
+    base = make_trainer(
+        make_cfg(data, tmp_path / "a", styles=("swirl", "stripes")), tmp_path / "a", vgg, idnet
+    ).run()
     (data / "dots.jpg").write_bytes((data / "stripes.jpg").read_bytes())
     old, old_meta = load_model(base)
     start, _ = net_for_styles(base, ["stripes", "dots", "swirl"])
     x = torch.rand(1, 3, SIZE, SIZE) * 255
     with torch.no_grad():
-        assert torch.equal(start(x, torch.eye(3)[0]), old(x, torch.eye(2)[1]))    # stripes
-        assert torch.equal(start(x, torch.eye(3)[2]), old(x, torch.eye(2)[0]))    # swirl
+        assert torch.equal(start(x, torch.eye(3)[0]), old(x, torch.eye(2)[1]))  # stripes
+        assert torch.equal(start(x, torch.eye(3)[2]), old(x, torch.eye(2)[0]))  # swirl
         assert torch.allclose(start(x, torch.eye(3)[1]), old(x, torch.tensor([0.5, 0.5])), atol=1e-4)
-    cfg = make_cfg(data, tmp_path / "b", styles=("stripes", "dots", "swirl"),
-                   **{"paths.init": str(base), "optim.lr": 5e-2, "optim.steps": 2})
+    cfg = make_cfg(
+        data,
+        tmp_path / "b",
+        styles=("stripes", "dots", "swirl"),
+        **{"paths.init": str(base), "optim.lr": 5e-2, "optim.steps": 2},
+    )
     out = make_trainer(cfg, tmp_path / "b", vgg, idnet).run()
     new, meta = load_model(out)
     assert meta.style_names == ["stripes", "dots", "swirl"] and meta.arch == old_meta.arch
     assert meta.recipe["init"]["model"] == old_meta.name and "extends" not in meta.recipe
     from vidstyle.train.card import model_card
+
     assert f"started from the weights of `{old_meta.name}` (swirl, stripes; 4 steps)" in model_card(meta)
     moved = [k for k, v in new.state_dict().items() if not torch.equal(v, start.state_dict()[k])]
     assert any("norm" not in k for k in moved), "the convolutions should train too"
@@ -371,14 +467,19 @@ def test_init_starts_from_a_model_matches_rows_by_name_and_trains_everything(dat
 
 
 def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, idnet):
-    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1, 9],
-                                                                    "optim.batch": 4})
+    cfg = make_cfg(
+        data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1, 9], "optim.batch": 4}
+    )
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     t.setup()
     picks = torch.cat([t.batches[s]["style"] for s in range(60)])
-    assert 0.8 < float((picks == 1).float().mean()) < 0.97      # 0.9 expected
-    step_cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"),
-                        **{"data.style_weights": [1, 1], "data.style_pick": "step", "optim.batch": 4})
+    assert 0.8 < float((picks == 1).float().mean()) < 0.97  # 0.9 expected
+    step_cfg = make_cfg(
+        data,
+        tmp_path,
+        styles=("swirl", "stripes"),
+        **{"data.style_weights": [1, 1], "data.style_pick": "step", "optim.batch": 4},
+    )
     t = make_trainer(step_cfg, tmp_path, vgg, idnet)
     t.setup()
     assert all(len(set(t.batches[s]["style"].tolist())) == 1 for s in range(10))
@@ -395,8 +496,10 @@ def test_model_card_history_walks_every_warm_start_nearest_first():
     five = {"steps": 6000}
     six = {"steps": 1750, "init": {"model": "p", "styles": ["a", "b"], "recipe": five}}
     face = {"steps": 1200, "init": {"model": "p", "styles": ["a", "b", "c"], "recipe": six}}
-    assert history(face) == ["started from the weights of `p` (a, b, c; 1750 steps)",
-                             "started from the weights of `p` (a, b; 6000 steps)"]
+    assert history(face) == [
+        "started from the weights of `p` (a, b, c; 1750 steps)",
+        "started from the weights of `p` (a, b; 6000 steps)",
+    ]
     grown = {"steps": 10, "extends": {"model": "q", "styles": ["a"], "recipe": {}}}
     assert history(grown) == ["extends `q` (a; ? steps)"] and history({"steps": 3}) == []
     assert total_steps(face) == 8950 and total_steps(grown) == 10 and total_steps({}) == 0

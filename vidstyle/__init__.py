@@ -23,12 +23,17 @@ if TYPE_CHECKING:
 
 __all__ = ["__version__", "Pipeline", "RunReport", "stylize_file", "batch", "load_config", "PipelineConfig"]
 
-_LAZY = {"Pipeline": "pipeline.api", "RunReport": "pipeline.api", "stylize_file": "pipeline.api",
-         "load_config": "config", "PipelineConfig": "config"}
+_LAZY = {
+    "Pipeline": "pipeline.api",
+    "RunReport": "pipeline.api",
+    "stylize_file": "pipeline.api",
+    "load_config": "config",
+    "PipelineConfig": "config",
+}
 
 
 def __getattr__(name: str):
-    if name == "batch":      # the package itself is callable: vidstyle.batch(inputs, out_dir, ...)
+    if name == "batch":  # the package itself is callable: vidstyle.batch(inputs, out_dir, ...)
         import importlib
 
         return importlib.import_module(".batch", __name__)

@@ -2,9 +2,9 @@
 
 A config is a tree of dataclasses. Each field may carry ``metadata`` with ``help`` (one line, used
 in ``vidstyle config show`` and pipeline.yaml), ``choices`` (allowed values), ``min``/``max``
-(inclusive bounds), ``pattern`` (a regex a string must match) or ``length`` (of a list). Supported field types: ``int``,
-``float``, ``bool``, ``str``, ``X | None``, ``list[str|int|float]``, ``dict[str, str]`` and nested
-dataclasses.
+(inclusive bounds), ``pattern`` (a regex a string must match) or ``length`` (of a list).
+Supported field types: ``int``, ``float``, ``bool``, ``str``, ``X | None``,
+``list[str|int|float]``, ``dict[str, str]`` and nested dataclasses.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def knob(default: Any, help: str, **checks: Any) -> Any:
     """A dataclass field with a help line and validation ``checks`` (choices/min/max/pattern)."""
     if isinstance(default, (list, dict)):
         value = default
-        return dataclasses.field(default_factory=lambda: type(value)(value),
-                                 metadata={"help": help, **checks})
+        return dataclasses.field(
+            default_factory=lambda: type(value)(value), metadata={"help": help, **checks}
+        )
     return dataclasses.field(default=default, metadata={"help": help, **checks})
 
 
@@ -54,7 +55,8 @@ def section(cls: type, help: str) -> Any:
 
 def _type_name(tp: Any) -> str:
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _convert(value: Any, tp: Any, key: str) -> Any:
@@ -71,8 +73,10 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if origin is list:
         (item_tp,) = typing.get_args(tp)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            value = [v.strip() for v in str(value).split(",") if v.strip()] if isinstance(value, str) else [value]
-            if item_tp in (int, float):    # "1,10,20" from a flag: numbers, not strings
+            value = (
+                [v.strip() for v in str(value).split(",") if v.strip()] if isinstance(value, str) else [value]
+            )
+            if item_tp in (int, float):  # "1,10,20" from a flag: numbers, not strings
                 value = [yaml_load(v) if isinstance(v, str) else v for v in value]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
@@ -173,7 +177,7 @@ def override(obj: T, key: str, raw: Any) -> T:
             node = node[part]
             cls = typing.get_type_hints(cls)[part]
             if not dataclasses.is_dataclass(cls):
-                raise ConfigError(f"config key '{'.'.join(parts[:i + 1])}' has no sub-keys")
+                raise ConfigError(f"config key '{'.'.join(parts[: i + 1])}' has no sub-keys")
     return from_dict(type(obj), data)
 
 
@@ -233,8 +237,9 @@ def dump_yaml(obj: Any, header: str = "") -> str:
             comment = "; ".join([help_line] + extra) if help_line else "; ".join(extra)
             if comment:
                 lines.append(f"{pad}# {comment}")
-            rendered = yaml.safe_dump({f.name: value}, default_flow_style=True, width=1000,
-                                      sort_keys=False).strip()
+            rendered = yaml.safe_dump(
+                {f.name: value}, default_flow_style=True, width=1000, sort_keys=False
+            ).strip()
             if rendered.startswith("{") and rendered.endswith("}"):
                 rendered = rendered[1:-1]
             lines.append(f"{pad}{rendered}")

@@ -22,6 +22,7 @@ class _TqdmHandler(logging.Handler):
             msg = redact(self.format(record))
             try:
                 from tqdm import tqdm
+
                 tqdm.write(msg, file=sys.stderr)
             except ImportError:  # pragma: no cover - tqdm is a dependency
                 print(msg, file=sys.stderr)

@@ -26,21 +26,39 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # benchmarks/common.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/common.py
 
 VARIANTS = {
     "fp32": {"model.precision": "fp32", "model.channels_last": "off"},
     "fp16-nchw": {"model.precision": "fp16", "model.channels_last": "off"},
     "fp16": {"model.precision": "fp16", "model.channels_last": "on"},
     "fp16-graphs": {"model.precision": "fp16", "model.channels_last": "on", "model.cuda_graphs": "true"},
-    "compile": {"model.precision": "fp16", "model.channels_last": "on", "model.compile": "true",
-                "model.compile_mode": "default"},
-    "compile-graphs": {"model.precision": "fp16", "model.channels_last": "on", "model.compile": "true",
-                       "model.compile_mode": "default", "model.cuda_graphs": "true"},
-    "autotune": {"model.precision": "fp16", "model.channels_last": "on", "model.compile": "true",
-                 "model.compile_mode": "max-autotune-no-cudagraphs"},
-    "autotune-graphs": {"model.precision": "fp16", "model.channels_last": "on", "model.compile": "true",
-                        "model.compile_mode": "max-autotune-no-cudagraphs", "model.cuda_graphs": "true"},
+    "compile": {
+        "model.precision": "fp16",
+        "model.channels_last": "on",
+        "model.compile": "true",
+        "model.compile_mode": "default",
+    },
+    "compile-graphs": {
+        "model.precision": "fp16",
+        "model.channels_last": "on",
+        "model.compile": "true",
+        "model.compile_mode": "default",
+        "model.cuda_graphs": "true",
+    },
+    "autotune": {
+        "model.precision": "fp16",
+        "model.channels_last": "on",
+        "model.compile": "true",
+        "model.compile_mode": "max-autotune-no-cudagraphs",
+    },
+    "autotune-graphs": {
+        "model.precision": "fp16",
+        "model.channels_last": "on",
+        "model.compile": "true",
+        "model.compile_mode": "max-autotune-no-cudagraphs",
+        "model.cuda_graphs": "true",
+    },
 }
 
 
@@ -65,8 +83,9 @@ def time_calls(stylizer, inputs, iters: int, cuda: bool) -> list[float]:
     return times
 
 
-def one_cell(style_path: Path, variant: str, device: str, size: tuple[int, int], batch: int,
-             iters: int, warmup: int) -> dict:
+def one_cell(
+    style_path: Path, variant: str, device: str, size: tuple[int, int], batch: int, iters: int, warmup: int
+) -> dict:
     import torch
 
     from vidstyle.config import load_config
@@ -74,9 +93,15 @@ def one_cell(style_path: Path, variant: str, device: str, size: tuple[int, int],
     from vidstyle.models.transformer_net import flops_per_pixel
     from vidstyle.pipeline.scheduling import load_stylizer
 
-    cfg = load_config(search_cwd=False, overrides={
-        "model.style": str(style_path), "model.backend": "torch", "model.device": device,
-        **VARIANTS[variant]})
+    cfg = load_config(
+        search_cwd=False,
+        overrides={
+            "model.style": str(style_path),
+            "model.backend": "torch",
+            "model.device": device,
+            **VARIANTS[variant],
+        },
+    )
     stylizer = load_stylizer(cfg)
     cuda = stylizer.device.type == "cuda"
     h, w = size
@@ -94,19 +119,25 @@ def one_cell(style_path: Path, variant: str, device: str, size: tuple[int, int],
     gflop = flops_per_pixel(read_meta(style_path).arch_obj()) * (-(-h // 4) * 4) * (-(-w // 4) * 4) / 1e9
     net = stylizer.net
     fast = getattr(net, "gate", None) or getattr(getattr(net, "net", None), "gate", None)
-    return {"stylizer": stylizer.name, "warmup_s": round(warm_s, 2), "ms_per_call_median": round(1e3 * med, 3),
-            "ms_per_call_min": round(1e3 * min(times), 3), "ms_per_frame": round(1e3 * med / batch, 3),
-            "fps": round(batch / med, 1), "gflop_per_frame": round(gflop, 2),
-            "tflops": round(gflop * batch / med / 1e3, 2),
-            "fast_path_shapes": len(fast.admitted) if fast is not None else None,
-            "compile_failed": getattr(net, "failed", None) or getattr(getattr(net, "net", None), "failed", None),
-            "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20) if cuda else None}
+    return {
+        "stylizer": stylizer.name,
+        "warmup_s": round(warm_s, 2),
+        "ms_per_call_median": round(1e3 * med, 3),
+        "ms_per_call_min": round(1e3 * min(times), 3),
+        "ms_per_frame": round(1e3 * med / batch, 3),
+        "fps": round(batch / med, 1),
+        "gflop_per_frame": round(gflop, 2),
+        "tflops": round(gflop * batch / med / 1e3, 2),
+        "fast_path_shapes": len(fast.admitted) if fast is not None else None,
+        "compile_failed": getattr(net, "failed", None) or getattr(getattr(net, "net", None), "failed", None),
+        "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20) if cuda else None,
+    }
 
 
 def main() -> int:
     import torch
-
     from common import machine, save_json
+
     from vidstyle.bench.runner import parse_resolutions
     from vidstyle.models.catalog import resolve_style
 
@@ -132,29 +163,50 @@ def main() -> int:
                 ap.error(f"unknown variant {variant!r} (one of {', '.join(VARIANTS)})")
             for label, size in parse_resolutions(args.sizes):
                 for batch in (int(b) for b in args.batches.split(",")):
-                    row = {"style": entry.name, "variant": variant, "resolution": label,
-                           "height": size[0], "width": size[1], "batch": batch}
+                    row = {
+                        "style": entry.name,
+                        "variant": variant,
+                        "resolution": label,
+                        "height": size[0],
+                        "width": size[1],
+                        "batch": batch,
+                    }
                     if args.budget_s and time.monotonic() - started > args.budget_s:
                         row["skipped"] = "time budget spent"
                     else:
                         try:
-                            row.update(one_cell(entry.model_path, variant, args.device, size, batch,
-                                                args.iters, args.warmup))
-                        except Exception as exc:     # OOM, compile error: record it, keep going
+                            row.update(
+                                one_cell(
+                                    entry.model_path,
+                                    variant,
+                                    args.device,
+                                    size,
+                                    batch,
+                                    args.iters,
+                                    args.warmup,
+                                )
+                            )
+                        except Exception as exc:  # OOM, compile error: record it, keep going
                             first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
                             row["error"] = f"{type(exc).__name__}: {first}"[:300]
                         if torch.cuda.is_available():
                             torch.cuda.empty_cache()
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-    result = {"machine": machine(), "torch_cuda": torch.version.cuda,
-              "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-              "iters": args.iters, "rows": rows}
+    result = {
+        "machine": machine(),
+        "torch_cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "iters": args.iters,
+        "rows": rows,
+    }
     save_json(args.json, result)
     if args.csv:
         write_csv(args.csv, rows)
     if args.plot:
-        plot(args.plot, rows, f"stylize stage alone on {result['machine']['gpu'] or result['machine']['cpu']}")
+        plot(
+            args.plot, rows, f"stylize stage alone on {result['machine']['gpu'] or result['machine']['cpu']}"
+        )
     print_table(rows)
     return 0
 
@@ -173,7 +225,9 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         tail = r.get("error") or r.get("skipped")
         line = f"{r['style']:20} {r['variant']:16} {r['resolution']:6} {r['batch']:5}"
-        print(line + (f"  {tail}" if tail else f" {r['fps']:9.1f} {r['ms_per_frame']:9.3f} {r['tflops']:8.2f}"))
+        print(
+            line + (f"  {tail}" if tail else f" {r['fps']:9.1f} {r['ms_per_frame']:9.3f} {r['tflops']:8.2f}")
+        )
 
 
 def plot(path: Path, rows: list[dict], title: str) -> None:
@@ -184,12 +238,16 @@ def plot(path: Path, rows: list[dict], title: str) -> None:
 
     ok = [r for r in rows if "fps" in r]
     styles = sorted({r["style"] for r in ok})
-    fig, axes = plt.subplots(1, max(1, len(styles)), figsize=(6 * max(1, len(styles)), 4.5), dpi=100,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(1, len(styles)), figsize=(6 * max(1, len(styles)), 4.5), dpi=100, squeeze=False
+    )
     for ax, style in zip(axes[0], styles):
-        for (variant, res) in sorted({(r["variant"], r["resolution"]) for r in ok if r["style"] == style}):
-            pts = sorted((r["batch"], r["fps"]) for r in ok
-                         if r["style"] == style and r["variant"] == variant and r["resolution"] == res)
+        for variant, res in sorted({(r["variant"], r["resolution"]) for r in ok if r["style"] == style}):
+            pts = sorted(
+                (r["batch"], r["fps"])
+                for r in ok
+                if r["style"] == style and r["variant"] == variant and r["resolution"] == res
+            )
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{res} {variant}")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")

@@ -30,8 +30,11 @@ def tests_summary(xml_path: Path) -> dict | None:
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     if suite is None:
         return None
-    failed = [f"{c.get('classname')}::{c.get('name')}" for c in suite.iter("testcase")
-              if c.find("failure") is not None or c.find("error") is not None]
+    failed = [
+        f"{c.get('classname')}::{c.get('name')}"
+        for c in suite.iter("testcase")
+        if c.find("failure") is not None or c.find("error") is not None
+    ]
     return {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")} | {"failed": failed}
 
 
@@ -43,8 +46,12 @@ def best_stylize(rows: list[dict]) -> dict:
             continue
         key = f"{r['style']}/{r['variant']}/{r['resolution']}"
         if key not in best or r["fps"] > best[key]["fps"]:
-            best[key] = {"fps": r["fps"], "batch": r["batch"], "ms_per_frame": r["ms_per_frame"],
-                         "tflops": r["tflops"]}
+            best[key] = {
+                "fps": r["fps"],
+                "batch": r["batch"],
+                "ms_per_frame": r["ms_per_frame"],
+                "tflops": r["tflops"],
+            }
     return best
 
 
@@ -67,8 +74,11 @@ def summarize(workdir: Path, steps_tsv: Path) -> dict:
         data = _load(res / f"{name}.json")
         if data:
             stylize |= best_stylize(data["rows"])
-            errors += [f"{r['style']}/{r['variant']}/{r['resolution']}/b{r['batch']}: {r['error']}"
-                       for r in data["rows"] if "error" in r]
+            errors += [
+                f"{r['style']}/{r['variant']}/{r['resolution']}/b{r['batch']}: {r['error']}"
+                for r in data["rows"]
+                if "error" in r
+            ]
     if stylize:
         out["stylize_alone_best"] = stylize
     if errors:
@@ -76,18 +86,23 @@ def summarize(workdir: Path, steps_tsv: Path) -> dict:
     for name in ("bench_full", "bench_small", "bench_tuned"):
         data = _load(res / f"{name}.json")
         if data:
-            out[name] = {r["label"]: {"fps": round(r["fps"], 1), "bottleneck": r["bottleneck"],
-                                           "naive_fps": r["naive_fps"] and round(r["naive_fps"], 1),
-                                           "stages_fps": {s["stage"]: s["fps"] and round(s["fps"], 1)
-                                                          for s in r["stages"]},
-                                           "peak_gpu_mb": r["peak_gpu_mb"] and round(r["peak_gpu_mb"])}
-                         for r in data["results"]} | {"stylizer": data["settings"]["stylizer"]}
+            out[name] = {
+                r["label"]: {
+                    "fps": round(r["fps"], 1),
+                    "bottleneck": r["bottleneck"],
+                    "naive_fps": r["naive_fps"] and round(r["naive_fps"], 1),
+                    "stages_fps": {s["stage"]: s["fps"] and round(s["fps"], 1) for s in r["stages"]},
+                    "peak_gpu_mb": r["peak_gpu_mb"] and round(r["peak_gpu_mb"]),
+                }
+                for r in data["results"]
+            } | {"stylizer": data["settings"]["stylizer"]}
     for path in sorted(res.glob("stream_*.json")):
         data = _load(path)
         if data:
             out.setdefault("stream", {})[data["size"]] = {
-                k: data.get(k) for k in ("output_fps", "dropped", "captured", "written",
-                                         "latency_p50_ms", "latency_p95_ms")}
+                k: data.get(k)
+                for k in ("output_fps", "dropped", "captured", "written", "latency_p50_ms", "latency_p95_ms")
+            }
     return out
 
 
@@ -96,20 +111,28 @@ def table(summary: dict) -> str:
     lines += [f"{s['step']:20} {s['exit']:>4} {s['seconds']:4}" for s in summary.get("steps", [])]
     if "tests" in summary:
         t = summary["tests"]
-        lines.append(f"\ngpu tests: {t['tests']} run, {t['failures']} failed, {t['errors']} errors, "
-                     f"{t['skipped']} skipped" + "".join(f"\n  FAILED {f}" for f in t["failed"]))
+        lines.append(
+            f"\ngpu tests: {t['tests']} run, {t['failures']} failed, {t['errors']} errors, "
+            f"{t['skipped']} skipped" + "".join(f"\n  FAILED {f}" for f in t["failed"])
+        )
     if "stylize_alone_best" in summary:
         lines.append("\nstylize alone (best batch)          fps  batch  ms/frame  TFLOP/s")
         for key, v in summary["stylize_alone_best"].items():
-            lines.append(f"  {key:32} {v['fps']:8.1f} {v['batch']:5} {v['ms_per_frame']:9.3f} {v['tflops']:7.2f}")
+            lines.append(
+                f"  {key:32} {v['fps']:8.1f} {v['batch']:5} {v['ms_per_frame']:9.3f} {v['tflops']:7.2f}"
+            )
     for name in ("bench_full", "bench_small", "bench_tuned"):
         if name in summary:
             rows = {k: v for k, v in summary[name].items() if k != "stylizer"}
-            lines.append(f"\n{name} ({summary[name]['stylizer']}): " + ", ".join(
-                f"{res} {v['fps']} fps [{v['bottleneck']}]" for res, v in rows.items()))
+            lines.append(
+                f"\n{name} ({summary[name]['stylizer']}): "
+                + ", ".join(f"{res} {v['fps']} fps [{v['bottleneck']}]" for res, v in rows.items())
+            )
     for size, v in summary.get("stream", {}).items():
-        lines.append(f"stream {size}: out {v['output_fps']} fps, dropped {v['dropped']}/{v['captured']}, "
-                     f"latency p50/p95 {v['latency_p50_ms']}/{v['latency_p95_ms']} ms")
+        lines.append(
+            f"stream {size}: out {v['output_fps']} fps, dropped {v['dropped']}/{v['captured']}, "
+            f"latency p50/p95 {v['latency_p50_ms']}/{v['latency_p95_ms']} ms"
+        )
     return "\n".join(lines)
 
 

@@ -53,7 +53,9 @@ def collect_inputs(specs: list[str]) -> tuple[list[InputFile], list[tuple[str, s
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _is_video(p))
             if not found:
-                errors.append((spec, f"no video files in folder (looked for {', '.join(sorted(VIDEO_SUFFIXES))})"))
+                errors.append(
+                    (spec, f"no video files in folder (looked for {', '.join(sorted(VIDEO_SUFFIXES))})")
+                )
             for p in found:
                 add(p, p.relative_to(path))
         elif path.exists():
@@ -86,7 +88,7 @@ class FileScan:
     keyframes: list[int]
     time_base: Fraction
     chunkable: bool
-    rate: Fraction | None = None      # the stream's average (else guessed) frame rate
+    rate: Fraction | None = None  # the stream's average (else guessed) frame rate
 
     @property
     def frames(self) -> int:
@@ -115,13 +117,20 @@ def scan(path: Path) -> FileScan:
             tb = Fraction(stream.time_base)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     except av.error.FFmpegError as exc:
-        raise InputError(f"{path}: not a video we can decode ({getattr(exc, 'strerror', None) or exc})") from None
+        raise InputError(
+            f"{path}: not a video we can decode ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     pts.sort()
     unique = all(a < b for a, b in zip(pts, pts[1:]))
     if not pts and not missing:
         raise InputError(f"{path}: the video stream has no packets")
-    return FileScan(pts, sorted(keyframes), tb, chunkable=bool(pts) and not missing and unique,
-                    rate=Fraction(rate) if rate else None)
+    return FileScan(
+        pts,
+        sorted(keyframes),
+        tb,
+        chunkable=bool(pts) and not missing and unique,
+        rate=Fraction(rate) if rate else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -165,8 +174,11 @@ def plan_chunks(pts: list[int], keyframes: list[int], chunk_ticks: int, overlap:
     chunks = []
     for k, first in enumerate(bounds):
         end = bounds[k + 1] if k + 1 < len(bounds) else len(pts)
-        chunks.append(Chunk(k, first, end, pts[first], pts[end] if end < len(pts) else None,
-                            pts[max(0, first - overlap)]))
+        chunks.append(
+            Chunk(
+                k, first, end, pts[first], pts[end] if end < len(pts) else None, pts[max(0, first - overlap)]
+            )
+        )
     return chunks
 
 
@@ -192,7 +204,10 @@ def overlap_frames(cfg: PipelineConfig) -> int:
 def file_chunks(found: FileScan, cfg: PipelineConfig) -> list[Chunk]:
     """The chunks of one scanned file under ``cfg.batch`` (one chunk when it cannot be split)."""
     if not found.chunkable:
-        return [Chunk(0, 0, found.frames, found.pts[0] if found.pts else 0, None,
-                      found.pts[0] if found.pts else 0)]
+        return [
+            Chunk(
+                0, 0, found.frames, found.pts[0] if found.pts else 0, None, found.pts[0] if found.pts else 0
+            )
+        ]
     ticks = int(cfg.batch.chunk_seconds / found.time_base)
     return plan_chunks(found.pts, found.keyframes, ticks, overlap_frames(cfg))

@@ -38,12 +38,12 @@ class FileReport:
 
     input: str
     output: str | None
-    status: str                     # done | skipped | failed
+    status: str  # done | skipped | failed
     frames: int = 0
     seconds: float = 0.0
-    worker_seconds: float = 0.0     # summed over its chunks
+    worker_seconds: float = 0.0  # summed over its chunks
     chunks: int = 0
-    chunks_resumed: int = 0         # finished by an earlier run
+    chunks_resumed: int = 0  # finished by an earlier run
     retries: int = 0
     error: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -80,14 +80,25 @@ class BatchReport:
         return 1 if self.failed else 0
 
     def to_dict(self) -> dict:
-        return {"files": [f.to_dict() for f in self.files], "frames": self.frames,
-                "seconds": round(self.seconds, 3), "fps": round(self.fps, 3), "workers": self.workers,
-                "ray": self.ray, "failed": len(self.failed)}
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 3),
+            "workers": self.workers,
+            "ray": self.ray,
+            "failed": len(self.failed),
+        }
 
 
-def batch(inputs: list[str | Path] | str | Path, out_dir: str | Path, *,
-          config: str | Path | PipelineConfig | None = None, json_path: str | Path | None = None,
-          **overrides: object) -> BatchReport:
+def batch(
+    inputs: list[str | Path] | str | Path,
+    out_dir: str | Path,
+    *,
+    config: str | Path | PipelineConfig | None = None,
+    json_path: str | Path | None = None,
+    **overrides: object,
+) -> BatchReport:
     """Stylize many files (and long ones in parallel chunks) on Ray into ``out_dir``.
 
     ``overrides`` use ``section__key=value``, e.g. ``model__style="wave"``,
@@ -111,11 +122,13 @@ class _File:
     chunks: list[Chunk] = field(default_factory=list)
     fp: str = ""
     pending: int = 0
-    started: float = 0.0            # time.time() its first chunk began on a worker
-    written: int | None = None      # frames the worker wrote, for a file that is one chunk
+    started: float = 0.0  # time.time() its first chunk began on a worker
+    written: int | None = None  # frames the worker wrote, for a file that is one chunk
 
 
-def run_batch(specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: Path | None = None) -> BatchReport:
+def run_batch(
+    specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: Path | None = None
+) -> BatchReport:
     t0 = time.perf_counter()
     _check_out_dir(out_dir)
     found, bad = collect_inputs(specs)
@@ -129,7 +142,7 @@ def run_batch(specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: P
     if by_key:
         with _Ray(cfg) as session:
             workers = _Scheduler(session.ray, cfg, by_key, local=session.owned and not cfg.batch.ray).run()
-    for f in files:      # files whose chunks were all done by an earlier run
+    for f in files:  # files whose chunks were all done by an earlier run
         if f.report.status == "pending" and f.pending == 0:
             _finish(f, cfg)
     report = BatchReport(reports, time.perf_counter() - t0, workers, cfg.batch.ray or "local")
@@ -153,8 +166,10 @@ def _plan(item: InputFile, out_dir: Path, cfg: PipelineConfig) -> _File:
     f = _File(item, state, FileReport(str(item.source), str(state.output), "pending"))
     try:
         if state.output.suffix.lower() not in CONTAINERS:
-            raise OutputError(f"cannot write a {state.output.suffix} output (batch keeps the input's "
-                              f"extension; supported: {', '.join(sorted(CONTAINERS))})")
+            raise OutputError(
+                f"cannot write a {state.output.suffix} output (batch keeps the input's "
+                f"extension; supported: {', '.join(sorted(CONTAINERS))})"
+            )
         state.output.parent.mkdir(parents=True, exist_ok=True)
         check_output(state.output, [item.source])
         f.scan = scan(item.source)
@@ -184,9 +199,18 @@ def _jobs(f: _File) -> list[ChunkJob]:
         if target.is_file():
             f.report.chunks_resumed += 1
             continue
-        jobs.append(ChunkJob(f"{f.item.relative}#{chunk.index}", f.item.source, target, chunk, whole,
-                             f.item.relative.suffix, f.state.attempts_file(chunk.index),
-                             kill_once=kill == str(chunk.index)))
+        jobs.append(
+            ChunkJob(
+                f"{f.item.relative}#{chunk.index}",
+                f.item.source,
+                target,
+                chunk,
+                whole,
+                f.item.relative.suffix,
+                f.state.attempts_file(chunk.index),
+                kill_once=kill == str(chunk.index),
+            )
+        )
     f.pending = len(jobs)
     return jobs
 
@@ -205,8 +229,15 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
             frames = f.written if f.written is not None else f.scan.frames
         else:
             segments = [state.chunk_path(c.index) for c in f.chunks]
-            frames = stitch(segments, [c.start_pts for c in f.chunks], f.item.source, state.output,
-                            cfg.encode, f.scan.time_base, f.scan.rate)
+            frames = stitch(
+                segments,
+                [c.start_pts for c in f.chunks],
+                f.item.source,
+                state.output,
+                cfg.encode,
+                f.scan.time_base,
+                f.scan.rate,
+            )
     except (VidstyleError, OSError) as exc:
         _fail(f, f"{f.item.source}: {exc}")
         return
@@ -216,8 +247,10 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
     state.complete(f.fp, {"frames": frames, "chunks": len(f.chunks)})
     resumed = f", {r.chunks_resumed} resumed" if r.chunks_resumed else ""
     retried = f", {r.retries} retried" if r.retries else ""
-    log.info(f"{f.item.relative}: {frames} frames, {r.chunks} chunk{'s' * (r.chunks != 1)}{resumed}"
-             f"{retried}, {r.seconds:.1f} s ({r.fps:.1f} fps) -> {state.output}")
+    log.info(
+        f"{f.item.relative}: {frames} frames, {r.chunks} chunk{'s' * (r.chunks != 1)}{resumed}"
+        f"{retried}, {r.seconds:.1f} s ({r.fps:.1f} fps) -> {state.output}"
+    )
 
 
 class _Ray:
@@ -239,7 +272,9 @@ class _Ray:
                     ray.init(num_cpus=cpu_count(), **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise VidstyleError(f"cannot connect to Ray at {self.address or 'a local instance'}: {first}") from None
+                raise VidstyleError(
+                    f"cannot connect to Ray at {self.address or 'a local instance'}: {first}"
+                ) from None
             self.owned = True
         self._old_term = signal.getsignal(signal.SIGTERM)
         if _main_thread():
@@ -255,6 +290,7 @@ class _Ray:
 
 def _main_thread() -> bool:
     import threading
+
     return threading.current_thread() is threading.main_thread()
 
 
@@ -279,8 +315,9 @@ class _Progress:
 class _Scheduler:
     """Keeps every worker busy with the next chunk (file by file, so outputs finish early)."""
 
-    def __init__(self, ray, cfg: PipelineConfig, by_key: dict[str, tuple[_File, ChunkJob]],
-                 local: bool = False):
+    def __init__(
+        self, ray, cfg: PipelineConfig, by_key: dict[str, tuple[_File, ChunkJob]], local: bool = False
+    ):
         """``local``: Ray runs on this machine only, so a worker that does not fit never will."""
         self.ray, self.cfg = ray, cfg
         jobs = [job for _, job in by_key.values()]
@@ -293,13 +330,20 @@ class _Scheduler:
         self.cpus_per_task = b.cpus_per_task
         fit = self._fit(ray.cluster_resources(), gpus)
         if fit == 0 and local:
-            raise VidstyleError(f"a worker needs {self.cpus_per_task:g} CPUs and {self.gpus_per_task:g} GPUs, "
-                                f"this machine's Ray has {ray.cluster_resources().get('CPU', 0):g} and {gpus:g}")
+            raise VidstyleError(
+                f"a worker needs {self.cpus_per_task:g} CPUs and {self.gpus_per_task:g} GPUs, "
+                f"this machine's Ray has {ray.cluster_resources().get('CPU', 0):g} and {gpus:g}"
+            )
         self.workers = max(1, min(b.workers or fit, len(jobs)))
-        cfg_worker = cfg if self.gpus_per_task or cfg.model.device != "auto" else override(cfg, "model.device", "cpu")
+        cfg_worker = (
+            cfg if self.gpus_per_task or cfg.model.device != "auto" else override(cfg, "model.device", "cpu")
+        )
         self.actor_class = ray.remote(ChunkWorker).options(
-            num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task,
-            max_restarts=b.retries, max_task_retries=b.retries)
+            num_cpus=self.cpus_per_task,
+            num_gpus=self.gpus_per_task,
+            max_restarts=b.retries,
+            max_task_retries=b.retries,
+        )
         self.worker_cfg = config_yaml(cfg_worker)
         self.progress_name = f"vidstyle-batch-progress-{os.getpid()}-{time.monotonic_ns()}"
         self.progress = ray.remote(_Progress).options(num_cpus=0, name=self.progress_name).remote()
@@ -335,8 +379,11 @@ class _Scheduler:
                     idle.append(self._collect(ref, job) or actor)
                 self.bar.show(ray.get(self.progress.total.remote()))
         except KeyboardInterrupt:
-            raise Interrupted(f"interrupted: finished chunks are kept in {WORK_DIR}/ under the output "
-                              f"folder; run the same command again to resume", signal.SIGINT) from None
+            raise Interrupted(
+                f"interrupted: finished chunks are kept in {WORK_DIR}/ under the output "
+                f"folder; run the same command again to resume",
+                signal.SIGINT,
+            ) from None
         finally:
             self.bar.close()
             for actor in idle + [a for a, _ in running.values()]:
@@ -352,8 +399,11 @@ class _Scheduler:
         except self.ray.exceptions.RayActorError:
             retries = len(job.attempts_file.read_text().splitlines()) - 1 if job.attempts_file.exists() else 0
             f.report.retries += max(0, retries)
-            _fail(f, f"{f.item.source}: chunk {job.chunk.index}: the worker died "
-                     f"{retries + 1} time(s) (retries: {self.cfg.batch.retries})")
+            _fail(
+                f,
+                f"{f.item.source}: chunk {job.chunk.index}: the worker died "
+                f"{retries + 1} time(s) (retries: {self.cfg.batch.retries})",
+            )
             return self._new_worker()
         except self.ray.exceptions.RayError as exc:
             _fail(f, _cause(exc, f, job))
@@ -388,8 +438,16 @@ class _Bar:
 
         enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         self.base = done_before
-        self.bar = tqdm(total=total, initial=done_before, unit="frame", desc="batch", disable=not enabled,
-                        dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+        self.bar = tqdm(
+            total=total,
+            initial=done_before,
+            unit="frame",
+            desc="batch",
+            disable=not enabled,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            smoothing=0.1,
+        )
 
     def show(self, frames_this_run: int) -> None:
         n = min(self.base + frames_this_run, self.bar.total)

@@ -34,16 +34,25 @@ def fingerprint(source: Path, cfg: PipelineConfig, chunks: list[Chunk]) -> str:
 
     st = source.stat()
     relevant = config_yaml(_without_scheduling(cfg))
-    text = json.dumps([__version__, str(source.resolve()), st.st_size, st.st_mtime_ns, relevant,
-                       [(c.first, c.end, c.warm_pts) for c in chunks]])
+    text = json.dumps(
+        [
+            __version__,
+            str(source.resolve()),
+            st.st_size,
+            st.st_mtime_ns,
+            relevant,
+            [(c.first, c.end, c.warm_pts) for c in chunks],
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _without_scheduling(cfg: PipelineConfig) -> PipelineConfig:
     """The config minus what only decides where and how fast work runs (the chunk plan, which
     ``batch.chunk_seconds`` and ``batch.overlap`` decide, is hashed on its own)."""
-    return dataclasses.replace(cfg, batch=BatchConfig(), run=RunConfig(),
-                               model=dataclasses.replace(cfg.model, workers=0, threads=0))
+    return dataclasses.replace(
+        cfg, batch=BatchConfig(), run=RunConfig(), model=dataclasses.replace(cfg.model, workers=0, threads=0)
+    )
 
 
 @dataclass

@@ -23,8 +23,15 @@ from ..io.audio import AudioPassthrough
 from ..io.sink import CONTAINERS, publish, temp_name
 
 
-def stitch(segments: list[Path], starts: list[int], source: Path, output: Path,
-           encode: EncodeConfig, time_base: Fraction, rate: Fraction | None) -> int:
+def stitch(
+    segments: list[Path],
+    starts: list[int],
+    source: Path,
+    output: Path,
+    encode: EncodeConfig,
+    time_base: Fraction,
+    rate: Fraction | None,
+) -> int:
     """Remux ``segments`` (MP4, same codec settings) + the audio of ``source`` into ``output``.
 
     ``starts``: each segment's first pts in the source, in ``time_base`` units. ``time_base`` and
@@ -39,15 +46,23 @@ def stitch(segments: list[Path], starts: list[int], source: Path, output: Path,
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, (av.error.FFmpegError, OSError)):
-            raise OutputError(f"joining the chunks of {output.name} failed: "
-                              f"{getattr(exc, 'strerror', None) or exc}") from None
+            raise OutputError(
+                f"joining the chunks of {output.name} failed: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         raise
     publish(tmp, output)
     return frames
 
 
-def _remux(segments: list[Path], starts: list[int], source: Path, out, encode: EncodeConfig,
-           time_base: Fraction, rate: Fraction | None) -> int:
+def _remux(
+    segments: list[Path],
+    starts: list[int],
+    source: Path,
+    out,
+    encode: EncodeConfig,
+    time_base: Fraction,
+    rate: Fraction | None,
+) -> int:
     video = None
     audio = None
     extradata = None
@@ -65,12 +80,14 @@ def _remux(segments: list[Path], starts: list[int], source: Path, out, encode: E
                     extradata = stream.codec_context.extradata
                     audio = AudioPassthrough(source, out, encode.audio, encode.audio_bitrate)
                 elif stream.codec_context.extradata != extradata:
-                    raise OutputError(f"{path.name} was encoded with other codec parameters than the "
-                                      f"first chunk; cannot join without re-encoding")
+                    raise OutputError(
+                        f"{path.name} was encoded with other codec parameters than the "
+                        f"first chunk; cannot join without re-encoding"
+                    )
                 offset = round(start * time_base / Fraction(stream.time_base))
                 for packet in seg.demux(stream):
                     if packet.size == 0 or packet.dts is None:
-                        continue      # the demuxer's flush packet
+                        continue  # the demuxer's flush packet
                     packet.dts += offset
                     if packet.pts is not None:
                         packet.pts += offset

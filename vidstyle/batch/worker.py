@@ -26,8 +26,8 @@ from ..pipeline.memory import MemoryPlan
 from ..pipeline.runner import Runner
 from .plan import Chunk
 
-SEGMENT_SUFFIX = ".mp4"    # MP4 segments remux cleanly (MKV segments lose their first keyframe)
-KILL_ONCE_ENV = "VIDSTYLE_TEST_KILL_CHUNK"   # test hook: "N" kills the worker on chunk N's first try
+SEGMENT_SUFFIX = ".mp4"  # MP4 segments remux cleanly (MKV segments lose their first keyframe)
+KILL_ONCE_ENV = "VIDSTYLE_TEST_KILL_CHUNK"  # test hook: "N" kills the worker on chunk N's first try
 
 
 @dataclass
@@ -35,14 +35,14 @@ class ChunkJob:
     """What a worker needs for one chunk; ``whole`` = the file is one chunk (write ``target``
     like stylize does, audio included), else ``target`` is a video-only segment."""
 
-    key: str                   # progress key, unique per (file, chunk)
+    key: str  # progress key, unique per (file, chunk)
     source: Path
     target: Path
     chunk: Chunk
     whole: bool
-    final_suffix: str          # the final output's extension (picks the codec: .webm -> VP9)
-    attempts_file: Path        # one line per attempt: retries are counted from it
-    kill_once: bool = False    # test hook (see KILL_ONCE_ENV)
+    final_suffix: str  # the final output's extension (picks the codec: .webm -> VP9)
+    attempts_file: Path  # one line per attempt: retries are counted from it
+    kill_once: bool = False  # test hook (see KILL_ONCE_ENV)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ChunkResult:
     frames: int
     seconds: float
     attempts: int
-    started: float             # time.time() when this attempt began
+    started: float  # time.time() when this attempt began
     warnings: list[str] = field(default_factory=list)
 
 
@@ -79,7 +79,7 @@ class ChunkWorker:
         if device == "cpu":
             cfg = worker_config(cfg, cpus)
         self.pipeline = Pipeline(cfg)
-        self.pipeline.stylizer      # load now: the first chunk should not pay for it
+        _ = self.pipeline.stylizer  # load now: the first chunk should not pay for it
         self.progress = None
         if progress:
             import ray
@@ -92,8 +92,9 @@ class ChunkWorker:
         attempts = len(job.attempts_file.read_text().splitlines())
         started, t0 = time.time(), time.perf_counter()
         if job.whole:
-            report = self.pipeline.run(job.source, job.target,
-                                       on_progress=lambda frames: self._tick(job.key, frames))
+            report = self.pipeline.run(
+                job.source, job.target, on_progress=lambda frames: self._tick(job.key, frames)
+            )
             self._tick(job.key, report.frames_out)
             frames, warnings = report.frames_out, report.warnings
         else:
@@ -104,31 +105,38 @@ class ChunkWorker:
         """Decode the chunk's range from its warm-up frames on, write its own frames to a segment."""
         cfg = self.pipeline.cfg
         chunk = job.chunk
-        source = VideoFileSource(job.source, cfg.input.decode_threads,
-                                 pts_range=(chunk.warm_pts, chunk.end_pts))
+        source = VideoFileSource(
+            job.source, cfg.input.decode_threads, pts_range=(chunk.warm_pts, chunk.end_pts)
+        )
         try:
-            info = dataclasses.replace(source.info, audio_streams=0)    # audio is copied once, at the end
+            info = dataclasses.replace(source.info, audio_streams=0)  # audio is copied once, at the end
             mem = self.pipeline.memory_plan(info, job.target.with_suffix(job.final_suffix))
             encode = self.pipeline.encode_config(mem)
             if encode.codec == "auto":
                 encode = dataclasses.replace(encode, codec=CONTAINERS[job.final_suffix.lower()][1])
-            sink = _WarmupDropSink(VideoFileSink(job.target, info, encode), chunk.start_pts,
-                                   kill_at=chunk.frames // 2 if job.kill_once and attempts == 1 else None)
+            sink = _WarmupDropSink(
+                VideoFileSink(job.target, info, encode),
+                chunk.start_pts,
+                kill_at=chunk.frames // 2 if job.kill_once and attempts == 1 else None,
+            )
             self._run_stages(source, sink, job.key, mem)
         finally:
             source.close()
         warnings = [f"chunk {chunk.index}: {source.truncated}"] if source.truncated else []
         if sink.written != chunk.frames:
-            warnings.append(f"chunk {chunk.index}: wrote {sink.written} frames, the packets promised {chunk.frames}")
+            warnings.append(
+                f"chunk {chunk.index}: wrote {sink.written} frames, the packets promised {chunk.frames}"
+            )
         for w in warnings:
             log.warning(w)
         return sink.written, warnings
 
-    def _run_stages(self, source: VideoFileSource, sink: "_WarmupDropSink", key: str, mem: MemoryPlan) -> None:
+    def _run_stages(self, source: VideoFileSource, sink: _WarmupDropSink, key: str, mem: MemoryPlan) -> None:
         """The pipeline's stages from ``source`` into ``sink``; the segment is complete or removed."""
         info = source.info
-        stages = self.pipeline.stages(sink, max_side=self.pipeline.max_side_for(info.height, info.width,
-                                                                               mem.max_side))
+        stages = self.pipeline.stages(
+            sink, max_side=self.pipeline.max_side_for(info.height, info.width, mem.max_side)
+        )
         runner = Runner(source, stages, mem.queue_size)
         try:
             result = runner.run(on_tick=lambda _r: self._tick(key, sink.written))
@@ -162,7 +170,7 @@ class _WarmupDropSink:
         if frame.pts is not None and frame.pts < self.start_pts:
             return
         if self.kill_at is not None and self.written >= self.kill_at:
-            os._exit(17)      # test hook only: a worker dying mid-chunk (see KILL_ONCE_ENV)
+            os._exit(17)  # test hook only: a worker dying mid-chunk (see KILL_ONCE_ENV)
         self.sink.write(dataclasses.replace(frame, pts=frame.pts - self.start_pts), rgb)
         self.written += 1
 

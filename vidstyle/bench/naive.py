@@ -17,8 +17,9 @@ from ..models.store import load_model
 from ..stylize.base import crop_to, pad_to_multiple
 
 
-def naive_stylize(model_path: Path, src: Path, dst: Path, max_frames: int = 0,
-                  device: torch.device | str = "cpu") -> tuple[int, float]:
+def naive_stylize(
+    model_path: Path, src: Path, dst: Path, max_frames: int = 0, device: torch.device | str = "cpu"
+) -> tuple[int, float]:
     """Stylize ``src`` into ``dst`` (mp4v) frame by frame on ``device``; returns (frames, seconds).
 
     On a GPU: each frame uploaded, stylized in fp32 and downloaded before the next is read.
@@ -34,7 +35,7 @@ def naive_stylize(model_path: Path, src: Path, dst: Path, max_frames: int = 0,
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     frames = 0
-    with torch.inference_mode():   # warm-up outside the clock, as for the pipeline
+    with torch.inference_mode():  # warm-up outside the clock, as for the pipeline
         net(pad_to_multiple(torch.zeros(1, 3, h, w, device=device), 4)[0])
     if device.type == "cuda":
         torch.cuda.synchronize(device)

@@ -37,7 +37,7 @@ def stylize_fps(cfg: PipelineConfig, size: tuple[int, int], frames: int, stylize
     stylizer = stylizer or load_stylizer(cfg)
     workers, batch = stylize_workers(cfg, stylizer.device), stylize_batch(cfg, stylizer.device)
     x = torch.rand(batch, 3, *size, device=stylizer.device)
-    stylizer(x)                                     # warm-up
+    stylizer(x)  # warm-up
     calls = max(1, frames // batch)
     cuda = stylizer.device.type == "cuda"
     with ThreadPoolExecutor(workers) as pool:
@@ -48,8 +48,13 @@ def stylize_fps(cfg: PipelineConfig, size: tuple[int, int], frames: int, stylize
         if cuda:
             torch.cuda.synchronize()
         secs = time.perf_counter() - t0
-    return {"stylizer": stylizer.name, "precision": getattr(stylizer, "precision", ""), "workers": workers,
-            "batch": batch, "fps": round(calls * batch / secs, 3)}
+    return {
+        "stylizer": stylizer.name,
+        "precision": getattr(stylizer, "precision", ""),
+        "workers": workers,
+        "batch": batch,
+        "fps": round(calls * batch / secs, 3),
+    }
 
 
 def precision_table(cfg: PipelineConfig, specs: list[str], size: tuple[int, int], frames: int) -> list[dict]:

@@ -1,11 +1,12 @@
 """``vidstyle bench``: end-to-end and per-stage fps per resolution, against the naive loop.
 
-For each resolution: a clip is generated (a camera move over a portrait, with audio) or the
-user's input is scaled to it; the real pipeline runs once to warm up (model load, export caches,
-thread pools) and then ``repeats`` times, timed. Reported: median and min-max end-to-end fps,
-the precision used, each stage's throughput and busy share, the stylize stage alone per precision, the bottleneck, peak RSS and GPU memory, FLOPs per frame
-and the achieved FLOP/s of the stylize stage; then the naive loop (OpenCV read, torch fp32 batch
-1 on the pipeline's device, OpenCV write, same model) on the same clip, and the ratio of the two.
+For each resolution: a clip is generated (a camera move over a portrait, with audio) or the user's
+input is scaled to it; the real pipeline runs once to warm up (model load, export caches, thread
+pools) and then ``repeats`` times, timed. Reported: median and min-max end-to-end fps, the precision
+used, each stage's throughput and busy share, the stylize stage alone per precision, the bottleneck,
+peak RSS and GPU memory, FLOPs per frame and the achieved FLOP/s of the stylize stage; then the
+naive loop (OpenCV read, torch fp32 batch 1 on the pipeline's device, OpenCV write, same model) on
+the same clip, and the ratio of the two.
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ from ..errors import ConfigError
 from ..geometry import fit_long_side
 from ..sysinfo import cpu_count, cpu_model, rss_bytes
 
-RESOLUTIONS = {"240p": (240, 426), "360p": (360, 640), "480p": (480, 854), "540p": (540, 960),
-               "720p": (720, 1280), "1080p": (1080, 1920), "1440p": (1440, 2560), "4k": (2160, 3840)}
+RESOLUTIONS = {
+    "240p": (240, 426),
+    "360p": (360, 640),
+    "480p": (480, 854),
+    "540p": (540, 960),
+    "720p": (720, 1280),
+    "1080p": (1080, 1920),
+    "1440p": (1440, 2560),
+    "4k": (2160, 3840),
+}
 
 
 def parse_resolutions(text: str) -> list[tuple[str, tuple[int, int]]]:
@@ -60,7 +69,7 @@ class PeakRSS:
             self.peak = max(self.peak, rss_bytes())
             self._stop.wait(0.02)
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self.peak = rss_bytes()
         self._thread.start()
         return self
@@ -77,20 +86,20 @@ class ResolutionResult:
     height: int
     width: int
     frames: int
-    fps: float                      # median over repeats
+    fps: float  # median over repeats
     fps_min: float
     fps_max: float
     naive_fps: float | None
     naive_ratio: float | None
-    stages: list[dict] = field(default_factory=list)   # from the median run
+    stages: list[dict] = field(default_factory=list)  # from the median run
     bottleneck: str = ""
     peak_rss_mb: float = 0.0
     peak_gpu_mb: float | None = None
     gflop_per_frame: float | None = None
     stylize_tflops: float | None = None
     stylizer: str = ""
-    precision: str = ""                                  # what the default run used
-    stylize_precisions: list[dict] = field(default_factory=list)   # the stage alone, per precision
+    precision: str = ""  # what the default run used
+    stylize_precisions: list[dict] = field(default_factory=list)  # the stage alone, per precision
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -106,16 +115,27 @@ def machine_description() -> dict:
 
     try:
         import onnxruntime
+
         ort = onnxruntime.__version__
-    except ImportError:   # pragma: no cover - a dependency
+    except ImportError:  # pragma: no cover - a dependency
         ort = None
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-    return {"date": time.strftime("%Y-%m-%d %H:%M"), "cpu": cpu_model(), "cores": cpu_count(),
-            "ram_gb": round(mem / 2**30, 1), "gpu": gpu, "python": platform.python_version(),
-            "vidstyle": __version__, "torch": torch.__version__, "onnxruntime": ort,
-            "av": av.__version__, "opencv": cv2.__version__, "numpy": np.__version__,
-            "platform": platform.platform()}
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "cpu": cpu_model(),
+        "cores": cpu_count(),
+        "ram_gb": round(mem / 2**30, 1),
+        "gpu": gpu,
+        "python": platform.python_version(),
+        "vidstyle": __version__,
+        "torch": torch.__version__,
+        "onnxruntime": ort,
+        "av": av.__version__,
+        "opencv": cv2.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def make_clip(path: Path, size: tuple[int, int], frames: int, source: Path | None) -> Path:
@@ -137,6 +157,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int, source: Path | Non
                 if i >= frames:
                     break
                 yield cv2.resize(frame.rgb, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
         images = scaled()
     try:
         return write_clip(path, images, rate, audio=tone(frames / rate), crf=16)
@@ -162,16 +183,25 @@ def _gpu_peak_mb() -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20
 
 
-def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], frames: int, repeats: int,
-                     workdir: Path, source: Path | None, naive: bool, pipeline,
-                     precision_specs: tuple[str, ...] = ()) -> ResolutionResult:
+def bench_resolution(
+    cfg: PipelineConfig,
+    label: str,
+    size: tuple[int, int],
+    frames: int,
+    repeats: int,
+    workdir: Path,
+    source: Path | None,
+    naive: bool,
+    pipeline,
+    precision_specs: tuple[str, ...] = (),
+) -> ResolutionResult:
     from ..models.transformer_net import flops_per_pixel
     from ..stylize.factory import FOREIGN_SUFFIXES
     from .naive import naive_stylize
 
     clip = make_clip(workdir / f"{label}.mp4", size, frames, source)
     out = workdir / f"{label}.out.mp4"
-    pipeline.run(clip, out)                    # warm-up: excluded
+    pipeline.run(clip, out)  # warm-up: excluded
     runs = []
     for _ in range(repeats):
         _gpu_peak_reset()
@@ -184,10 +214,22 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
     fps_values = [r[0] for r in runs]
     fps_med, report, peak, gpu = runs[len(runs) // 2]
     h, w = size
-    result = ResolutionResult(label, h, w, report.frames_out, statistics.median(fps_values),
-                              fps_values[0], fps_values[-1], None, None, report.stats,
-                              stylizer=report.stylizer, peak_rss_mb=peak / 2**20, peak_gpu_mb=gpu,
-                              precision=getattr(pipeline.stylizer, "precision", ""))
+    result = ResolutionResult(
+        label,
+        h,
+        w,
+        report.frames_out,
+        statistics.median(fps_values),
+        fps_values[0],
+        fps_values[-1],
+        None,
+        None,
+        report.stats,
+        stylizer=report.stylizer,
+        peak_rss_mb=peak / 2**20,
+        peak_gpu_mb=gpu,
+        precision=getattr(pipeline.stylizer, "precision", ""),
+    )
     busy = [s for s in report.stats if s.get("busy_share") is not None]
     if busy:
         result.bottleneck = max(busy, key=lambda s: s["busy_share"])["stage"]
@@ -198,20 +240,28 @@ def bench_resolution(cfg: PipelineConfig, label: str, size: tuple[int, int], fra
 
         entry = resolve_style(cfg.model.style)
         sh, sw = fit_long_side(h, w, cfg.model.max_side)
-        ph, pw = -(-sh // 4) * 4, -(-sw // 4) * 4     # the network pads to a multiple of 4
+        ph, pw = -(-sh // 4) * 4, -(-sw // 4) * 4  # the network pads to a multiple of 4
         result.gflop_per_frame = flops_per_pixel(read_meta(entry.model_path).arch_obj()) * ph * pw / 1e9
         stylize = next((s for s in report.stats if s["stage"] == "stylize"), None)
         if stylize and stylize["busy_s"] > 0:
             # all workers' busy time adds up, so FLOP over busy seconds is per worker: scale back
-            result.stylize_tflops = (result.gflop_per_frame * stylize["items"] * stylize.get("workers", 1)
-                                     / stylize["busy_s"] / 1e3)
+            result.stylize_tflops = (
+                result.gflop_per_frame
+                * stylize["items"]
+                * stylize.get("workers", 1)
+                / stylize["busy_s"]
+                / 1e3
+            )
         if precision_specs:
             from .precisions import precision_table
 
-            result.stylize_precisions = precision_table(cfg, list(precision_specs), (ph, pw), max(frames // 4, 4))
+            result.stylize_precisions = precision_table(
+                cfg, list(precision_specs), (ph, pw), max(frames // 4, 4)
+            )
         if naive:
-            n, secs = naive_stylize(entry.model_path, clip, workdir / f"{label}.naive.mp4",
-                                    device=pipeline.stylizer.device)
+            n, secs = naive_stylize(
+                entry.model_path, clip, workdir / f"{label}.naive.mp4", device=pipeline.stylizer.device
+            )
             result.naive_fps = n / secs
             result.naive_ratio = result.fps / result.naive_fps
     return result

@@ -15,16 +15,27 @@ from ..errors import VidstyleError
 from ..log import log, redact, setup_logging
 
 # subcommand name -> module under vidstyle.cli
-COMMANDS = ("stylize", "optimize", "batch", "models", "config", "demo", "train", "eval", "export",
-            "bench", "stream")
+COMMANDS = (
+    "stylize",
+    "optimize",
+    "batch",
+    "models",
+    "config",
+    "demo",
+    "train",
+    "eval",
+    "export",
+    "bench",
+    "stream",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from ..version import __version__
 
     parser = argparse.ArgumentParser(
-        prog="vidstyle",
-        description="Temporally stable, face-preserving neural style transfer for video.")
+        prog="vidstyle", description="Temporally stable, face-preserving neural style transfer for video."
+    )
     parser.add_argument("--version", action="version", version=f"vidstyle {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")

@@ -10,8 +10,13 @@ from .common import add_pipeline_args, config_from_args
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="generate a sample clip and stylize it with the default style")
-    p.add_argument("-o", "--output-dir", default="out/demo", metavar="DIR",
-                   help="where the sample and its stylized copy go (default: out/demo)")
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        default="out/demo",
+        metavar="DIR",
+        help="where the sample and its stylized copy go (default: out/demo)",
+    )
     p.add_argument("--seconds", type=float, default=4.0, help="sample length (default 4)")
     add_pipeline_args(p, run=True)
     p.set_defaults(func=run)
@@ -28,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     sample = demo_clip(out_dir / "sample.mp4", seconds=args.seconds)
     log.info(f"sample clip: {sample} (640x360, 29.97 fps, {args.seconds:g} s, 440 Hz tone)")
     pipeline = Pipeline(cfg)
-    report = pipeline.run(sample)   # -> out_dir/sample.<style>.mp4
+    report = pipeline.run(sample)  # -> out_dir/sample.<style>.mp4
     log.info(f"stylized ({pipeline.stylizer.name}, {report.fps:.1f} fps)")
     print(f"output: {report.output}")
     return 0

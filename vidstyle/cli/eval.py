@@ -10,16 +10,27 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="quality metrics: flicker (warping error), faces")
     esub = p.add_subparsers(dest="eval_command", metavar="METRIC", required=True)
-    fl = esub.add_parser("flicker", help="warping error (Lai et al. 2018) of STYLIZED against "
-                                         "ORIGINAL's optical flow; lower is steadier")
+    fl = esub.add_parser(
+        "flicker",
+        help="warping error (Lai et al. 2018) of STYLIZED against ORIGINAL's optical flow; lower is steadier",
+    )
     fl.add_argument("original", metavar="ORIGINAL")
     fl.add_argument("stylized", metavar="STYLIZED")
-    fl.add_argument("--ref", metavar="PERFRAME", help="a reference to compare with, e.g. the same "
-                    "clip stylized with --temporal off; prints the ratio STYLIZED/REF")
+    fl.add_argument(
+        "--ref",
+        metavar="PERFRAME",
+        help="a reference to compare with, e.g. the same "
+        "clip stylized with --temporal off; prints the ratio STYLIZED/REF",
+    )
     fl.add_argument("--json", metavar="FILE", help="write the results (with per-pair values) as JSON")
     fl.add_argument("--plot", metavar="FILE", help="write a per-frame flicker plot (PNG)")
-    fl.add_argument("--long-side", type=int, default=480, metavar="PX",
-                    help="evaluate at this long side (px; 0: full size; default 480)")
+    fl.add_argument(
+        "--long-side",
+        type=int,
+        default=480,
+        metavar="PX",
+        help="evaluate at this long side (px; 0: full size; default 480)",
+    )
     fl.add_argument("--flow", choices=("farneback", "dis"), default="farneback")
     fl.set_defaults(func=run_flicker)
     register_faces(esub)
@@ -84,16 +95,23 @@ def plot_flicker(path: Path, names: list[str], results) -> None:
 
 
 def register_faces(esub) -> None:
-    fa = esub.add_parser("faces", help="face recall, landmark NME and identity of STYLIZED "
-                                       "against ORIGINAL")
+    fa = esub.add_parser("faces", help="face recall, landmark NME and identity of STYLIZED against ORIGINAL")
     fa.add_argument("original", metavar="ORIGINAL")
     fa.add_argument("stylized", metavar="STYLIZED")
-    fa.add_argument("--identity-weights", metavar="PTH",
-                    help="face descriptor weights (faceapi_recognition_net_dequantized_torch.pth) "
-                         "to also report the share of faces still verified as the same person")
+    fa.add_argument(
+        "--identity-weights",
+        metavar="PTH",
+        help="face descriptor weights (faceapi_recognition_net_dequantized_torch.pth) "
+        "to also report the share of faces still verified as the same person",
+    )
     fa.add_argument("--every", type=int, default=1, metavar="N", help="evaluate every N-th frame")
-    fa.add_argument("--min-face", type=int, default=12, metavar="PX",
-                    help="smallest face searched in both videos (px, at least 12; default 12)")
+    fa.add_argument(
+        "--min-face",
+        type=int,
+        default=12,
+        metavar="PX",
+        help="smallest face searched in both videos (px, at least 12; default 12)",
+    )
     fa.add_argument("--json", metavar="FILE", help="write the summary as JSON")
     fa.add_argument("--csv", metavar="FILE", help="write per-frame rows as CSV")
     fa.add_argument("--device", default="cpu", metavar="cpu|cuda")
@@ -115,24 +133,36 @@ def run_faces(args: argparse.Namespace) -> int:
     identity = IdentityScorer(args.identity_weights, args.device) if args.identity_weights else None
     detector = MTCNNDetector(args.device, min_face=args.min_face)
     try:
-        summary, rows = evaluate_faces(_frames(args.original), _frames(args.stylized), detector,
-                                       identity, every=args.every)
+        summary, rows = evaluate_faces(
+            _frames(args.original), _frames(args.stylized), detector, identity, every=args.every
+        )
     except ValueError as exc:
         raise InputError(f"cannot compare: {exc}") from None
-    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)   # noqa: E731
-    lines = [["frames evaluated", summary["frames_evaluated"]],
-             ["faces in original", summary["faces"]],
-             ["detection recall (IoU>=0.5)", fmt(summary["recall"], ".3f")],
-             ["landmark NME", fmt(summary["nme"], ".4f")]]
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+    lines = [
+        ["frames evaluated", summary["frames_evaluated"]],
+        ["faces in original", summary["faces"]],
+        ["detection recall (IoU>=0.5)", fmt(summary["recall"], ".3f")],
+        ["landmark NME", fmt(summary["nme"], ".4f")],
+    ]
     if identity is not None:
-        lines += [["identity share (dist<0.6)", fmt(summary["identity_share"], ".3f")],
-                  ["mean identity distance", fmt(summary["identity_distance"], ".3f")]]
+        lines += [
+            ["identity share (dist<0.6)", fmt(summary["identity_share"], ".3f")],
+            ["mean identity distance", fmt(summary["identity_distance"], ".3f")],
+        ]
     print(table(lines, ["metric", "value"]))
     if len(summary["by_size"]) > 1:
         heads = ["face height", "faces", "recall", "NME"] + (["identity"] if identity is not None else [])
-        print(table([[k, v["faces"], fmt(v["recall"], ".3f"), fmt(v["nme"], ".4f")]
-                     + ([fmt(v["identity_share"], ".3f")] if identity is not None else [])
-                     for k, v in summary["by_size"].items()], heads))
+        print(
+            table(
+                [
+                    [k, v["faces"], fmt(v["recall"], ".3f"), fmt(v["nme"], ".4f")]
+                    + ([fmt(v["identity_share"], ".3f")] if identity is not None else [])
+                    for k, v in summary["by_size"].items()
+                ],
+                heads,
+            )
+        )
     if "note" in summary:
         print(summary["note"])
     if args.json:

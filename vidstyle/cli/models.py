@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--name", required=True, help="style name (letters, digits, _ and -)")
     imp.add_argument("--style-image", default="", help="name of the painting it was trained on")
     imp.add_argument("--licence", default="", help="licence of the weights")
-    imp.add_argument("-o", "--output", metavar="FILE",
-                     help="where to write (default: the user model directory)")
+    imp.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write (default: the user model directory)"
+    )
     imp.set_defaults(func=run_import)
 
 
@@ -35,14 +36,25 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([e.to_json() for e in entries], indent=2))
         return 0
-    rows = [[("* " if e.default else "  ") + e.name, e.meta.name, e.meta.arch, e.style_name,
-             e.meta.styles[e.style_index].get("style_image", ""), f"{e.model_path.stat().st_size / 1e6:.1f} MB",
-             e.source + (" (placeholder)" if e.meta.placeholder else "")] for e in entries]
+    rows = [
+        [
+            ("* " if e.default else "  ") + e.name,
+            e.meta.name,
+            e.meta.arch,
+            e.style_name,
+            e.meta.styles[e.style_index].get("style_image", ""),
+            f"{e.model_path.stat().st_size / 1e6:.1f} MB",
+            e.source + (" (placeholder)" if e.meta.placeholder else ""),
+        ]
+        for e in entries
+    ]
     print(table(rows, ["  name", "model", "arch", "style", "style image", "size", "source"]))
     print(f"\n* = default. User models: {user_dir()}")
     if any(len(e.meta.styles) > 1 for e in entries):
-        print("Styles of a multi-style model: --style MODEL:STYLE, or the bare STYLE when no model of its "
-              "own has that name; blend them with --style-mix a=0.7,b=0.3")
+        print(
+            "Styles of a multi-style model: --style MODEL:STYLE, or the bare STYLE when no model of its "
+            "own has that name; blend them with --style-mix a=0.7,b=0.3"
+        )
     return 0
 
 
@@ -62,11 +74,13 @@ def run_import(args: argparse.Namespace) -> int:
     from ..models.catalog import user_dir
     from ..models.importers import import_checkpoint
     from ..models.store import save_model
+
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", args.name):
         raise ModelError(f"bad style name {args.name!r}: use letters, digits, _ and -")
     net, meta = import_checkpoint(Path(args.checkpoint), args.name, args.style_image, args.licence)
     out = Path(args.output) if args.output else user_dir() / f"{args.name}.safetensors"
     import torch
-    save_model(net, meta, out, dtype=torch.float32)   # keep foreign weights bit-exact
+
+    save_model(net, meta, out, dtype=torch.float32)  # keep foreign weights bit-exact
     log.info(f"imported {args.checkpoint} as style {args.name!r}: {out}")
     return 0

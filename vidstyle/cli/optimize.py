@@ -34,8 +34,12 @@ _FLAGS = (
     ("--passes", "passes", "N", "video: multi-pass over the clip (Ruder's 15), default 1"),
     ("--faces", "faces", "off|weighted|identity|both", "portraits: keep faces recognisable"),
     ("--identity-weights", "identity_weights", "PATH", "face descriptor network (--faces identity)"),
-    ("--vgg-weights", "vgg_weights", "PTH",
-     "VGG16 weights file (default: torchvision's ImageNet weights, downloaded once)"),
+    (
+        "--vgg-weights",
+        "vgg_weights",
+        "PTH",
+        "VGG16 weights file (default: torchvision's ImageNet weights, downloaded once)",
+    ),
     ("--device", "device", "auto|cpu|cuda[:N]", "where to optimize"),
     ("--precision", "precision", "auto|fp32|fp16|bf16", "VGG precision on CUDA (losses stay fp32)"),
     ("--work-dir", "work_dir", "DIR", "where finished frames wait for a resume"),
@@ -43,20 +47,33 @@ _FLAGS = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("optimize", help="quality mode: optimize an image or video towards any painting",
-                       description="Style transfer by optimization (Gatys et al.; Ruder et al. for "
-                                   "video: flow-warped starts and a consistency-masked temporal "
-                                   "loss). Any painting, no training; slow, best on a GPU. Videos keep "
-                                   "the source's frame rate, timing, size and audio.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "optimize",
+        help="quality mode: optimize an image or video towards any painting",
+        description="Style transfer by optimization (Gatys et al.; Ruder et al. for "
+        "video: flow-warped starts and a consistency-masked temporal "
+        "loss). Any painting, no training; slow, best on a GPU. Videos keep "
+        "the source's frame rate, timing, size and audio.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("input", metavar="INPUT", help="an image, a folder or glob of images, or a video")
-    p.add_argument("-o", "--output", metavar="OUTPUT",
-                   help="output of the same kind; default INPUT.<painting>.<ext> beside the input")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        help="output of the same kind; default INPUT.<painting>.<ext> beside the input",
+    )
     g = p.add_argument_group("optimization")
     for flag, key, metavar, help_text in _FLAGS:
         g.add_argument(flag, dest=f"optimize.{key}", metavar=metavar, help=help_text)
-    g.add_argument("--preserve-color", dest="optimize.preserve_color", action="store_const",
-                   const="true", help="keep the content's colours (luminance-only transfer)")
+    g.add_argument(
+        "--preserve-color",
+        dest="optimize.preserve_color",
+        action="store_const",
+        const="true",
+        help="keep the content's colours (luminance-only transfer)",
+    )
     add_encode_args(p)
     add_run_args(p)
     add_config_args(p)
@@ -74,9 +91,12 @@ def run(args: argparse.Namespace) -> int:
         log.warning("no frames were written")
         return 1
     resumed = report.summary.get("resumed_frames")
-    log.info(f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, "
-             f"{report.wall_s / max(report.frames_out, 1):.1f} s per frame"
-             + (f", {resumed} resumed from an earlier run" if resumed else "") + ")")
+    log.info(
+        f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, "
+        f"{report.wall_s / max(report.frames_out, 1):.1f} s per frame"
+        + (f", {resumed} resumed from an earlier run" if resumed else "")
+        + ")"
+    )
     if cfg.run.stats:
         print_stats(report.stats, report.wall_s)
     return 0

@@ -8,22 +8,44 @@ from .common import add_pipeline_args, config_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("stylize", help="stylize a video file, image, image folder or glob",
-                       description="Stylize INPUT (mp4/mkv/mov/webm/avi, an image, a folder or glob "
-                                   "of images) into OUTPUT with the source's frame rate, timing, "
-                                   "size and audio.")
+    p = sub.add_parser(
+        "stylize",
+        help="stylize a video file, image, image folder or glob",
+        description="Stylize INPUT (mp4/mkv/mov/webm/avi, an image, a folder or glob "
+        "of images) into OUTPUT with the source's frame rate, timing, "
+        "size and audio.",
+    )
     p.add_argument("input", metavar="INPUT")
-    p.add_argument("-o", "--output", metavar="OUTPUT",
-                   help="output file (container from its extension) or folder for image inputs; "
-                        "default: INPUT.<style>.<ext> beside the input")
-    p.add_argument("--compare", metavar="FILE",
-                   help="also write a side-by-side video: original | per-frame | stabilised")
-    p.add_argument("--video-stream", dest="input.video_stream", metavar="N",
-                   help="which video stream of the input to stylize (0: the first; like ffmpeg -map 0:v:N)")
-    p.add_argument("--start", "-ss", dest="input.start", metavar="S",
-                   help="start S seconds into the input (the output starts at 0)")
-    p.add_argument("--duration", "-t", dest="input.duration", metavar="S",
-                   help="stylize only S seconds (try a few seconds of a long file)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        help="output file (container from its extension) or folder for image inputs; "
+        "default: INPUT.<style>.<ext> beside the input",
+    )
+    p.add_argument(
+        "--compare", metavar="FILE", help="also write a side-by-side video: original | per-frame | stabilised"
+    )
+    p.add_argument(
+        "--video-stream",
+        dest="input.video_stream",
+        metavar="N",
+        help="which video stream of the input to stylize (0: the first; like ffmpeg -map 0:v:N)",
+    )
+    p.add_argument(
+        "--start",
+        "-ss",
+        dest="input.start",
+        metavar="S",
+        help="start S seconds into the input (the output starts at 0)",
+    )
+    p.add_argument(
+        "--duration",
+        "-t",
+        dest="input.duration",
+        metavar="S",
+        help="stylize only S seconds (try a few seconds of a long file)",
+    )
     add_pipeline_args(p, encode=True, run=True)
     p.set_defaults(func=run)
 
@@ -38,18 +60,23 @@ def run(args: argparse.Namespace) -> int:
     if report.output is None:
         log.warning("no frames were written")
         return 1
-    log.info(f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, "
-             f"{report.fps:.1f} fps)")
+    log.info(
+        f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, {report.fps:.1f} fps)"
+    )
     temporal = report.summary.get("temporal")
     if temporal:
-        log.info(f"temporal: {temporal['blended']} frames blended, {temporal['scene_resets']} "
-                 f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent")
+        log.info(
+            f"temporal: {temporal['blended']} frames blended, {temporal['scene_resets']} "
+            f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent"
+        )
     faces = report.summary.get("faces")
     if faces:
         lo, hi = faces.get("strength_range", (faces["strength"],) * 2)
         strength = f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g} by face size"
-        log.info(f"faces ({faces['mode']}, strength {strength}): in "
-                 f"{faces['frames_with_faces']} of {report.frames_out} frames, up to {faces['max_faces']} at once")
+        log.info(
+            f"faces ({faces['mode']}, strength {strength}): in "
+            f"{faces['frames_with_faces']} of {report.frames_out} frames, up to {faces['max_faces']} at once"
+        )
     if report.compare is not None:
         log.info(f"side-by-side: {report.compare}")
     if cfg.run.stats:

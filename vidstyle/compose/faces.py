@@ -29,7 +29,7 @@ from ..faces.strength import size_strength
 from ..faces.tracker import FaceTracker, Track
 
 DEFAULT_STRENGTH = {"blend": 0.35, "luma": 0.35, "restyle": 1.0}
-RESTYLE_STROKES = 20.0    # restyle: the face crop is stylized with the face at least this many strokes high
+RESTYLE_STROKES = 20.0  # restyle: the face crop is stylized with the face at least this many strokes high
 
 
 def resolve_strength(cfg: FacesConfig) -> float:
@@ -73,8 +73,12 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     k = torch.exp(-(t * t) / (2 * sigma * sigma))
     k = k / k.sum()
     c = x.shape[1]
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    x = F.conv2d(
+        F.pad(x, (radius, radius, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c
+    )
+    return F.conv2d(
+        F.pad(x, (0, 0, radius, radius), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c
+    )
 
 
 def _region(ellipses: list[Ellipse], feather: float, h: int, w: int) -> tuple[int, int, int, int]:
@@ -108,8 +112,9 @@ def luma_face(original: torch.Tensor, stylized: torch.Tensor, strength: float, s
     return ycbcr_to_rgb(torch.cat([y, ys[:, 1:]], 1)).clamp(0, 1)
 
 
-def update_tracks(tracker: FaceTracker, frame_hw: tuple[int, int], detections: Faces | None,
-                  flow_bw: torch.Tensor | None) -> list[Track]:
+def update_tracks(
+    tracker: FaceTracker, frame_hw: tuple[int, int], detections: Faces | None, flow_bw: torch.Tensor | None
+) -> list[Track]:
     """One tracker step, moving the tracks along ``flow_bw`` (1 x 2 x hf x wf, t -> t-1)."""
     motion, motion_scale = None, 1.0
     if flow_bw is not None:
@@ -131,14 +136,21 @@ class FacePreserver:
         self.max_faces = 0
         self.strength_min, self.strength_max = math.inf, -math.inf
 
-    def track(self, frame_hw: tuple[int, int], detections: Faces | None,
-              flow_bw: torch.Tensor | None) -> list[Track]:
+    def track(
+        self, frame_hw: tuple[int, int], detections: Faces | None, flow_bw: torch.Tensor | None
+    ) -> list[Track]:
         """Advance the face tracks one frame; the visible ones (frame px)."""
         return update_tracks(self.tracker, frame_hw, detections, flow_bw)
 
-    def apply(self, stylized: torch.Tensor, original: torch.Tensor, frame_hw: tuple[int, int],
-              detections: Faces | None, flow_bw: torch.Tensor | None, tracks: list[Track] | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor | None, list[Track]]:
+    def apply(
+        self,
+        stylized: torch.Tensor,
+        original: torch.Tensor,
+        frame_hw: tuple[int, int],
+        detections: Faces | None,
+        flow_bw: torch.Tensor | None,
+        tracks: list[Track] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, list[Track]]:
         """(output, mask or None, visible tracks) for one frame at stylization resolution.
         ``tracks``: this frame's tracks when :meth:`track` was already called for it."""
         if tracks is None:
@@ -157,9 +169,15 @@ class FacePreserver:
         y1, y2, x1, x2 = _region(ellipses, self.cfg.feather, h, w)
         local = [e.shifted(-x1, -y1) for e in ellipses]
         uniform = max(strengths) - min(strengths) < 1e-6
-        mask, strength_map = ellipse_masks((y2 - y1, x2 - x1), local, [t.visibility for t in tracks],
-                                           None if uniform else strengths, self.cfg.feather,
-                                           stylized.device, stylized.dtype)
+        mask, strength_map = ellipse_masks(
+            (y2 - y1, x2 - x1),
+            local,
+            [t.visibility for t in tracks],
+            None if uniform else strengths,
+            self.cfg.feather,
+            stylized.device,
+            stylized.dtype,
+        )
         strength = strengths[0] if uniform else strength_map
         s_crop, o_crop = stylized[..., y1:y2, x1:x2], original[..., y1:y2, x1:x2]
         face = self._face(s_crop, o_crop, local, face_px, strength)
@@ -172,8 +190,14 @@ class FacePreserver:
         self.strength_min = min(self.strength_min, min(strengths))
         self.strength_max = max(self.strength_max, max(strengths))
 
-    def _face(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse],
-              face_px: list[float], strength) -> torch.Tensor:
+    def _face(
+        self,
+        stylized: torch.Tensor,
+        original: torch.Tensor,
+        ellipses: list[Ellipse],
+        face_px: list[float],
+        strength,
+    ) -> torch.Tensor:
         """The face to put back; ``strength``: a number or a 1 x 1 x h x w map."""
         if self.mode == "blend":
             return blend_face(original, stylized, strength)
@@ -182,8 +206,9 @@ class FacePreserver:
             return luma_face(original, stylized, strength, sigma=max(1.5, 0.12 * size))
         return blend_face(original, self._restyled(stylized, original, ellipses, face_px), strength)
 
-    def _restyled(self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse],
-                  face_px: list[float]) -> torch.Tensor:
+    def _restyled(
+        self, stylized: torch.Tensor, original: torch.Tensor, ellipses: list[Ellipse], face_px: list[float]
+    ) -> torch.Tensor:
         """The stylized frame with each face region replaced by the face stylized at a larger scale:
         ``restyle_scale`` x, or more for small faces (up to ``RESTYLE_STROKES`` strokes high),
         with the crop's long side capped at ``restyle_max_side``."""
@@ -199,13 +224,18 @@ class FacePreserver:
             size = (max(8, round((y2 - y1) * scale)), max(8, round((x2 - x1) * scale)))
             up = F.interpolate(crop, size=size, mode="bilinear", align_corners=False)
             styl = self.stylizer(up)
-            out[..., y1:y2, x1:x2] = F.interpolate(styl, size=(y2 - y1, x2 - x1), mode="bilinear",
-                                                   align_corners=False, antialias=True)
+            out[..., y1:y2, x1:x2] = F.interpolate(
+                styl, size=(y2 - y1, x2 - x1), mode="bilinear", align_corners=False, antialias=True
+            )
         return out
 
     def summary(self) -> dict:
-        out = {"frames_with_faces": self.frames_with_faces, "max_faces": self.max_faces,
-               "mode": self.mode, "strength": self.strength}
+        out = {
+            "frames_with_faces": self.frames_with_faces,
+            "max_faces": self.max_faces,
+            "mode": self.mode,
+            "strength": self.strength,
+        }
         if self.strength_min <= self.strength_max:
             out["strength_range"] = [round(self.strength_min, 3), round(self.strength_max, 3)]
         return out

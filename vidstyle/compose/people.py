@@ -37,8 +37,9 @@ def composite(images: dict[str, torch.Tensor], weights: dict[str, torch.Tensor])
     return out
 
 
-def restore_plain(out: torch.Tensor, images: dict[str, torch.Tensor],
-                  weights: dict[str, torch.Tensor]) -> torch.Tensor:
+def restore_plain(
+    out: torch.Tensor, images: dict[str, torch.Tensor], weights: dict[str, torch.Tensor]
+) -> torch.Tensor:
     """out * (1 - k) + sum over plain sources of W_s * image_s, k = sum of their weights."""
     plain = {s: w for s, w in weights.items() if s in PLAIN}
     if not plain:
@@ -61,7 +62,9 @@ class PeopleComposer:
         out[ORIGINAL] = original
         return out
 
-    def weights(self, people: PersonMasks | None, size: tuple[int, int], device, dtype) -> dict[str, torch.Tensor]:
+    def weights(
+        self, people: PersonMasks | None, size: tuple[int, int], device, dtype
+    ) -> dict[str, torch.Tensor]:
         bg_source = self.plan.background_source()
         if people is None or not people.ids:
             return {bg_source: torch.ones((1, 1) + size, device=device, dtype=dtype)}
@@ -70,12 +73,13 @@ class PeopleComposer:
         out: dict[str, torch.Tensor] = {bg_source: background}
         for k, pid in enumerate(people.ids):
             src = self.plan.person_source(pid)
-            w = up[:, k:k + 1]
+            w = up[:, k : k + 1]
             out[src] = out[src] + w if src in out else w
         return out
 
-    def compose(self, stylized: list[torch.Tensor], original: torch.Tensor, people: PersonMasks | None
-                ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    def compose(
+        self, stylized: list[torch.Tensor], original: torch.Tensor, people: PersonMasks | None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """(composite, images by source, weights by source); tensors 1 x C x h x w."""
         size = tuple(original.shape[-2:])
         weights = self.weights(people, size, original.device, original.dtype)
@@ -94,8 +98,9 @@ class PeopleRegions:
         from ..faces.tracker import FaceTracker
 
         self.composer = PeopleComposer(plan, slots, cfg.blur)
-        self.tracker = PersonTracker(smoothing=cfg.smoothing, feather_px=cfg.feather,
-                                     threshold=cfg.threshold, body=cfg.body)
+        self.tracker = PersonTracker(
+            smoothing=cfg.smoothing, feather_px=cfg.feather, threshold=cfg.threshold, body=cfg.body
+        )
         f = faces_cfg
         self.face_tracker = FaceTracker(f.iou_match, f.smoothing, f.fade_frames, f.hold)
         self.debug = cfg.debug
@@ -107,8 +112,16 @@ class PeopleRegions:
 
         return update_tracks(self.face_tracker, frame_hw, detections, flow_bw)
 
-    def compose(self, stylized: list[torch.Tensor], original: torch.Tensor, prob, tracks: list,
-                flow_bw, consistency, frame_hw: tuple[int, int]):
+    def compose(
+        self,
+        stylized: list[torch.Tensor],
+        original: torch.Tensor,
+        prob,
+        tracks: list,
+        flow_bw,
+        consistency,
+        frame_hw: tuple[int, int],
+    ):
         """(composite 1 x 3 x h x w, (images, weights) for :meth:`restore`, PersonMasks or None)."""
         people = self.tracker.update(prob, tracks, flow_bw, consistency, frame_hw)
         if people is not None and people.ids:
@@ -121,5 +134,8 @@ class PeopleRegions:
         return restore_plain(out, *regions)
 
     def summary(self) -> dict:
-        return {"frames_with_people": self.frames_with_people, "max_people": self.max_people,
-                "ids": list(self.tracker.id_history)}
+        return {
+            "frames_with_people": self.frames_with_people,
+            "max_people": self.max_people,
+            "ids": list(self.tracker.id_history),
+        }

@@ -20,15 +20,16 @@ from ..flow.ops import resize_flow, resize_mask, warp
 from ..io.transfer import upload
 
 
-def temporal_blend(stylized: torch.Tensor, warped: torch.Tensor, consistency: torch.Tensor,
-                   alpha: float) -> torch.Tensor:
+def temporal_blend(
+    stylized: torch.Tensor, warped: torch.Tensor, consistency: torch.Tensor, alpha: float
+) -> torch.Tensor:
     """N x 3 x H x W images, N x 1 x H x W mask in [0, 1] -> the blended N x 3 x H x W."""
     return stylized + (alpha * consistency) * (warped - stylized)
 
 
 def _running_mean(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
     """Mean over a window of 2 * radius + 1 along ``dim``, of the in-image samples only."""
-    n, after = x.shape[dim], x.dim() - 1 - dim % x.dim()      # after: dims to the right of dim
+    n, after = x.shape[dim], x.dim() - 1 - dim % x.dim()  # after: dims to the right of dim
     sums = F.pad(x, [0, 0] * after + [radius + 1, radius]).cumsum(dim)
     window = sums.narrow(dim, 2 * radius + 1, n) - sums.narrow(dim, 0, n)
     pos = torch.arange(n, device=x.device, dtype=x.dtype)
@@ -44,8 +45,9 @@ def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
     return y.to(x.dtype)
 
 
-def restore_detail(blended: torch.Tensor, stylized: torch.Tensor, radius: int = 4,
-                   max_gain: float = 2.0, eps: float = 1e-6) -> torch.Tensor:
+def restore_detail(
+    blended: torch.Tensor, stylized: torch.Tensor, radius: int = 4, max_gain: float = 2.0, eps: float = 1e-6
+) -> torch.Tensor:
     """Scale the blend's high frequencies up to the stylized frame's local contrast.
 
     Both N x 3 x H x W. Detail = image - box blur (radius px); its energy is averaged over the
@@ -79,8 +81,9 @@ class TemporalState:
         self.resets = 0
         self.consistent_sum = 0.0
 
-    def step(self, stylized: torch.Tensor, flow_bw: torch.Tensor | None,
-             consistency: torch.Tensor | None) -> torch.Tensor:
+    def step(
+        self, stylized: torch.Tensor, flow_bw: torch.Tensor | None, consistency: torch.Tensor | None
+    ) -> torch.Tensor:
         out = self.blend(stylized, flow_bw, consistency)
         self.commit(out)
         return out
@@ -88,12 +91,13 @@ class TemporalState:
     def commit(self, output: torch.Tensor) -> None:
         self.prev = output
 
-    def blend(self, stylized: torch.Tensor, flow_bw: torch.Tensor | None,
-              consistency: torch.Tensor | None) -> torch.Tensor:
+    def blend(
+        self, stylized: torch.Tensor, flow_bw: torch.Tensor | None, consistency: torch.Tensor | None
+    ) -> torch.Tensor:
         out = stylized
         if self.prev is not None and flow_bw is not None and self.prev.shape == stylized.shape:
             size = tuple(stylized.shape[-2:])
-            share = float(consistency.mean())     # at flow scale, on the host: no device sync
+            share = float(consistency.mean())  # at flow scale, on the host: no device sync
             c = resize_mask(upload(consistency, stylized.device).to(stylized.dtype), size)
             self.pairs += 1
             self.consistent_sum += share
@@ -108,5 +112,8 @@ class TemporalState:
         return out
 
     def summary(self) -> dict:
-        return {"blended": self.blended, "scene_resets": self.resets,
-                "mean_consistent": round(self.consistent_sum / max(self.pairs, 1), 4)}
+        return {
+            "blended": self.blended,
+            "scene_resets": self.resets,
+            "mean_consistent": round(self.consistent_sum / max(self.pairs, 1), 4),
+        }

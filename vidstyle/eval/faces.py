@@ -24,8 +24,7 @@ from ..faces.detector import FaceDetector, Faces
 from ..faces.identity import load_identity_net
 from ..faces.tracker import greedy_match, iou_matrix
 
-
-SIZE_BINS = ((0, 24), (24, 48), (48, 96), (96, None))   # face box heights (px), [lo, hi)
+SIZE_BINS = ((0, 24), (24, 48), (48, 96), (96, None))  # face box heights (px), [lo, hi)
 
 
 @dataclass
@@ -42,10 +41,10 @@ class FaceRecord:
 @dataclass
 class FrameFaces:
     index: int
-    faces: int                  # in the original
+    faces: int  # in the original
     recalled: int
-    nme: float | None           # mean over recalled faces
-    identity_same: int | None   # original faces still verified as the same person
+    nme: float | None  # mean over recalled faces
+    identity_same: int | None  # original faces still verified as the same person
     identity_dist: float | None  # mean descriptor distance over the original's faces
     detail: list[FaceRecord] = field(default_factory=list, repr=False)
 
@@ -80,10 +79,16 @@ class IdentityScorer:
         return (desc[:n] - desc[n:]).norm(dim=1).cpu().numpy()
 
 
-def evaluate_faces(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray],
-                   detector: FaceDetector, identity: IdentityScorer | None = None,
-                   every: int = 1, iou: float = 0.5, same_person: float = 0.6,
-                   batch: int = 4) -> tuple[dict, list[FrameFaces]]:
+def evaluate_faces(
+    original: Iterable[np.ndarray],
+    stylized: Iterable[np.ndarray],
+    detector: FaceDetector,
+    identity: IdentityScorer | None = None,
+    every: int = 1,
+    iou: float = 0.5,
+    same_person: float = 0.6,
+    batch: int = 4,
+) -> tuple[dict, list[FrameFaces]]:
     """(summary, per-frame rows) over frames ``0, every, 2*every, ...`` of both videos."""
     rows: list[FrameFaces] = []
     pending: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -116,7 +121,9 @@ def _paired(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray]):
         if s is None:
             raise ValueError(f"the stylized video has fewer frames than the original ({i})")
         if s.shape != o.shape:
-            raise ValueError(f"sizes differ: original {o.shape[1]}x{o.shape[0]}, stylized {s.shape[1]}x{s.shape[0]}")
+            raise ValueError(
+                f"sizes differ: original {o.shape[1]}x{o.shape[0]}, stylized {s.shape[1]}x{s.shape[0]}"
+            )
         yield o, s
     if next(it_s, None) is not None:
         raise ValueError("the stylized video has more frames than the original")
@@ -131,10 +138,13 @@ def _frame_row(index, o_img, s_img, det_o: Faces, det_s: Faces, identity, iou, s
     if identity is not None and len(det_o):
         d = identity.distances(o_img, s_img, det_o.landmarks)
         same, dist = int((d < same_person).sum()), float(d.mean())
-    detail = [FaceRecord(float(b[3] - b[1]), i in nme_of, nme_of.get(i),
-                         None if d is None else float(d[i])) for i, b in enumerate(det_o.boxes)]
-    return FrameFaces(index, len(det_o), len(pairs), float(np.mean(nmes)) if nmes else None, same, dist,
-                      detail)
+    detail = [
+        FaceRecord(float(b[3] - b[1]), i in nme_of, nme_of.get(i), None if d is None else float(d[i]))
+        for i, b in enumerate(det_o.boxes)
+    ]
+    return FrameFaces(
+        index, len(det_o), len(pairs), float(np.mean(nmes)) if nmes else None, same, dist, detail
+    )
 
 
 def size_label(lo: float, hi: float | None) -> str:
@@ -149,8 +159,11 @@ def by_size(records: list[FaceRecord], with_identity: bool, same_person: float =
         if not inside:
             continue
         nmes = [r.nme for r in inside if r.nme is not None]
-        row = {"faces": len(inside), "recall": sum(r.recalled for r in inside) / len(inside),
-               "nme": float(np.mean(nmes)) if nmes else None}
+        row = {
+            "faces": len(inside),
+            "recall": sum(r.recalled for r in inside) / len(inside),
+            "nme": float(np.mean(nmes)) if nmes else None,
+        }
         if with_identity:
             dists = [r.identity_dist for r in inside if r.identity_dist is not None]
             row["identity_share"] = sum(x < same_person for x in dists) / len(inside)
@@ -163,18 +176,24 @@ def summarise(rows: list[FrameFaces], with_identity: bool, frames: int, same_per
     recalled = sum(r.recalled for r in rows)
     nme_weighted = [(r.nme, r.recalled) for r in rows if r.nme is not None]
     out = {
-        "frames": frames, "frames_evaluated": len(rows),
+        "frames": frames,
+        "frames_evaluated": len(rows),
         "frames_with_faces": sum(1 for r in rows if r.faces),
-        "faces": faces, "recalled": recalled,
+        "faces": faces,
+        "recalled": recalled,
         "recall": recalled / faces if faces else None,
-        "nme": (sum(n * k for n, k in nme_weighted) / sum(k for _, k in nme_weighted)) if nme_weighted else None,
+        "nme": (sum(n * k for n, k in nme_weighted) / sum(k for _, k in nme_weighted))
+        if nme_weighted
+        else None,
     }
     if with_identity:
         same = sum(r.identity_same or 0 for r in rows)
         out["identity_same"] = same
         out["identity_share"] = same / faces if faces else None
         dists = [(r.identity_dist, r.faces) for r in rows if r.identity_dist is not None]
-        out["identity_distance"] = (sum(d * k for d, k in dists) / sum(k for _, k in dists)) if dists else None
+        out["identity_distance"] = (
+            (sum(d * k for d, k in dists) / sum(k for _, k in dists)) if dists else None
+        )
     out["by_size"] = by_size([f for r in rows for f in r.detail], with_identity, same_person)
     if not faces:
         out["note"] = "no faces found in the original video: recall, NME and identity are undefined"

@@ -39,8 +39,9 @@ def _small(rgb: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255.0
 
 
-def pair_error(o_t: torch.Tensor, o_next: torch.Tensor, flow_t_next: torch.Tensor,
-               mask_t: torch.Tensor) -> float:
+def pair_error(
+    o_t: torch.Tensor, o_next: torch.Tensor, flow_t_next: torch.Tensor, mask_t: torch.Tensor
+) -> float:
     """One pair's E: 1 x 3 x H x W images in [0, 1], flow on t's grid, mask 1 x 1 x H x W."""
     diff = o_t - warp(o_next, flow_t_next)
     total = mask_t.sum()
@@ -49,9 +50,12 @@ def pair_error(o_t: torch.Tensor, o_next: torch.Tensor, flow_t_next: torch.Tenso
     return float(((diff * diff).sum(1, keepdim=True) * mask_t).sum() / total)
 
 
-def warping_errors(original: Iterable[np.ndarray], videos: list[Iterable[np.ndarray]],
-                   flow: FlowConfig | None = None, temporal: TemporalConfig | None = None
-                   ) -> list[FlickerResult]:
+def warping_errors(
+    original: Iterable[np.ndarray],
+    videos: list[Iterable[np.ndarray]],
+    flow: FlowConfig | None = None,
+    temporal: TemporalConfig | None = None,
+) -> list[FlickerResult]:
     """E_warp of each of ``videos`` (RGB frame iterables, same length and size as ``original``).
 
     Pass the original frames again as one of ``videos`` for the original's own E_warp: the
@@ -71,10 +75,11 @@ def warping_errors(original: Iterable[np.ndarray], videos: list[Iterable[np.ndar
         smalls = [_small(f, size) for f in frames]
         if prev is not None:
             prev_gray, prev_smalls = prev
-            f_t_next = flow_to_tensor(estimator(prev_gray, gray))   # on t's grid -> t+1
-            f_next_t = flow_to_tensor(estimator(gray, prev_gray))   # on t+1's grid -> t
-            mask = consistency_mask(f_next_t, f_t_next, tuple(temporal.occlusion),
-                                    tuple(temporal.motion_boundary))
+            f_t_next = flow_to_tensor(estimator(prev_gray, gray))  # on t's grid -> t+1
+            f_next_t = flow_to_tensor(estimator(gray, prev_gray))  # on t+1's grid -> t
+            mask = consistency_mask(
+                f_next_t, f_t_next, tuple(temporal.occlusion), tuple(temporal.motion_boundary)
+            )
             for k in range(len(videos)):
                 per_pair[k].append(pair_error(prev_smalls[k], smalls[k], f_t_next, mask))
         prev = (gray, smalls)
@@ -94,6 +99,7 @@ def _next_frame(it: Iterator[np.ndarray], k: int, index: int, shape: tuple) -> n
     except StopIteration:
         raise ValueError(f"video {k + 1} has fewer frames than the original ({index})") from None
     if frame.shape != shape:
-        raise ValueError(f"video {k + 1} is {frame.shape[1]}x{frame.shape[0]}, the original "
-                         f"{shape[1]}x{shape[0]}")
+        raise ValueError(
+            f"video {k + 1} is {frame.shape[1]}x{frame.shape[0]}, the original {shape[1]}x{shape[0]}"
+        )
     return frame

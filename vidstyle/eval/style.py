@@ -44,8 +44,9 @@ class GramMeter:
         if side not in self._targets:
             h, w = self.style.shape[:2]
             s = side / max(h, w)
-            self._targets[side] = self._grams(cv2.resize(self.style, (round(w * s), round(h * s)),
-                                                         interpolation=cv2.INTER_AREA))
+            self._targets[side] = self._grams(
+                cv2.resize(self.style, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+            )
         grams = self._grams(rgb)
         return float(sum(((grams[k] - self._targets[side][k]) ** 2).sum() for k in grams))
 

@@ -48,9 +48,18 @@ class ExportModule(nn.Module):
         return (y / self.scale).clamp(0.0, 1.0)[..., :h, :w]
 
 
-def export_onnx(net: TransformerNet, meta: ModelMeta, path: str | Path, *, opset: int = 18,
-                dynamic: bool = True, height: int = 720, width: int = 1280, batch: int = 1,
-                fp16: bool = False) -> Path:
+def export_onnx(
+    net: TransformerNet,
+    meta: ModelMeta,
+    path: str | Path,
+    *,
+    opset: int = 18,
+    dynamic: bool = True,
+    height: int = 720,
+    width: int = 1280,
+    batch: int = 1,
+    fp16: bool = False,
+) -> Path:
     """Write ``net`` as ONNX to ``path``; check it with ``onnx.checker``; return the path.
 
     ``dynamic``: batch, height and width are free (``batch``/``height``/``width`` only shape
@@ -68,13 +77,24 @@ def export_onnx(net: TransformerNet, meta: ModelMeta, path: str | Path, *, opset
     names = [IMAGE_INPUT] + ([STYLE_INPUT] if multi else [])
     dynamic_shapes = None
     if dynamic:
-        dims = {0: torch.export.Dim("batch", min=1, max=256), 2: torch.export.Dim("height", min=8, max=16384),
-                3: torch.export.Dim("width", min=8, max=16384)}
+        dims = {
+            0: torch.export.Dim("batch", min=1, max=256),
+            2: torch.export.Dim("height", min=8, max=16384),
+            3: torch.export.Dim("width", min=8, max=16384),
+        }
         dynamic_shapes = {"x": dims, "style_w": None} if multi else {"x": dims}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")   # the exporter narrates its steps on stdout
-        program = torch.onnx.export(module, args, dynamo=True, input_names=names, output_names=[OUTPUT],
-                                    dynamic_shapes=dynamic_shapes, opset_version=opset, verbose=False)
+        warnings.simplefilter("ignore")  # the exporter narrates its steps on stdout
+        program = torch.onnx.export(
+            module,
+            args,
+            dynamo=True,
+            input_names=names,
+            output_names=[OUTPUT],
+            dynamic_shapes=dynamic_shapes,
+            opset_version=opset,
+            verbose=False,
+        )
     model = program.model_proto
     _name_output_dims(model)
     entry = model.metadata_props.add()

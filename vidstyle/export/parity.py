@@ -19,7 +19,7 @@ LIMITS = {"fp32": (2e-3, 55.0), "fp16": (0.08, 36.0)}
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
     """PSNR in dB of two images with values in [0, ``peak``] (1 for float, 255 for uint8)."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
+    return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
 
 
 @dataclass
@@ -34,8 +34,9 @@ class ParityRow:
         return self.max_abs <= limits[0] and self.psnr_db >= limits[1]
 
 
-def parity_check(reference, candidate, precision: str = "fp32", sizes=SIZES, batches=BATCHES,
-                 raise_on_fail: bool = True) -> list[ParityRow]:
+def parity_check(
+    reference, candidate, precision: str = "fp32", sizes=SIZES, batches=BATCHES, raise_on_fail: bool = True
+) -> list[ParityRow]:
     """Run both stylizers on the same inputs; raise ModelError when a case is over the limits."""
     rows = []
     for h, w in sizes:
@@ -52,7 +53,9 @@ def parity_check(reference, candidate, precision: str = "fp32", sizes=SIZES, bat
     bad = [r for r in rows if not r.ok(limits)]
     if bad and raise_on_fail:
         worst = max(bad, key=lambda r: r.max_abs)
-        raise ModelError(f"parity check failed: {worst.width}x{worst.height} batch {worst.batch}: "
-                         f"max abs error {worst.max_abs:.4g}, PSNR {worst.psnr_db:.1f} dB "
-                         f"(limits {limits[0]:g}, {limits[1]:g} dB)")
+        raise ModelError(
+            f"parity check failed: {worst.width}x{worst.height} batch {worst.batch}: "
+            f"max abs error {worst.max_abs:.4g}, PSNR {worst.psnr_db:.1f} dB "
+            f"(limits {limits[0]:g}, {limits[1]:g} dB)"
+        )
     return rows

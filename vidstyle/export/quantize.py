@@ -29,13 +29,13 @@ from ..models.contract import METADATA_KEY
 from .parity import psnr
 from .quality import ssim
 
-QUANT_VERSION = 1                # bump when the recipe changes: it keys the cache
+QUANT_VERSION = 1  # bump when the recipe changes: it keys the cache
 CAL_FRAMES, CAL_SIZE = 192, (192, 320)
 GATE_FRAMES, GATE_SIZE = 6, (288, 512)
 QUANTIZED_OPS = ("Conv",)
 QUANTIZED_NODE_TYPES = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger", "MatMulInteger"}
 
-Feeds = Callable[[np.ndarray], dict]   # RGB uint8 H x W x 3 frame -> ONNX Runtime input feeds
+Feeds = Callable[[np.ndarray], dict]  # RGB uint8 H x W x 3 frame -> ONNX Runtime input feeds
 
 
 def calibration_frames(n: int, size: tuple[int, int] = CAL_SIZE, seed: int = 0) -> Iterator[np.ndarray]:
@@ -76,8 +76,10 @@ def check_quantizable(path: Path) -> None:
     initializers = {t.name for t in model.graph.initializer}
     for inp in model.graph.input:
         if inp.name not in initializers and inp.type.tensor_type.elem_type != elem.FLOAT:
-            raise ModelError(f"{path}: only float32 models can be quantized to int8 "
-                             f"(input {inp.name!r} is {elem.DataType.Name(inp.type.tensor_type.elem_type)})")
+            raise ModelError(
+                f"{path}: only float32 models can be quantized to int8 "
+                f"(input {inp.name!r} is {elem.DataType.Name(inp.type.tensor_type.elem_type)})"
+            )
 
 
 def image_convs(path: Path) -> list[str]:
@@ -88,16 +90,22 @@ def image_convs(path: Path) -> list[str]:
     return sorted({convs[0], convs[-1]}) if convs else []
 
 
-def quantize_onnx(src: Path, dst: Path, feeds: Feeds, frames: int | None = None,
-                  size: tuple[int, int] | None = None) -> Path:
+def quantize_onnx(
+    src: Path, dst: Path, feeds: Feeds, frames: int | None = None, size: tuple[int, int] | None = None
+) -> Path:
     """Write the int8 QDQ version of the fp32 model ``src`` to ``dst`` (atomically); return ``dst``.
 
     ``feeds`` turns a calibration frame into the model's inputs (range, channel order, padding,
     style weights). A quantizer failure is a one-line ModelError and leaves no file.
     """
     import onnx
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     check_quantizable(src)
     frames, size = frames or CAL_FRAMES, size or CAL_SIZE
@@ -112,12 +120,20 @@ def quantize_onnx(src: Path, dst: Path, feeds: Feeds, frames: int | None = None,
 
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp")
-    logging.disable(logging.WARNING)   # the quantizer's advice on the root logger is not for our users
+    logging.disable(logging.WARNING)  # the quantizer's advice on the root logger is not for our users
     try:
-        quantize_static(str(src), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax, op_types_to_quantize=list(QUANTIZED_OPS),
-                        nodes_to_exclude=image_convs(src))
+        quantize_static(
+            str(src),
+            str(tmp),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            op_types_to_quantize=list(QUANTIZED_OPS),
+            nodes_to_exclude=image_convs(src),
+        )
         model = onnx.load(str(tmp))
         _mark_int8(model, frames, size)
         onnx.save(model, str(tmp))
@@ -130,7 +146,7 @@ def quantize_onnx(src: Path, dst: Path, feeds: Feeds, frames: int | None = None,
         raise ModelError(f"{src.name}: ONNX Runtime's quantizer cannot handle this model ({first})") from None
     finally:
         logging.disable(logging.NOTSET)
-        Path(f"{tmp}-inferred.onnx").unlink(missing_ok=True)   # the quantizer's scratch copy, if any
+        Path(f"{tmp}-inferred.onnx").unlink(missing_ok=True)  # the quantizer's scratch copy, if any
     tmp.replace(dst)
     return dst
 
@@ -141,9 +157,14 @@ def _mark_int8(model, frames: int, size: tuple[int, int]) -> None:
         if prop.key == METADATA_KEY:
             meta = json.loads(prop.value)
             meta["precision"] = "int8"
-            meta["quantization"] = {"format": "QDQ", "weights": "int8 per channel", "activations": "uint8",
-                                    "calibration": f"{frames} synthetic frames {size[1]}x{size[0]}, min/max",
-                                    "quantized_ops": list(QUANTIZED_OPS), "version": QUANT_VERSION}
+            meta["quantization"] = {
+                "format": "QDQ",
+                "weights": "int8 per channel",
+                "activations": "uint8",
+                "calibration": f"{frames} synthetic frames {size[1]}x{size[0]}, min/max",
+                "quantized_ops": list(QUANTIZED_OPS),
+                "version": QUANT_VERSION,
+            }
             prop.value = json.dumps(meta)
 
 
@@ -154,7 +175,7 @@ class GateResult:
     psnr_min: float
     psnr_mean: float
     ssim_min: float
-    speedup: float          # fp32 seconds / int8 seconds, one thread, same frames
+    speedup: float  # fp32 seconds / int8 seconds, one thread, same frames
     frames: int
     size: tuple[int, int]
 
@@ -162,14 +183,16 @@ class GateResult:
         return self.psnr_min >= min_db and self.speedup > 1.0
 
     def describe(self) -> str:
-        return (f"PSNR {self.psnr_min:.1f} dB worst / {self.psnr_mean:.1f} mean, SSIM {self.ssim_min:.3f} "
-                f"worst, {self.speedup:.2f}x the fp32 speed")
+        return (
+            f"PSNR {self.psnr_min:.1f} dB worst / {self.psnr_mean:.1f} mean, SSIM {self.ssim_min:.3f} "
+            f"worst, {self.speedup:.2f}x the fp32 speed"
+        )
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
 
     @classmethod
-    def load(cls, path: Path) -> "GateResult | None":
+    def load(cls, path: Path) -> GateResult | None:
         try:
             data = json.loads(path.read_text())
             data["size"] = tuple(data["size"])
@@ -178,13 +201,15 @@ class GateResult:
             return None
 
 
-def measure_gate(reference, candidate, frames: int | None = None, size: tuple[int, int] | None = None) -> GateResult:
+def measure_gate(
+    reference, candidate, frames: int | None = None, size: tuple[int, int] | None = None
+) -> GateResult:
     """Run two stylizers (fp32 ``reference``, reduced ``candidate``) on held-out synthetic frames."""
     import torch
 
     frames, size = frames or GATE_FRAMES, size or GATE_SIZE
     warm = torch.rand(1, 3, size[0], size[1])
-    reference(warm), candidate(warm)          # session set-up is not part of the speed
+    reference(warm), candidate(warm)  # session set-up is not part of the speed
     scores, t_ref, t_cand = [], 0.0, 0.0
     for frame in calibration_frames(frames, size, seed=1):
         x = torch.from_numpy(frame).permute(2, 0, 1)[None].float().div(255)
@@ -195,5 +220,11 @@ def measure_gate(reference, candidate, frames: int | None = None, size: tuple[in
         t_ref, t_cand = t_ref + t1 - t0, t_cand + time.perf_counter() - t1
         scores.append((psnr(got, want), ssim(got, want)))
     p = [s[0] for s in scores]
-    return GateResult(round(min(p), 2), round(float(np.mean(p)), 2), round(min(s[1] for s in scores), 4),
-                      round(t_ref / max(t_cand, 1e-9), 3), frames, tuple(size))
+    return GateResult(
+        round(min(p), 2),
+        round(float(np.mean(p)), 2),
+        round(min(s[1] for s in scores), 4),
+        round(t_ref / max(t_cand, 1e-9), 3),
+        frames,
+        tuple(size),
+    )

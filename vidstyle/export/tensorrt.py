@@ -25,7 +25,9 @@ MAGIC = b"VIDSTYLE-TRT\x00\x01"
 
 def require_tensorrt():
     """The tensorrt module and a CUDA GPU, or a clear error saying which is missing."""
-    trt = require("tensorrt", "TensorRT is not installed (pip install tensorrt; needs an NVIDIA GPU)", ModelError)
+    trt = require(
+        "tensorrt", "TensorRT is not installed (pip install tensorrt; needs an NVIDIA GPU)", ModelError
+    )
     if not torch.cuda.is_available():
         raise ModelError("TensorRT needs a CUDA GPU and none is available")
     return trt
@@ -42,19 +44,32 @@ class Profile:
     opt_batch: int = 4
 
     def to_dict(self) -> dict:
-        return {"min_hw": list(self.min_hw), "opt_hw": list(self.opt_hw), "max_hw": list(self.max_hw),
-                "max_batch": self.max_batch, "opt_batch": self.opt_batch}
+        return {
+            "min_hw": list(self.min_hw),
+            "opt_hw": list(self.opt_hw),
+            "max_hw": list(self.max_hw),
+            "max_batch": self.max_batch,
+            "opt_batch": self.opt_batch,
+        }
 
 
 def device_identity() -> dict:
     trt = require_tensorrt()
     major, minor = torch.cuda.get_device_capability()
-    return {"gpu": torch.cuda.get_device_name(), "compute_capability": f"{major}.{minor}",
-            "tensorrt": trt.__version__}
+    return {
+        "gpu": torch.cuda.get_device_name(),
+        "compute_capability": f"{major}.{minor}",
+        "tensorrt": trt.__version__,
+    }
 
 
-def build_engine(onnx_path: str | Path, out_path: str | Path, fp16: bool = True,
-                 profile: Profile = Profile(), workspace_gib: float = 4.0) -> Path:
+def build_engine(
+    onnx_path: str | Path,
+    out_path: str | Path,
+    fp16: bool = True,
+    profile: Profile = Profile(),
+    workspace_gib: float = 4.0,
+) -> Path:
     """Parse ``onnx_path`` with TensorRT's ONNX parser and write an engine file to ``out_path``."""
     trt = require_tensorrt()
     onnx_meta = read_onnx_metadata(onnx_path)
@@ -76,9 +91,14 @@ def build_engine(onnx_path: str | Path, out_path: str | Path, fp16: bool = True,
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise ModelError(f"TensorRT failed to build an engine from {onnx_path} (see its log above)")
-    header = {**device_identity(), "vidstyle": __version__, "fp16": fp16, "profile": p.to_dict(),
-              "onnx_meta": onnx_meta, "inputs": [IMAGE_INPUT] + ([STYLE_INPUT] if onnx_meta and
-                                                                  onnx_meta.get("style_input") else [])}
+    header = {
+        **device_identity(),
+        "vidstyle": __version__,
+        "fp16": fp16,
+        "profile": p.to_dict(),
+        "onnx_meta": onnx_meta,
+        "inputs": [IMAGE_INPUT] + ([STYLE_INPUT] if onnx_meta and onnx_meta.get("style_input") else []),
+    }
     write_engine(out_path, header, bytes(serialized))
     return Path(out_path)
 
@@ -99,22 +119,26 @@ def read_engine(path: str | Path) -> tuple[dict, bytes]:
     except OSError as exc:
         raise ModelError(f"cannot read engine {path}: {exc.strerror}") from None
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
-        raise ModelError(f"{path}: not a vidstyle TensorRT engine (build one with "
-                         f"`vidstyle export MODEL --format tensorrt`)")
-    (n,) = struct.unpack("<I", data[len(MAGIC):len(MAGIC) + 4])
+        raise ModelError(
+            f"{path}: not a vidstyle TensorRT engine (build one with "
+            f"`vidstyle export MODEL --format tensorrt`)"
+        )
+    (n,) = struct.unpack("<I", data[len(MAGIC) : len(MAGIC) + 4])
     start = len(MAGIC) + 4
     try:
-        header = json.loads(data[start:start + n])
+        header = json.loads(data[start : start + n])
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelError(f"{path}: corrupt engine header") from None
-    return header, data[start + n:]
+    return header, data[start + n :]
 
 
 def check_compatible(header: dict, here: dict, path: str | Path) -> None:
     """Refuse an engine built for another GPU or TensorRT version."""
     for key, what in (("gpu", "GPU"), ("compute_capability", "compute capability"), ("tensorrt", "TensorRT")):
         if header.get(key) != here.get(key):
-            raise ModelError(f"{path}: engine built for {header.get('gpu')} (sm {header.get('compute_capability')}, "
-                             f"TensorRT {header.get('tensorrt')}) but this machine has {here.get('gpu')} "
-                             f"(sm {here.get('compute_capability')}, TensorRT {here.get('tensorrt')}): "
-                             f"{what} differs; rebuild it here with `vidstyle export MODEL --format tensorrt`")
+            raise ModelError(
+                f"{path}: engine built for {header.get('gpu')} (sm {header.get('compute_capability')}, "
+                f"TensorRT {header.get('tensorrt')}) but this machine has {here.get('gpu')} "
+                f"(sm {here.get('compute_capability')}, TensorRT {here.get('tensorrt')}): "
+                f"{what} differs; rebuild it here with `vidstyle export MODEL --format tensorrt`"
+            )

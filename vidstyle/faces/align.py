@@ -14,13 +14,16 @@ import torch.nn.functional as F
 
 # MTCNN point order in image coordinates, in dlib's unit mean-shape frame: left eye, right eye,
 # nose tip, mouth left, mouth right (eye = mean of its six 68-point landmarks).
-_MEAN_SHAPE_5 = np.array([
-    [0.225492, 0.215990],
-    [0.754761, 0.215990],
-    [0.490127, 0.515625],
-    [0.254149, 0.780233],
-    [0.726104, 0.780233],
-], np.float64)
+_MEAN_SHAPE_5 = np.array(
+    [
+        [0.225492, 0.215990],
+        [0.754761, 0.215990],
+        [0.490127, 0.515625],
+        [0.254149, 0.780233],
+        [0.726104, 0.780233],
+    ],
+    np.float64,
+)
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -52,8 +55,9 @@ def _pixel_to_norm(size_hw: tuple[int, int]) -> np.ndarray:
     return np.array([[2.0 / w, 0, 1.0 / w - 1], [0, 2.0 / h, 1.0 / h - 1], [0, 0, 1]])
 
 
-def chip_thetas(landmarks: np.ndarray, image_hw: tuple[int, int], size: int = CHIP_SIZE,
-                padding: float = CHIP_PADDING) -> np.ndarray:
+def chip_thetas(
+    landmarks: np.ndarray, image_hw: tuple[int, int], size: int = CHIP_SIZE, padding: float = CHIP_PADDING
+) -> np.ndarray:
     """(F, 5, 2) landmarks in an image of ``image_hw`` -> (F, 2, 3) ``affine_grid`` thetas."""
     dst = template(size, padding)
     out_to_norm = _pixel_to_norm((size, size))
@@ -67,14 +71,22 @@ def chip_thetas(landmarks: np.ndarray, image_hw: tuple[int, int], size: int = CH
     return np.asarray(thetas, np.float32).reshape(-1, 2, 3)
 
 
-def face_chips(images: torch.Tensor, image_index: torch.Tensor, landmarks: np.ndarray,
-               size: int = CHIP_SIZE, padding: float = CHIP_PADDING) -> torch.Tensor:
+def face_chips(
+    images: torch.Tensor,
+    image_index: torch.Tensor,
+    landmarks: np.ndarray,
+    size: int = CHIP_SIZE,
+    padding: float = CHIP_PADDING,
+) -> torch.Tensor:
     """Aligned chips (F x C x size x size) of faces ``landmarks`` (F, 5, 2) found in
     ``images[image_index[f]]``. Differentiable w.r.t. ``images``."""
     if len(landmarks) == 0:
         return images.new_zeros((0, images.shape[1], size, size))
-    theta = torch.as_tensor(chip_thetas(landmarks, tuple(images.shape[-2:]), size, padding),
-                            device=images.device, dtype=images.dtype)
+    theta = torch.as_tensor(
+        chip_thetas(landmarks, tuple(images.shape[-2:]), size, padding),
+        device=images.device,
+        dtype=images.dtype,
+    )
     src = images[image_index.to(images.device)]
     grid = F.affine_grid(theta, [len(theta), images.shape[1], size, size], align_corners=False)
     return F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)

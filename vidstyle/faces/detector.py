@@ -7,8 +7,9 @@ mouth left, mouth right ("left" = smaller x, as seen in the image).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -25,31 +26,36 @@ class Faces:
     min_side: float = 0.0
 
     @classmethod
-    def empty(cls) -> "Faces":
-        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32),
-                   np.zeros((0,), np.float32))
+    def empty(cls) -> Faces:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros((0,), np.float32))
 
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def scaled(self, factor: float) -> "Faces":
+    def scaled(self, factor: float) -> Faces:
         """The same faces in an image resized by ``factor`` (pixel centres stay aligned)."""
         s = np.float32(factor)
         shift = np.float32(0.5 * (factor - 1.0))  # centre of pixel i maps to (i + 0.5) * s - 0.5
-        return Faces(self.boxes * s + shift, self.landmarks * s + shift, self.scores.copy(),
-                     self.min_side * factor)
+        return Faces(
+            self.boxes * s + shift, self.landmarks * s + shift, self.scores.copy(), self.min_side * factor
+        )
 
     def to_json(self) -> dict:
-        return {"boxes": self.boxes.round(2).tolist(), "landmarks": self.landmarks.round(2).tolist(),
-                "scores": self.scores.round(4).tolist()}
+        return {
+            "boxes": self.boxes.round(2).tolist(),
+            "landmarks": self.landmarks.round(2).tolist(),
+            "scores": self.scores.round(4).tolist(),
+        }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Faces":
+    def from_json(cls, data: dict) -> Faces:
         if not data.get("boxes"):
             return cls.empty()
-        return cls(np.asarray(data["boxes"], np.float32).reshape(-1, 4),
-                   np.asarray(data["landmarks"], np.float32).reshape(-1, 5, 2),
-                   np.asarray(data["scores"], np.float32).reshape(-1))
+        return cls(
+            np.asarray(data["boxes"], np.float32).reshape(-1, 4),
+            np.asarray(data["landmarks"], np.float32).reshape(-1, 5, 2),
+            np.asarray(data["scores"], np.float32).reshape(-1),
+        )
 
 
 class FaceDetector(Protocol):
@@ -65,8 +71,13 @@ class MTCNNDetector:
     Equal-sized images run as one batch. Faces scoring below ``score_min`` are dropped.
     """
 
-    def __init__(self, device="cpu", min_face: int = 20,
-                 thresholds: Sequence[float] = (0.6, 0.7, 0.7), score_min: float = 0.9):
+    def __init__(
+        self,
+        device="cpu",
+        min_face: int = 20,
+        thresholds: Sequence[float] = (0.6, 0.7, 0.7),
+        score_min: float = 0.9,
+    ):
         from .mtcnn import MTCNN
 
         self.score_min = score_min

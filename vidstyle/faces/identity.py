@@ -21,11 +21,19 @@ WEIGHTS_NAME = "faceapi_recognition_net_dequantized_torch.pth"
 
 # (block name, in channels, out channels, down-sampling)
 BLOCKS = (
-    ("conv32_1", 32, 32, False), ("conv32_2", 32, 32, False), ("conv32_3", 32, 32, False),
-    ("conv64_down", 32, 64, True), ("conv64_1", 64, 64, False), ("conv64_2", 64, 64, False),
+    ("conv32_1", 32, 32, False),
+    ("conv32_2", 32, 32, False),
+    ("conv32_3", 32, 32, False),
+    ("conv64_down", 32, 64, True),
+    ("conv64_1", 64, 64, False),
+    ("conv64_2", 64, 64, False),
     ("conv64_3", 64, 64, False),
-    ("conv128_down", 64, 128, True), ("conv128_1", 128, 128, False), ("conv128_2", 128, 128, False),
-    ("conv256_down", 128, 256, True), ("conv256_1", 256, 256, False), ("conv256_2", 256, 256, False),
+    ("conv128_down", 64, 128, True),
+    ("conv128_1", 128, 128, False),
+    ("conv128_2", 128, 128, False),
+    ("conv256_down", 128, 256, True),
+    ("conv256_1", 256, 256, False),
+    ("conv256_2", 256, 256, False),
     ("conv256_down_out", 256, 256, True),
 )
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-HAIR = 0.20        # share of the box height the ellipse reaches above the box (hair line)
-CHIN = 0.05        # ... and below it (chin)
-WIDTH = 0.62       # semi-axis across the face, share of the box width (covers the jaw corners)
+HAIR = 0.20  # share of the box height the ellipse reaches above the box (hair line)
+CHIN = 0.05  # ... and below it (chin)
+WIDTH = 0.62  # semi-axis across the face, share of the box width (covers the jaw corners)
 MIN_RAMP_PX = 3.0  # narrowest mask edge ramp (px)
 
 
@@ -27,9 +27,9 @@ MIN_RAMP_PX = 3.0  # narrowest mask edge ramp (px)
 class Ellipse:
     cx: float
     cy: float
-    a: float        # semi-axis along the eye line (px)
-    b: float        # semi-axis across it (px)
-    theta: float    # eye-line angle (radians, image coordinates)
+    a: float  # semi-axis along the eye line (px)
+    b: float  # semi-axis across it (px)
+    theta: float  # eye-line angle (radians, image coordinates)
 
     def ramp(self, feather: float) -> float:
         """The edge ramp's width as a share of the radius: ``feather``, widened to MIN_RAMP_PX."""
@@ -39,7 +39,7 @@ class Ellipse:
         """Half side (px) of a square around the centre that holds the mask with its ramp."""
         return max(self.a, self.b) * (1 + self.ramp(feather)) + 1
 
-    def shifted(self, dx: float, dy: float) -> "Ellipse":
+    def shifted(self, dx: float, dy: float) -> Ellipse:
         return Ellipse(self.cx + dx, self.cy + dy, self.a, self.b, self.theta)
 
 
@@ -50,8 +50,13 @@ def face_ellipse(box: np.ndarray, landmarks: np.ndarray, margin: float = 1.0) ->
     eyes = landmarks[1] - landmarks[0]
     theta = float(np.arctan2(eyes[1], eyes[0])) if np.hypot(*eyes) > 1e-3 else 0.0
     top, bottom = y1 - HAIR * h, y2 + CHIN * h
-    return Ellipse(cx=(x1 + x2) / 2, cy=(top + bottom) / 2,
-                   a=margin * WIDTH * w, b=margin * (bottom - top) / 2, theta=theta)
+    return Ellipse(
+        cx=(x1 + x2) / 2,
+        cy=(top + bottom) / 2,
+        a=margin * WIDTH * w,
+        b=margin * (bottom - top) / 2,
+        theta=theta,
+    )
 
 
 def smoothstep(edge0: float, edge1: float, x: torch.Tensor) -> torch.Tensor:
@@ -68,10 +73,15 @@ def _one(e: Ellipse, ys: torch.Tensor, xs: torch.Tensor, feather: float) -> torc
     return smoothstep(1 + e.ramp(feather), 1.0, torch.sqrt(u * u + v * v))
 
 
-def ellipse_masks(size: tuple[int, int], ellipses: list[Ellipse], weights: list[float],
-                  values: list[float] | None = None, feather: float = 0.25,
-                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
-                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def ellipse_masks(
+    size: tuple[int, int],
+    ellipses: list[Ellipse],
+    weights: list[float],
+    values: list[float] | None = None,
+    feather: float = 0.25,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(mask, value map), both 1 x 1 x H x W.
 
     mask = max over faces of weight x ramp; value map (when ``values`` is given, one per face) =
@@ -102,8 +112,13 @@ def ellipse_masks(size: tuple[int, int], ellipses: list[Ellipse], weights: list[
     return mask, torch.where(den > 0, num / den.clamp_min(1e-12), torch.zeros_like(den))
 
 
-def ellipse_mask(size: tuple[int, int], ellipses: list[Ellipse], weights: list[float],
-                 feather: float = 0.25, device: torch.device | str = "cpu",
-                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def ellipse_mask(
+    size: tuple[int, int],
+    ellipses: list[Ellipse],
+    weights: list[float],
+    feather: float = 0.25,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """1 x 1 x H x W mask: max over faces of weight x the face's ramp (see the module doc)."""
     return ellipse_masks(size, ellipses, weights, None, feather, device, dtype)[0]

@@ -57,8 +57,12 @@ def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, idx: torch.Tensor, thres
         for j in keep:
             if idx[i] != idx[j]:
                 continue
-            iw = (torch.minimum(boxes[i, 2], boxes[j, 2]) - torch.maximum(boxes[i, 0], boxes[j, 0])).clamp_min(0)
-            ih = (torch.minimum(boxes[i, 3], boxes[j, 3]) - torch.maximum(boxes[i, 1], boxes[j, 1])).clamp_min(0)
+            iw = (
+                torch.minimum(boxes[i, 2], boxes[j, 2]) - torch.maximum(boxes[i, 0], boxes[j, 0])
+            ).clamp_min(0)
+            ih = (
+                torch.minimum(boxes[i, 3], boxes[j, 3]) - torch.maximum(boxes[i, 1], boxes[j, 1])
+            ).clamp_min(0)
             if iw * ih / torch.minimum(area[i], area[j]) > thresh:
                 ok = False
                 break
@@ -74,16 +78,25 @@ class MTCNN:
     ``min_face``: smallest face side searched (px); ``thresholds``: P/R/O-Net score cut-offs.
     """
 
-    def __init__(self, device: torch.device | str = "cpu", min_face: int = 20,
-                 thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7), factor: float = 0.709):
-        nets = require("facenet_pytorch.models.mtcnn", "face detection needs facenet-pytorch "
-                       "(pip install --no-deps facenet-pytorch), or use --faces off")
+    def __init__(
+        self,
+        device: torch.device | str = "cpu",
+        min_face: int = 20,
+        thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
+        factor: float = 0.709,
+    ):
+        nets = require(
+            "facenet_pytorch.models.mtcnn",
+            "face detection needs facenet-pytorch "
+            "(pip install --no-deps facenet-pytorch), or use --faces off",
+        )
         self.device = torch.device(device)
         self.min_face = min_face
         self.thresholds = thresholds
         self.factor = factor
-        self.pnet, self.rnet, self.onet = (net().to(self.device).eval()
-                                           for net in (nets.PNet, nets.RNet, nets.ONet))
+        self.pnet, self.rnet, self.onet = (
+            net().to(self.device).eval() for net in (nets.PNet, nets.RNet, nets.ONet)
+        )
 
     def scales(self, h: int, w: int, min_face: float | None = None) -> list[float]:
         """Pyramid scales for faces from ``min_face`` (default: the instance's) up to the image."""
@@ -95,7 +108,9 @@ class MTCNN:
         return out
 
     @torch.inference_mode()
-    def detect(self, images, min_face: float | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def detect(
+        self, images, min_face: float | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``min_face`` overrides the instance's smallest face for this call."""
         x = torch.as_tensor(np.asarray(images)).to(self.device)
         if x.dim() == 3:
@@ -107,12 +122,17 @@ class MTCNN:
         points = torch.zeros(0, 5, 2, device=self.device)
         if len(boxes):
             boxes, idx, points = self._stage3(x, boxes, idx)
-        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()   # one copy each
+        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()  # one copy each
         out = []
         for i in range(x.shape[0]):
             sel = idx == i
-            out.append((boxes[sel, :4].astype(np.float32), points[sel].astype(np.float32),
-                        boxes[sel, 4].astype(np.float32)))
+            out.append(
+                (
+                    boxes[sel, :4].astype(np.float32),
+                    points[sel].astype(np.float32),
+                    boxes[sel, 4].astype(np.float32),
+                )
+            )
         return out
 
     def _stage1(self, x: torch.Tensor, min_face: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,7 +144,7 @@ class MTCNN:
             im = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
             reg, prob = self.pnet(_normalise(im))
             hit = prob[:, 1] >= self.thresholds[0]
-            where = hit.nonzero()                        # (n, y, x) cells
+            where = hit.nonzero()  # (n, y, x) cells
             if not len(where):
                 continue
             n, gy, gx = where.unbind(1)
@@ -147,9 +167,12 @@ class MTCNN:
 
     def _crops(self, x: torch.Tensor, boxes: torch.Tensor, idx: torch.Tensor, size: int) -> torch.Tensor:
         """size x size crops of ``boxes`` (zeros outside the image), normalised for the nets."""
-        rois = torch.cat([idx[:, None].to(x.dtype), boxes[:, :4] - torch.tensor([1, 1, 0, 0], device=x.device)], 1)
-        return _normalise(roi_align(x, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2,
-                                    aligned=True))
+        rois = torch.cat(
+            [idx[:, None].to(x.dtype), boxes[:, :4] - torch.tensor([1, 1, 0, 0], device=x.device)], 1
+        )
+        return _normalise(
+            roi_align(x, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+        )
 
     def _refine(self, x, boxes, idx, net, size, thresh):
         reg, prob = net(self._crops(x, boxes, idx, size))
@@ -164,8 +187,12 @@ class MTCNN:
         keep = prob[:, 1] > self.thresholds[2]
         boxes, idx, reg, marks, score = boxes[keep], idx[keep], reg[keep], marks[keep], prob[keep, 1]
         wh = boxes[:, 2:4] - boxes[:, :2]
-        points = torch.stack([boxes[:, 0:1] + marks[:, :5] * wh[:, 0:1],
-                              boxes[:, 1:2] + marks[:, 5:] * wh[:, 1:2]], -1) - 1
+        points = (
+            torch.stack(
+                [boxes[:, 0:1] + marks[:, :5] * wh[:, 0:1], boxes[:, 1:2] + marks[:, 5:] * wh[:, 1:2]], -1
+            )
+            - 1
+        )
         final = torch.cat([_regress(boxes[:, :4], reg), score[:, None]], 1)
         pick = _nms_min(final[:, :4], final[:, 4], idx, 0.7)
         return final[pick], idx[pick], points[pick]

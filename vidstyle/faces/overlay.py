@@ -24,8 +24,16 @@ def draw_tracks(rgb: np.ndarray, tracks: list[Track]) -> np.ndarray:
         x1, y1, x2, y2 = (int(round(v)) for v in t.box)
         colour = (255, 220, 0) if t.missed == 0 else (255, 120, 0)
         cv2.rectangle(rgb, (x1, y1), (x2, y2), colour, thick, cv2.LINE_AA)
-        cv2.putText(rgb, f"#{t.id} {t.visibility:.2f}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4 * thick, colour, thick, cv2.LINE_AA)
+        cv2.putText(
+            rgb,
+            f"#{t.id} {t.visibility:.2f}",
+            (x1, max(12, y1 - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4 * thick,
+            colour,
+            thick,
+            cv2.LINE_AA,
+        )
         for x, y in t.landmarks:
             cv2.circle(rgb, (int(round(x)), int(round(y))), 2 * thick, (255, 0, 255), -1, cv2.LINE_AA)
     return rgb

@@ -23,9 +23,9 @@ import numpy as np
 from ..geometry import fit_long_side, long_side_scale
 from .detector import FaceDetector, Faces
 
-SMALL_MAX_SIDE = 1920   # the small-face pass scales larger frames down to this long side
-IDLE_FACTOR = 3         # small-face passes are this many times rarer while no small face is seen
-NEAR_FLOOR = 1.5        # a face under NEAR_FLOOR x the regular pass's floor counts as small
+SMALL_MAX_SIDE = 1920  # the small-face pass scales larger frames down to this long side
+IDLE_FACTOR = 3  # small-face passes are this many times rarer while no small face is seen
+NEAR_FLOOR = 1.5  # a face under NEAR_FLOOR x the regular pass's floor counts as small
 
 
 def _resized(rgb: np.ndarray, long_side: int) -> np.ndarray:
@@ -37,8 +37,14 @@ def _resized(rgb: np.ndarray, long_side: int) -> np.ndarray:
 class DetectionPasses:
     """Runs the regular or the small-face pass on each detection frame (see the module doc)."""
 
-    def __init__(self, detector: FaceDetector, long_side: int, min_face: int, small_face: int = 0,
-                 small_every: int = 10):
+    def __init__(
+        self,
+        detector: FaceDetector,
+        long_side: int,
+        min_face: int,
+        small_face: int = 0,
+        small_every: int = 10,
+    ):
         self.detector = detector
         self.long_side, self.min_face = long_side, min_face
         self.small_face, self.small_every = small_face, small_every
@@ -97,9 +103,9 @@ class DetectionPasses:
             self.small_passes += len(sml)
         floor = NEAR_FLOOR * self.regular_floor(h, w)
         if any(len(out[k]) and ((out[k].boxes[:, 3] - out[k].boxes[:, 1]) < floor).any() for k in reg):
-            self.small_in_view = True      # faces at the regular pass's floor: smaller ones are likely
+            self.small_in_view = True  # faces at the regular pass's floor: smaller ones are likely
         latest = max(range(len(frames)), key=lambda k: (small[k], indices[k])) if sml else None
-        if latest is not None:     # the newest small-face pass says whether small faces are around
+        if latest is not None:  # the newest small-face pass says whether small faces are around
             heights = out[latest].boxes[:, 3] - out[latest].boxes[:, 1]
             self.small_in_view = bool((heights < floor).any())
         return out

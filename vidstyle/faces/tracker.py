@@ -19,16 +19,16 @@ import numpy as np
 
 from .detector import Faces
 
-SEEN_MARGIN = 1.25   # a pass sees a track only if the track is this much larger than its min_side
+SEEN_MARGIN = 1.25  # a pass sees a track only if the track is this much larger than its min_side
 
 
 @dataclass
 class Track:
     id: int
-    box: np.ndarray          # (4,) float32, frame px
-    landmarks: np.ndarray    # (5, 2) float32, frame px
+    box: np.ndarray  # (4,) float32, frame px
+    landmarks: np.ndarray  # (5, 2) float32, frame px
     visibility: float = 0.0
-    missed: int = 0          # detection rounds in a row without a match
+    missed: int = 0  # detection rounds in a row without a match
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -40,7 +40,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])   # noqa: E731
+    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
     return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-6)
 
 
@@ -60,19 +60,19 @@ def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
 
 
 class FaceTracker:
-    def __init__(self, iou_match: float = 0.3, smoothing: float = 0.6, fade_frames: int = 6,
-                 hold: int = 1):
+    def __init__(self, iou_match: float = 0.3, smoothing: float = 0.6, fade_frames: int = 6, hold: int = 1):
         self.iou_match = iou_match
-        self.smoothing = smoothing          # weight of a new detection against the prediction
+        self.smoothing = smoothing  # weight of a new detection against the prediction
         self.step_vis = 1.0 / max(fade_frames, 1)
         self.hold = hold
         self.tracks: list[Track] = []
         self._next_id = 0
-        self._finest = float("inf")     # the smallest min_side of any pass so far (frame px)
+        self._finest = float("inf")  # the smallest min_side of any pass so far (frame px)
         self._frames = 0
 
-    def update(self, detections: Faces | None, motion: np.ndarray | None = None,
-               motion_scale: float = 1.0) -> list[Track]:
+    def update(
+        self, detections: Faces | None, motion: np.ndarray | None = None, motion_scale: float = 1.0
+    ) -> list[Track]:
         """Advance one frame and return the visible tracks.
 
         ``detections``: this frame's faces (frame px), or None between detection frames.
@@ -100,7 +100,7 @@ class FaceTracker:
         h, w = motion.shape[:2]
         for t in self.tracks:
             x1, y1, x2, y2 = np.clip(np.round(t.box / scale), 0, [w - 1, h - 1, w - 1, h - 1]).astype(int)
-            region = motion[y1:y2 + 1, x1:x2 + 1].reshape(-1, 2)
+            region = motion[y1 : y2 + 1, x1 : x2 + 1].reshape(-1, 2)
             if len(region):
                 d = np.median(region, axis=0).astype(np.float32) * scale
                 t.box = t.box + np.tile(d, 2)

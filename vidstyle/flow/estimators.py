@@ -40,13 +40,15 @@ class DISFlow:
     """OpenCV's Dense Inverse Search (Kroeger et al. 2016): several times faster than Farneback."""
 
     name = "dis"
-    _PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-                "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+    _PRESETS = {
+        "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+        "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+        "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+    }
 
     def __init__(self, cfg: FlowConfig):
         self.preset = self._PRESETS[cfg.dis_preset]
-        self._local = threading.local()   # DIS objects keep state: one per worker thread
+        self._local = threading.local()  # DIS objects keep state: one per worker thread
 
     def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         dis = getattr(self._local, "dis", None)

@@ -22,7 +22,7 @@ def _base_grid(h: int, w: int, like: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(h, device=like.device, dtype=like.dtype)
     xs = torch.arange(w, device=like.device, dtype=like.dtype)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack([gx, gy])[None]            # 1 x 2 x H x W
+    return torch.stack([gx, gy])[None]  # 1 x 2 x H x W
 
 
 def sample_coords(flow: torch.Tensor) -> torch.Tensor:
@@ -37,8 +37,9 @@ def warp(image: torch.Tensor, flow: torch.Tensor, padding: str = "border") -> to
     gx = coords[:, 0] * (2.0 / max(w - 1, 1)) - 1.0
     gy = coords[:, 1] * (2.0 / max(h - 1, 1)) - 1.0
     grid = torch.stack([gx, gy], dim=-1)
-    return F.grid_sample(image, grid.to(image.dtype), mode="bilinear", padding_mode=padding,
-                         align_corners=True)
+    return F.grid_sample(
+        image, grid.to(image.dtype), mode="bilinear", padding_mode=padding, align_corners=True
+    )
 
 
 def inside_frame(flow: torch.Tensor) -> torch.Tensor:
@@ -49,9 +50,12 @@ def inside_frame(flow: torch.Tensor) -> torch.Tensor:
     return ok[:, None]
 
 
-def consistency_mask(flow_fw: torch.Tensor, flow_bw: torch.Tensor,
-                     occlusion: tuple[float, float] = (0.01, 0.5),
-                     motion_boundary: tuple[float, float] = (0.01, 0.002)) -> torch.Tensor:
+def consistency_mask(
+    flow_fw: torch.Tensor,
+    flow_bw: torch.Tensor,
+    occlusion: tuple[float, float] = (0.01, 0.5),
+    motion_boundary: tuple[float, float] = (0.01, 0.002),
+) -> torch.Tensor:
     """Ruder et al. 2016: 1 where frame t's pixels are reliably seen in frame t-1, else 0.
 
     ``flow_fw``: t-1 -> t on frame t-1's grid; ``flow_bw``: t -> t-1 on frame t's grid.
@@ -60,7 +64,7 @@ def consistency_mask(flow_fw: torch.Tensor, flow_bw: torch.Tensor,
     Returns N x 1 x H x W float (0 or 1).
     """
     fw_at_t = warp(flow_fw, flow_bw)
-    sq = lambda f: (f * f).sum(1, keepdim=True)   # noqa: E731 - |f|^2 per pixel
+    sq = lambda f: (f * f).sum(1, keepdim=True)  # noqa: E731 - |f|^2 per pixel
     occluded = sq(fw_at_t + flow_bw) > occlusion[0] * (sq(fw_at_t) + sq(flow_bw)) + occlusion[1]
     boundary = flow_gradient_sq(flow_bw) > motion_boundary[0] * sq(flow_bw) + motion_boundary[1]
     return (~occluded & ~boundary & inside_frame(flow_bw)).to(flow_bw.dtype)

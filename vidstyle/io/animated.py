@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import InputError
 from .frame import Frame, VideoInfo
 
-MAYBE_ANIMATED = {".gif", ".png", ".webp"}   # image names whose files may hold an animation
+MAYBE_ANIMATED = {".gif", ".png", ".webp"}  # image names whose files may hold an animation
 MS = Fraction(1, 1000)
 _PILLOW_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, IndexError, EOFError)
 
@@ -86,7 +86,7 @@ def webp_durations(path: Path) -> list[int]:
         while len(header := f.read(8)) == 8:
             size = int.from_bytes(header[4:], "little")
             if header[:4] == b"ANMF":
-                fields = f.read(16)        # x, y, width-1, height-1, duration: 3 bytes each
+                fields = f.read(16)  # x, y, width-1, height-1, duration: 3 bytes each
                 if len(fields) < 15:
                     break
                 durations.append(int.from_bytes(fields[12:15], "little"))
@@ -122,8 +122,10 @@ class AnimatedImageSource:
             self._image = Image.open(self.path)
             self._peeked: np.ndarray | None = opaque_rgb(self._image)
         except _PILLOW_ERRORS as exc:
-            raise InputError(f"{self.path}: cannot decode this animated {kind}: the file is damaged or "
-                             f"truncated ({_reason(exc)})") from None
+            raise InputError(
+                f"{self.path}: cannot decode this animated {kind}: the file is damaged or "
+                f"truncated ({_reason(exc)})"
+            ) from None
         self._span = (int(round(start * 1000)), int(round((start + duration) * 1000)) if duration else None)
         shown = [display_ms(d) for d in webp_durations(self.path)] if kind == "WebP" else []
         total = sum(shown)
@@ -134,14 +136,24 @@ class AnimatedImageSource:
             length = min(length, duration) if duration else length
         height, width = self._peeked.shape[:2]
         self.info = VideoInfo(
-            width=width, height=height, rate=Fraction(len(shown) * 1000, total) if total else None,
-            time_base=MS, frames=0 if clipped else getattr(self._image, "n_frames", 1), duration=length,
-            path=self.path, container=kind.lower(), codec=kind.lower(), kind="video",
-            clip_start=start, clipped=clipped, loop=self._image.info.get("loop"))
+            width=width,
+            height=height,
+            rate=Fraction(len(shown) * 1000, total) if total else None,
+            time_base=MS,
+            frames=0 if clipped else getattr(self._image, "n_frames", 1),
+            duration=length,
+            path=self.path,
+            container=kind.lower(),
+            codec=kind.lower(),
+            kind="video",
+            clip_start=start,
+            clipped=clipped,
+            loop=self._image.info.get("loop"),
+        )
 
     def __iter__(self) -> Iterator[Frame]:
         lo, hi = self._span
-        begins = 0                              # ms: when the current frame begins
+        begins = 0  # ms: when the current frame begins
         for number in range(getattr(self._image, "n_frames", 1)):
             try:
                 if self._peeked is not None:

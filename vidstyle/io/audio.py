@@ -23,8 +23,14 @@ class AudioPassthrough:
     ``mode``: auto (copy if possible, else transcode), copy (fail if impossible), transcode, none.
     """
 
-    def __init__(self, source_path: Path, output: av.container.OutputContainer, mode: str,
-                 bitrate: int = 192_000, start: float = 0.0):
+    def __init__(
+        self,
+        source_path: Path,
+        output: av.container.OutputContainer,
+        mode: str,
+        bitrate: int = 192_000,
+        start: float = 0.0,
+    ):
         """``start`` (s): source time that is time 0 of the output (--start); audio before it is
         left out and the rest moved earlier by as much."""
         self._input = None
@@ -46,8 +52,10 @@ class AudioPassthrough:
             copy = mode in ("auto", "copy") and name in output.supported_codecs
             if mode == "copy" and not copy:
                 inp.close()
-                raise OutputError(f"cannot copy {name} audio into a {fmt} file; "
-                                  f"use --audio transcode or another output container")
+                raise OutputError(
+                    f"cannot copy {name} audio into a {fmt} file; "
+                    f"use --audio transcode or another output container"
+                )
             if copy:
                 out_stream = output.add_stream_from_template(s)
                 self.copied.append(name)
@@ -138,7 +146,7 @@ class AudioPassthrough:
         rate = out_stream.codec_context.sample_rate
         for frame in frames:
             if frame.time is not None and frame.sample_rate == rate:
-                frame.pts = int(round(frame.time * rate))   # keep A/V sync of late-starting audio
+                frame.pts = int(round(frame.time * rate))  # keep A/V sync of late-starting audio
                 frame.time_base = Fraction(1, rate)
             else:
                 frame.pts = None  # the encoder's resampler lays out contiguous timestamps
@@ -156,7 +164,7 @@ class AudioPassthrough:
         if self._packets is None:
             return
         self.write_until(end_time)
-        if self._packets is not None:   # stopped at end_time: flush the transcoders
+        if self._packets is not None:  # stopped at end_time: flush the transcoders
             self._finish_streams()
 
     def close(self) -> None:

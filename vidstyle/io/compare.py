@@ -35,10 +35,26 @@ class CompareSink:
             tile = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
             tile = np.ascontiguousarray(tile)
             size = max(0.4, h / 600)
-            cv2.putText(tile, label, (8, int(24 * size / 0.6)), cv2.FONT_HERSHEY_SIMPLEX, size,
-                        (0, 0, 0), 4, cv2.LINE_AA)
-            cv2.putText(tile, label, (8, int(24 * size / 0.6)), cv2.FONT_HERSHEY_SIMPLEX, size,
-                        (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.putText(
+                tile,
+                label,
+                (8, int(24 * size / 0.6)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                size,
+                (0, 0, 0),
+                4,
+                cv2.LINE_AA,
+            )
+            cv2.putText(
+                tile,
+                label,
+                (8, int(24 * size / 0.6)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                size,
+                (255, 255, 255),
+                1,
+                cv2.LINE_AA,
+            )
             tiles.append(tile)
         self.inner.write(frame, np.hstack(tiles))
 

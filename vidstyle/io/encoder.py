@@ -17,8 +17,17 @@ from .frame import Frame, VideoInfo
 # AVCOL_SPC_* (stream tags) -> swscale matrix names
 SWS_MATRIX = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
 # x264/x265 presets -> libvpx-vp9 cpu-used
-VP9_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast": 4, "medium": 3,
-             "slow": 2, "slower": 1, "veryslow": 0}
+VP9_SPEED = {
+    "ultrafast": 8,
+    "superfast": 7,
+    "veryfast": 6,
+    "faster": 5,
+    "fast": 4,
+    "medium": 3,
+    "slow": 2,
+    "slower": 1,
+    "veryslow": 0,
+}
 
 
 # the largest quality value (crf, or cq for NVENC) each encoder takes
@@ -32,10 +41,15 @@ def encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
     if codec in ("libx264", "libx265"):
         opts = {"crf": str(cfg.crf), "preset": cfg.preset}
         if codec == "libx265":
-            opts["x265-params"] = "log-level=error"     # x265 prints its banner and stats otherwise
+            opts["x265-params"] = "log-level=error"  # x265 prints its banner and stats otherwise
     elif codec == "libvpx-vp9":
-        opts = {"crf": str(cfg.crf), "b": "0", "cpu-used": str(VP9_SPEED[cfg.preset]),
-                "row-mt": "1", "deadline": "good"}
+        opts = {
+            "crf": str(cfg.crf),
+            "b": "0",
+            "cpu-used": str(VP9_SPEED[cfg.preset]),
+            "row-mt": "1",
+            "deadline": "good",
+        }
     elif codec.endswith("_nvenc"):
         opts = {"rc": "vbr", "cq": str(cfg.crf), "b": "0"}
     else:
@@ -47,26 +61,35 @@ def encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
 class VideoEncoder:
     """Adds a video stream for ``info`` to ``container``; ``write`` encodes and muxes frames."""
 
-    def __init__(self, container: av.container.OutputContainer, info: VideoInfo, codec: str,
-                 cfg: EncodeConfig, extra_options: dict[str, str] | None = None, where: str = ""):
+    def __init__(
+        self,
+        container: av.container.OutputContainer,
+        info: VideoInfo,
+        codec: str,
+        cfg: EncodeConfig,
+        extra_options: dict[str, str] | None = None,
+        where: str = "",
+    ):
         self.container = container
         self.info = info
         self.where = where
         self.frames_written = 0
         self.pts_fixed = 0
         self.last_pts: int | None = None
-        self.last_step: int | None = None     # pts distance between the last two frames
-        self.last_duration: int | None = None # the last frame's own stated duration (pts units)
+        self.last_step: int | None = None  # pts distance between the last two frames
+        self.last_duration: int | None = None  # the last frame's own stated duration (pts units)
         self._durations: dict[int, int] = {}  # pts -> stated duration of frames not yet muxed
         self.max_pts: int | None = None
         fmt = container.format.name.split(",")[0]
         # MP4/MOV take a track's length from its last packet's dts + duration: with B-frames of
         # variable-rate video that ends early, so the last packet is held back and lengthened
         self._held: av.Packet | None = None
-        self._lead: float | None = None   # first packet's pts - dts (s): B-frame reordering delay
+        self._lead: float | None = None  # first packet's pts - dts (s): B-frame reordering delay
         self._hold_last = fmt in ("mp4", "mov")
-        if codec not in container.supported_codecs and \
-                av.codec.Codec(codec, "w").name not in container.supported_codecs:
+        if (
+            codec not in container.supported_codecs
+            and av.codec.Codec(codec, "w").name not in container.supported_codecs
+        ):
             raise OutputError(f"a {fmt} output cannot hold {codec} video")
         try:
             stream = container.add_stream(codec, rate=info.rate)
@@ -75,8 +98,10 @@ class VideoEncoder:
         stream.width, stream.height = info.width, info.height
         pix_fmt = cfg.pix_fmt
         if pix_fmt == "yuv420p" and (info.width % 2 or info.height % 2) and codec != "libvpx-vp9":
-            log.warning(f"{info.width}x{info.height} has an odd side: encoding yuv444p to keep the "
-                        f"exact size (some players only play yuv420p)")
+            log.warning(
+                f"{info.width}x{info.height} has an odd side: encoding yuv444p to keep the "
+                f"exact size (some players only play yuv420p)"
+            )
             pix_fmt = "yuv444p"
         stream.pix_fmt = pix_fmt
         stream.time_base = info.time_base
@@ -85,7 +110,7 @@ class VideoEncoder:
             stream.codec_context.framerate = info.rate
         stream.options = {**encoder_options(codec, cfg), **(extra_options or {})}
         if codec in ("libx265", "hevc_nvenc") and fmt in ("mp4", "mov"):
-            stream.codec_tag = "hvc1"      # Apple players refuse HEVC tagged hev1
+            stream.codec_tag = "hvc1"  # Apple players refuse HEVC tagged hev1
         if info.colorspace is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = info.colorspace, 1  # limited (MPEG) range
@@ -104,8 +129,11 @@ class VideoEncoder:
             self.pts_fixed += 1
         if self.last_pts is not None:
             self.last_step = pts - self.last_pts
-        self.last_duration = None if not frame.duration else \
-            max(1, int(round(frame.duration * frame.time_base / info.time_base)))
+        self.last_duration = (
+            None
+            if not frame.duration
+            else max(1, int(round(frame.duration * frame.time_base / info.time_base)))
+        )
         self.last_pts = pts
         self.max_pts = pts if self.max_pts is None else max(self.max_pts, pts)
         return pts
@@ -114,11 +142,14 @@ class VideoEncoder:
         """Encode one H x W x 3 uint8 frame; returns its presentation time in seconds."""
         vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         if self.info.colorspace is not None:
-            vf = vf.reformat(format=self.stream.pix_fmt, dst_color_range=1,
-                             dst_colorspace=SWS_MATRIX.get(self.info.colorspace, "ITU601"))
+            vf = vf.reformat(
+                format=self.stream.pix_fmt,
+                dst_color_range=1,
+                dst_colorspace=SWS_MATRIX.get(self.info.colorspace, "ITU601"),
+            )
         vf.pts = self.next_pts(frame)
         vf.time_base = self.info.time_base
-        if self.last_duration:       # encoders do not carry it to the packet: _mux does
+        if self.last_duration:  # encoders do not carry it to the packet: _mux does
             self._durations[vf.pts] = self.last_duration
         self._mux(self.stream.encode(vf))
         self.frames_written += 1

@@ -24,7 +24,7 @@ class Frame:
     pts: int | None
     time_base: Fraction
     name: str = ""
-    capture_time: float = 0.0   # time.monotonic() when the frame left the decoder
+    capture_time: float = 0.0  # time.monotonic() when the frame left the decoder
     duration: int | None = None
 
     @property
@@ -60,7 +60,7 @@ class VideoInfo:
     path: Path | None = None
     container: str = ""
     codec: str = ""
-    kind: str = "video"                 # "video" | "images" | "stream"
+    kind: str = "video"  # "video" | "images" | "stream"
     audio_streams: int = 0
     notes: list[str] = field(default_factory=list)
     # --start/--duration: source time (s) that becomes time 0 of the output, and whether the

@@ -21,16 +21,20 @@ from PIL import Image
 
 from ..config import EncodeConfig
 from ..errors import OutputError
+from ..log import log
 from .audio import AudioPassthrough
 from .encoder import VideoEncoder
-from ..log import log
 from .frame import Frame, VideoInfo
 from .source import IMAGE_SUFFIXES
 
 # output extension -> (FFmpeg muxer, codec for encode.codec=auto)
 CONTAINERS = {
-    ".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
-    ".mkv": ("matroska", "libx264"), ".avi": ("avi", "libx264"), ".webm": ("webm", "libvpx-vp9"),
+    ".mp4": ("mp4", "libx264"),
+    ".m4v": ("mp4", "libx264"),
+    ".mov": ("mov", "libx264"),
+    ".mkv": ("matroska", "libx264"),
+    ".avi": ("avi", "libx264"),
+    ".webm": ("webm", "libvpx-vp9"),
 }
 # animated-image output extension -> Pillow format (for animated and video inputs)
 ANIMATED_OUTPUTS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}
@@ -54,7 +58,7 @@ class FrameSink(Protocol):
     """
 
     frames_written: int
-    closed: bool            # closed or aborted
+    closed: bool  # closed or aborted
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None: ...
 
@@ -77,8 +81,10 @@ def video_container(path: Path, what: str = "") -> tuple[str, str]:
     is a one-line OutputError (``what`` says what the output is for, e.g. " for a video")."""
     suffix = path.suffix.lower()
     if suffix not in CONTAINERS:
-        raise OutputError(f"unsupported output extension {path.suffix or '(none)'!r}{what} "
-                          f"(use one of: {', '.join(sorted(CONTAINERS))})")
+        raise OutputError(
+            f"unsupported output extension {path.suffix or '(none)'!r}{what} "
+            f"(use one of: {', '.join(sorted(CONTAINERS))})"
+        )
     return CONTAINERS[suffix]
 
 
@@ -111,7 +117,9 @@ def check_overwrite(path: Path, policy: str, kind: str = "video") -> None:
     """``policy`` (run.overwrite) for an output that exists: warn, yes or no. A directory given
     where a video file belongs is an error either way."""
     if kind == "video" and path.is_dir():
-        raise OutputError(f"output {path} is an existing directory; give a file name, e.g. {path / 'out.mp4'}")
+        raise OutputError(
+            f"output {path} is an existing directory; give a file name, e.g. {path / 'out.mp4'}"
+        )
     if not path.exists() or policy == "yes" or path.is_dir():
         return
     if policy == "no":
@@ -122,22 +130,25 @@ def check_overwrite(path: Path, policy: str, kind: str = "video") -> None:
 def temp_name(path: Path) -> Path:
     """``.NAME.<pid>-<random>.part.EXT`` beside ``path``: the pid tells a later run whether the
     writer is still alive."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".part{path.suffix}",
-                                dir=path.parent if str(path.parent) else ".")
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem}.{os.getpid()}-",
+        suffix=f".part{path.suffix}",
+        dir=path.parent if str(path.parent) else ".",
+    )
     os.close(fd)
     return Path(name)
 
 
 def _writer_alive(temp: Path, stem: str) -> bool:
     """Whether the process that named ``temp`` (see ``temp_name``) still runs."""
-    pid = temp.name[len(stem) + 2:].split("-", 1)[0]
-    if not pid.isdigit():                 # an older name without a pid: alive while it grows
+    pid = temp.name[len(stem) + 2 :].split("-", 1)[0]
+    if not pid.isdigit():  # an older name without a pid: alive while it grows
         return time.time() - temp.stat().st_mtime < 3600
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
-    except PermissionError:               # someone else's live process
+    except PermissionError:  # someone else's live process
         return True
     return True
 
@@ -158,12 +169,16 @@ def recover_stale(path: Path) -> list[Path]:
                 os.chmod(temp, 0o666 & ~_umask())
                 os.replace(temp, target)
                 recovered.append(target)
-                log.warning(f"an earlier run was killed while writing {path.name}: its {frames} frames "
-                            f"are kept as {target}")
+                log.warning(
+                    f"an earlier run was killed while writing {path.name}: its {frames} frames "
+                    f"are kept as {target}"
+                )
             else:
                 temp.unlink()
-                log.info(f"removed {temp.name}, left by an earlier run that was killed"
-                         + (" (nothing playable in it)" if not frames else f" ({target.name} exists)"))
+                log.info(
+                    f"removed {temp.name}, left by an earlier run that was killed"
+                    + (" (nothing playable in it)" if not frames else f" ({target.name} exists)")
+                )
         except OSError as exc:
             log.debug(f"cannot tidy {temp}: {exc}")
     return recovered
@@ -178,7 +193,7 @@ def _playable_frames(path: Path) -> int:
                 for packet in c.demux(c.streams.video[0]):
                     count += 1 if packet.size else 0
     except (av.error.FFmpegError, OSError, ValueError):
-        pass                       # a cut-off tail: what came before it still plays
+        pass  # a cut-off tail: what came before it still plays
     return count
 
 
@@ -210,9 +225,11 @@ class VideoFileSink(FrameSink):
         try:
             codec = auto_codec if cfg.codec == "auto" else cfg.codec
             self.video = VideoEncoder(self._container, info, codec, cfg, where=str(self.path))
-            self.audio = AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate,
-                                          info.clip_start) \
-                if info.audio_streams and info.path is not None else None
+            self.audio = (
+                AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate, info.clip_start)
+                if info.audio_streams and info.path is not None
+                else None
+            )
         except BaseException:
             self.abort()
             raise
@@ -231,7 +248,7 @@ class VideoFileSink(FrameSink):
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         t = self.video.write(frame, rgb)
-        if self.audio is not None:   # interleave: audio up to this frame's time (never past the
+        if self.audio is not None:  # interleave: audio up to this frame's time (never past the
             self.audio.write_until(t)  # video, so an interrupted file ends with both together)
 
     def close(self, complete: bool = True) -> Path | None:
@@ -246,7 +263,9 @@ class VideoFileSink(FrameSink):
             self._container.close()
         except (OSError, av.error.FFmpegError, OutputError) as exc:
             self.abort()
-            raise OutputError(f"finishing {self.path} failed: {getattr(exc, 'strerror', None) or exc}") from None
+            raise OutputError(
+                f"finishing {self.path} failed: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         self._container = None
         if self.frames_written == 0:
             self._tmp.unlink(missing_ok=True)
@@ -302,8 +321,10 @@ class ImageSink(FrameSink):
         target = self._target(frame)
         tmp = target.with_name(f".{target.stem}.part{target.suffix}")
         try:
-            Image.fromarray(rgb).save(tmp, quality=95) if target.suffix.lower() in (".jpg", ".jpeg") \
-                else Image.fromarray(rgb).save(tmp)
+            Image.fromarray(rgb).save(tmp, quality=95) if target.suffix.lower() in (
+                ".jpg",
+                ".jpeg",
+            ) else Image.fromarray(rgb).save(tmp)
             os.replace(tmp, target)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -336,8 +357,8 @@ class AnimatedImageSink(FrameSink):
         self.pts_fixed = 0
         self.frames_written = 0
         self._images: list[Image.Image] = []
-        self._starts: list[float] = []         # s: when each frame begins
-        self._last_length = 0.0                # s: how long the latest frame shows
+        self._starts: list[float] = []  # s: when each frame begins
+        self._last_length = 0.0  # s: how long the latest frame shows
         self._step = 1 / float(info.rate) if info.rate else 0.04
         recover_stale(self.path)
         if info.audio_streams:
@@ -349,7 +370,9 @@ class AnimatedImageSink(FrameSink):
             begins = self._starts[-1] + self._step if self._starts else 0.0
             self.pts_fixed += 1
         image = Image.fromarray(rgb)
-        self._images.append(image.convert("P", palette=Image.Palette.ADAPTIVE) if self.format == "GIF" else image)
+        self._images.append(
+            image.convert("P", palette=Image.Palette.ADAPTIVE) if self.format == "GIF" else image
+        )
         self._starts.append(begins)
         self._last_length = float(frame.duration * frame.time_base) if frame.duration else self._step
         self.frames_written += 1
@@ -366,19 +389,29 @@ class AnimatedImageSink(FrameSink):
         durations = frame_durations(self._starts, self._last_length, tick)
         short = sum(d < 20 for d in durations) if self.format == "GIF" else 0
         if short:
-            log.warning(f"{short} of {len(durations)} frames last under 20 ms, which GIF players show "
-                        f"for 100 ms: use .webp or .png (APNG) for frame rates above 50 fps")
+            log.warning(
+                f"{short} of {len(durations)} frames last under 20 ms, which GIF players show "
+                f"for 100 ms: use .webp or .png (APNG) for frame rates above 50 fps"
+            )
         loop = self.info.loop
         options = {"loop": loop} if loop is not None else {} if self.format == "GIF" else {"loop": 1}
         if self.format == "WEBP":
             options["quality"] = 90
         tmp = temp_name(self.path)
         try:
-            images[0].save(tmp, format=self.format, save_all=True, append_images=images[1:],
-                           duration=durations, **options)
+            images[0].save(
+                tmp,
+                format=self.format,
+                save_all=True,
+                append_images=images[1:],
+                duration=durations,
+                **options,
+            )
         except (OSError, ValueError) as exc:
             tmp.unlink(missing_ok=True)
-            raise OutputError(f"writing {self.path} failed: {getattr(exc, 'strerror', None) or exc}") from None
+            raise OutputError(
+                f"writing {self.path} failed: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         return publish(tmp, self.path if complete else partial_path(self.path))
 
     def abort(self) -> None:
@@ -429,7 +462,9 @@ def open_sink(output: Path, info: VideoInfo, cfg: EncodeConfig, single_image: bo
     if info.kind == "video":
         if suffix in ANIMATED_OUTPUTS:
             return AnimatedImageSink(output, info)
-        raise OutputError(f"unsupported output extension {output.suffix or '(none)'!r} for a video (use one "
-                          f"of: {', '.join(sorted(CONTAINERS))}, or {', '.join(sorted(ANIMATED_OUTPUTS))} "
-                          f"for an animated image)")
+        raise OutputError(
+            f"unsupported output extension {output.suffix or '(none)'!r} for a video (use one "
+            f"of: {', '.join(sorted(CONTAINERS))}, or {', '.join(sorted(ANIMATED_OUTPUTS))} "
+            f"for an animated image)"
+        )
     return ImageSink(output, single_image)

@@ -27,10 +27,25 @@ from .animated import MAYBE_ANIMATED, AnimatedImageSource, animation, apng_frame
 from .frame import Frame, VideoInfo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-_DEMUX_RETRIES = 32   # demuxer errors in a row before a damaged file counts as ended
-_TIMED_FRAMES = {"gif", "apng"}   # demuxers whose frames each state their own display duration
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".ts", ".mts", ".flv", ".mpg",
-                  ".mpeg", ".ogv", ".wmv", ".3gp", ".gif"}
+_DEMUX_RETRIES = 32  # demuxer errors in a row before a damaged file counts as ended
+_TIMED_FRAMES = {"gif", "apng"}  # demuxers whose frames each state their own display duration
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".mkv",
+    ".mov",
+    ".webm",
+    ".avi",
+    ".ts",
+    ".mts",
+    ".flv",
+    ".mpg",
+    ".mpeg",
+    ".ogv",
+    ".wmv",
+    ".3gp",
+    ".gif",
+}
 
 
 class FrameSource(Protocol):
@@ -71,19 +86,25 @@ class VideoFileSource(FrameSource):
     A packet that does not decode is skipped, its frame counted in ``lost``, as FFmpeg does.
     """
 
-    def __init__(self, path: str | os.PathLike, decode_threads: int = 0,
-                 pts_range: tuple[int, int | None] | None = None, video_stream: int = 0,
-                 start: float = 0.0, duration: float = 0.0):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        decode_threads: int = 0,
+        pts_range: tuple[int, int | None] | None = None,
+        video_stream: int = 0,
+        start: float = 0.0,
+        duration: float = 0.0,
+    ):
         self.path = Path(path)
-        self.truncated: str = ""   # why decoding stopped early, if it did
+        self.truncated: str = ""  # why decoding stopped early, if it did
         self.decoded = 0
         self._range = pts_range
         self._clip = (start, duration)
-        self._offset = 0                      # subtracted from every pts (the range start with --start)
-        self._packet_pts: list[int] = []      # pts of every video packet demuxed
-        self._frame_pts: set[int] = set()     # pts of every frame decoded
+        self._offset = 0  # subtracted from every pts (the range start with --start)
+        self._packet_pts: list[int] = []  # pts of every video packet demuxed
+        self._frame_pts: set[int] = set()  # pts of every frame decoded
         self._decode_errors = 0
-        self._untimed = 0                     # frames without pts (then losses cannot be told)
+        self._untimed = 0  # frames without pts (then losses cannot be told)
         check_readable(self.path)
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
@@ -101,8 +122,10 @@ class VideoFileSource(FrameSource):
             kinds = sorted({s.type for s in c.streams}) or ["no streams"]
             raise InputError(f"{self.path}: no video stream (contains: {', '.join(kinds)})")
         if choice >= len(c.streams.video):
-            raise InputError(f"{self.path}: no video stream {choice} (it has {len(c.streams.video)}: "
-                             f"0..{len(c.streams.video) - 1})")
+            raise InputError(
+                f"{self.path}: no video stream {choice} (it has {len(c.streams.video)}: "
+                f"0..{len(c.streams.video) - 1})"
+            )
         stream = c.streams.video[choice]
         stream.thread_type = "AUTO"
         if decode_threads:
@@ -111,8 +134,10 @@ class VideoFileSource(FrameSource):
         notes = []
         if len(c.streams.video) > 1:
             which = "the first" if choice == 0 else f"stream {choice}"
-            notes.append(f"{len(c.streams.video)} video streams: using {which}, ignoring the others "
-                         f"(--video-stream N chooses)")
+            notes.append(
+                f"{len(c.streams.video)} video streams: using {which}, ignoring the others "
+                f"(--video-stream N chooses)"
+            )
         if c.streams.subtitles:
             notes.append(f"{len(c.streams.subtitles)} subtitle stream(s) are not carried to the output")
         start, length = self._clip
@@ -126,8 +151,13 @@ class VideoFileSource(FrameSource):
         try:
             first = next(self._frames)
         except StopIteration:
-            why = f" ({self.truncated})" if self.truncated else \
-                f" ({self._decode_errors} packets failed to decode)" if self._decode_errors else ""
+            why = (
+                f" ({self.truncated})"
+                if self.truncated
+                else f" ({self._decode_errors} packets failed to decode)"
+                if self._decode_errors
+                else ""
+            )
             raise InputError(f"{self.path}: the video stream has no decodable frames{why}") from None
         self._peeked: Frame | None = first
         notes += self._first_notes
@@ -137,16 +167,27 @@ class VideoFileSource(FrameSource):
             duration = c.duration / av.time_base
         if clipped:
             duration = None if duration is None else max(0.0, duration - start)
-            duration = min(duration, length) if (length and duration is not None) else (duration or length or None)
+            duration = (
+                min(duration, length) if (length and duration is not None) else (duration or length or None)
+            )
         self.info = VideoInfo(
-            width=first.width, height=first.height,
+            width=first.width,
+            height=first.height,
             rate=Fraction(rate) if rate else None,
             time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000),
-            frames=0 if clipped else int(stream.frames or 0), duration=duration, rotation=self._rotation,
-            path=self.path, container=c.format.name, codec=stream.codec_context.name,
-            kind="video", audio_streams=len(c.streams.audio), notes=notes, **self._color,
+            frames=0 if clipped else int(stream.frames or 0),
+            duration=duration,
+            rotation=self._rotation,
+            path=self.path,
+            container=c.format.name,
+            codec=stream.codec_context.name,
+            kind="video",
+            audio_streams=len(c.streams.audio),
+            notes=notes,
+            **self._color,
             clip_start=float((self._offset - (stream.start_time or 0)) * stream.time_base) if start else 0.0,
-            clipped=clipped)
+            clipped=clipped,
+        )
 
     def _decode(self) -> Iterator[Frame]:
         """Frames until EOF (or the range's end); ``truncated`` says why when decoding stops early."""
@@ -156,9 +197,13 @@ class VideoFileSource(FrameSource):
         last_pts: int | None = None
         try:
             for frame in self._decoded():
-                if self._decode_errors and frame.pts is not None and last_pts is not None \
-                        and frame.pts < last_pts:
-                    continue   # a stale picture the decoder let out after damage (FFmpeg drops these too)
+                if (
+                    self._decode_errors
+                    and frame.pts is not None
+                    and last_pts is not None
+                    and frame.pts < last_pts
+                ):
+                    continue  # a stale picture the decoder let out after damage (FFmpeg drops these too)
                 if index == 0:
                     self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
                     self._color = _color_tags(frame)
@@ -166,7 +211,7 @@ class VideoFileSource(FrameSource):
                 try:
                     rgb = upright(to_rgb(frame), self._rotation)
                 except (av.error.FFmpegError, ValueError):
-                    continue   # a damaged picture that cannot be converted: counted as lost
+                    continue  # a damaged picture that cannot be converted: counted as lost
                 if frame.pts is None:
                     self._untimed += 1
                 else:
@@ -174,8 +219,14 @@ class VideoFileSource(FrameSource):
                     last_pts = frame.pts
                 pts = None if frame.pts is None else frame.pts - self._offset
                 shown = frame.duration if self._container.format.name in _TIMED_FRAMES else None
-                yield Frame(index, rgb, pts, Fraction(frame.time_base or self._stream.time_base),
-                            capture_time=time.monotonic(), duration=shown or None)
+                yield Frame(
+                    index,
+                    rgb,
+                    pts,
+                    Fraction(frame.time_base or self._stream.time_base),
+                    capture_time=time.monotonic(),
+                    duration=shown or None,
+                )
                 index += 1
                 self.decoded = index
         except (av.error.FFmpegError, ValueError) as exc:
@@ -194,7 +245,7 @@ class VideoFileSource(FrameSource):
 
     def _decoded_frames(self) -> Iterator[av.VideoFrame]:
         """Every frame that decodes; undecodable packets are skipped, their pts remembered."""
-        failures = 0                     # demuxer errors in a row (no packet read in between)
+        failures = 0  # demuxer errors in a row (no packet read in between)
         while True:
             try:
                 for packet in self._container.demux(self._stream):
@@ -249,8 +300,10 @@ class VideoFileSource(FrameSource):
         if not lost:
             return ""
         step = 1.5 / float(self.info.rate) if self.info.rate else 0.1
-        return (f"{len(lost)} of {len(self._packet_pts)} frames could not be decoded and were skipped "
-                f"(at {time_ranges(lost, step)}); the frames around them keep their timestamps")
+        return (
+            f"{len(lost)} of {len(self._packet_pts)} frames could not be decoded and were skipped "
+            f"(at {time_ranges(lost, step)}); the frames around them keep their timestamps"
+        )
 
     def __iter__(self) -> Iterator[Frame]:
         last: Frame | None = None
@@ -286,15 +339,24 @@ class ImageSource(FrameSource):
 
     def __init__(self, paths: list[Path], rate: Fraction, description: str):
         if not paths:
-            raise InputError(f"{description}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise InputError(
+                f"{description}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         self.paths = paths
         self.truncated = ""
         self.decoded = 0
         first = load_image(paths[0])
         self._peeked: np.ndarray | None = first
-        self.info = VideoInfo(width=first.shape[1], height=first.shape[0], rate=rate,
-                              time_base=1 / rate, frames=len(paths), duration=len(paths) / rate,
-                              path=paths[0], kind="images")
+        self.info = VideoInfo(
+            width=first.shape[1],
+            height=first.shape[0],
+            rate=rate,
+            time_base=1 / rate,
+            frames=len(paths),
+            duration=len(paths) / rate,
+            path=paths[0],
+            kind="images",
+        )
 
     def __iter__(self) -> Iterator[Frame]:
         tb = self.info.time_base
@@ -323,16 +385,19 @@ def load_image(path: Path) -> np.ndarray:
 def _frame_notes(frame: av.VideoFrame) -> list[str]:
     notes = []
     if frame.color_trc in HDR_TRANSFERS:
-        notes.append(f"HDR input ({HDR_TRANSFERS[frame.color_trc]}): the output is 8-bit SDR, tagged BT.709, "
-                     f"converted without tone mapping (bright scenes look flat; tone-map it first for "
-                     f"the best result)")
+        notes.append(
+            f"HDR input ({HDR_TRANSFERS[frame.color_trc]}): the output is 8-bit SDR, tagged BT.709, "
+            f"converted without tone mapping (bright scenes look flat; tone-map it first for "
+            f"the best result)"
+        )
     elif any(c.bits > 8 for c in frame.format.components):
         notes.append(f"{frame.format.name} input: the output is 8-bit")
     if any(c.is_alpha for c in frame.format.components):
         notes.append("the video has an alpha channel: it is dropped (the output is opaque)")
     if frame.interlaced_frame:
-        notes.append("interlaced video: processed as progressive frames (deinterlace it first for "
-                     "the best result)")
+        notes.append(
+            "interlaced video: processed as progressive frames (deinterlace it first for the best result)"
+        )
     return notes
 
 
@@ -358,7 +423,7 @@ def to_rgb(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="rgb24", src_color_range=rng)
 
 
-HDR_TRANSFERS = {16: "PQ", 18: "HLG"}   # AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67
+HDR_TRANSFERS = {16: "PQ", 18: "HLG"}  # AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67
 BT709 = {"colorspace": 1, "color_primaries": 1, "color_trc": 1}
 
 
@@ -369,8 +434,11 @@ def _color_tags(frame: av.VideoFrame) -> dict:
         return dict(BT709)
     if frame.colorspace in (None, 0, 2) or frame.format.name.startswith(("rgb", "bgr", "gbr")):
         return {}
-    return {"colorspace": int(frame.colorspace), "color_primaries": int(frame.color_primaries),
-            "color_trc": int(frame.color_trc)}
+    return {
+        "colorspace": int(frame.colorspace),
+        "color_primaries": int(frame.color_primaries),
+        "color_trc": int(frame.color_trc),
+    }
 
 
 def check_readable(path: Path) -> None:
@@ -417,8 +485,10 @@ def image_paths(spec: str) -> list[Path]:
         candidates = [Path(p) for p in globlib.glob(os.path.expanduser(spec))]
     else:
         candidates = list(Path(spec).iterdir())
-    return sorted((p for p in candidates if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                  key=lambda p: _natural_key(p.name))
+    return sorted(
+        (p for p in candidates if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+        key=lambda p: _natural_key(p.name),
+    )
 
 
 def _natural_key(name: str) -> list:
@@ -456,8 +526,14 @@ def input_kind(spec: str) -> str:
     return "video"
 
 
-def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video_stream: int = 0,
-                start: float = 0.0, duration: float = 0.0) -> FrameSource:
+def open_source(
+    spec: str,
+    image_fps: str = "25",
+    decode_threads: int = 0,
+    video_stream: int = 0,
+    start: float = 0.0,
+    duration: float = 0.0,
+) -> FrameSource:
     """Open a video file, an animated image, an image, a directory of images, or a glob of images."""
     if source_kind(spec) != "file":
         raise InputError(f"{redact(spec)} is a live source: use `vidstyle stream {redact(spec)} -o OUTPUT`")
@@ -467,11 +543,11 @@ def open_source(spec: str, image_fps: str = "25", decode_threads: int = 0, video
             raise InputError(f"input not found: {spec}")
         return ImageSource(paths, parse_rate(image_fps), spec)
     path = Path(spec)
-    if path.suffix.lower() == ".webp":   # an animated one: FFmpeg's webp decoder takes no animations
+    if path.suffix.lower() == ".webp":  # an animated one: FFmpeg's webp decoder takes no animations
         check_readable(path)
         return AnimatedImageSource(path, start, duration, video_stream)
     source = VideoFileSource(spec, decode_threads, video_stream=video_stream, start=start, duration=duration)
-    if source.info.container in _TIMED_FRAMES:   # an animated GIF or APNG: its loop count for a like output
+    if source.info.container in _TIMED_FRAMES:  # an animated GIF or APNG: its loop count for a like output
         source.info.loop = animation(path)[1]
         if source.info.container == "apng" and not source.info.frames:
             source.info.frames = apng_frames(path)

@@ -54,24 +54,40 @@ def head_sprite(head: Head, face_height: int) -> tuple[np.ndarray, np.ndarray]:
     bw, bh = x2 - x1, y2 - y1
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2 - 0.05 * bh
     s = face_height / bh
-    half_w, half_h = 0.95 * bw * s, 1.0 * bh * s          # sprite half sizes, output px
+    half_w, half_h = 0.95 * bw * s, 1.0 * bh * s  # sprite half sizes, output px
     out_w, out_h = 2 * int(np.ceil(half_w)) + 1, 2 * int(np.ceil(half_h)) + 1
     m = np.array([[s, 0, out_w / 2 - s * cx], [0, s, out_h / 2 - s * cy]], np.float32)
-    rgb = cv2.warpAffine(head.image, m, (out_w, out_h), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT)
-    if s < 0.5:   # warpAffine does not average: pre-blur against aliasing on strong shrinks
-        rgb = cv2.warpAffine(cv2.GaussianBlur(head.image, (0, 0), 0.4 / s), m, (out_w, out_h),
-                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    rgb = cv2.warpAffine(
+        head.image,
+        m,
+        (out_w, out_h),
+        flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    if s < 0.5:  # warpAffine does not average: pre-blur against aliasing on strong shrinks
+        rgb = cv2.warpAffine(
+            cv2.GaussianBlur(head.image, (0, 0), 0.4 / s),
+            m,
+            (out_w, out_h),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
     yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
     r = np.hypot((xx - out_w / 2) / (0.72 * bw * s), (yy - out_h / 2) / (0.85 * bh * s))
     alpha = np.clip((1.25 - r) / 0.35, 0, 1).astype(np.float32)
     return rgb, alpha
 
 
-def face_crowd(heads: Sequence[Head], face_heights: Sequence[int], n_frames: int,
-               size: tuple[int, int] = (360, 640), seed: int = 0, drift: float = 6.0,
-               pan: float = 24.0, centres: Sequence[tuple[float, float]] | None = None
-               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def face_crowd(
+    heads: Sequence[Head],
+    face_heights: Sequence[int],
+    n_frames: int,
+    size: tuple[int, int] = (360, 640),
+    seed: int = 0,
+    drift: float = 6.0,
+    pan: float = 24.0,
+    centres: Sequence[tuple[float, float]] | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A synthetic crowd: one head per entry of ``face_heights`` (face box heights, px), heads
     taken from ``heads`` in turn, laid out on a grid (or at ``centres``, (x, y) shares of the
     frame) over a textured background that pans by ``pan`` px over the clip while each head
@@ -104,7 +120,7 @@ def face_crowd(heads: Sequence[Head], face_heights: Sequence[int], n_frames: int
     for t in range(n_frames):
         u = t / max(n_frames - 1, 1)
         off = int(round(pan * u))
-        frame = background[:, off:off + w].astype(np.float32)
+        frame = background[:, off : off + w].astype(np.float32)
         frame_boxes = []
         for rgb, alpha, cx, cy, phase, direction, fh, bw in placed:
             d = drift * np.sin(np.pi * u + phase)
@@ -114,18 +130,27 @@ def face_crowd(heads: Sequence[Head], face_heights: Sequence[int], n_frames: int
             fx0, fy0, fx1, fy1 = max(0, x0), max(0, y0), min(w, x0 + sw), min(h, y0 + sh)
             if fx1 <= fx0 or fy1 <= fy0:
                 continue
-            a = alpha[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0, None]
-            frame[fy0:fy1, fx0:fx1] += a * (rgb[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] - frame[fy0:fy1, fx0:fx1])
-            face_cy = y0 + sh / 2 + 0.05 * fh   # the sprite is centred a little above the face box
-            frame_boxes.append([x0 + sw / 2 - bw / 2, face_cy - fh / 2, x0 + sw / 2 + bw / 2, face_cy + fh / 2])
+            a = alpha[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0, None]
+            frame[fy0:fy1, fx0:fx1] += a * (
+                rgb[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0] - frame[fy0:fy1, fx0:fx1]
+            )
+            face_cy = y0 + sh / 2 + 0.05 * fh  # the sprite is centred a little above the face box
+            frame_boxes.append(
+                [x0 + sw / 2 - bw / 2, face_cy - fh / 2, x0 + sw / 2 + bw / 2, face_cy + fh / 2]
+            )
         frames.append(np.clip(frame, 0, 255).astype(np.uint8))
         boxes.append(np.asarray(frame_boxes, np.float32).reshape(-1, 4))
     return frames, boxes
 
 
-def pan_zoom(image: np.ndarray, n_frames: int, size: tuple[int, int],
-             zoom: tuple[float, float] = (1.0, 1.25), pan: tuple[float, float] = (0.08, 0.04),
-             center: tuple[float, float] = (0.5, 0.5)) -> Iterator[np.ndarray]:
+def pan_zoom(
+    image: np.ndarray,
+    n_frames: int,
+    size: tuple[int, int],
+    zoom: tuple[float, float] = (1.0, 1.25),
+    pan: tuple[float, float] = (0.08, 0.04),
+    center: tuple[float, float] = (0.5, 0.5),
+) -> Iterator[np.ndarray]:
     """A slow camera move over ``image``: frames of ``size`` (H, W), zooming and panning.
 
     ``zoom``: start/end magnification of the crop; ``pan``: total (x, y) travel as a share of the
@@ -133,15 +158,14 @@ def pan_zoom(image: np.ndarray, n_frames: int, size: tuple[int, int],
     """
     ih, iw = image.shape[:2]
     out_h, out_w = size
-    base = max(out_h / ih, out_w / iw)   # cover the frame at zoom 1
+    base = max(out_h / ih, out_w / iw)  # cover the frame at zoom 1
     for i in range(n_frames):
         t = i / max(n_frames - 1, 1)
         s = base * (zoom[0] + (zoom[1] - zoom[0]) * t)
         cx = iw * (center[0] + pan[0] * (t - 0.5))
         cy = ih * (center[1] + pan[1] * (t - 0.5))
         m = np.array([[s, 0, out_w / 2 - s * cx], [0, s, out_h / 2 - s * cy]], np.float32)
-        yield cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REFLECT)
+        yield cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def tone(seconds: float, sample_rate: int = 48000, freq: float = 440.0, channels: int = 2) -> np.ndarray:
@@ -151,11 +175,23 @@ def tone(seconds: float, sample_rate: int = 48000, freq: float = 440.0, channels
     return np.repeat(wave[None].astype(np.float32), channels, axis=0)
 
 
-def write_clip(path: str | Path, frames: Iterable[np.ndarray], rate: Fraction | int = 25, *,
-               pts: Sequence[int] | None = None, time_base: Fraction | None = None,
-               codec: str = "libx264", pix_fmt: str = "yuv420p", crf: int = 18,
-               audio: np.ndarray | None = None, audio_rate: int = 48000, audio_codec: str = "aac",
-               rotation: int = 0, container_format: str | None = None, gop: int = 0) -> Path:
+def write_clip(
+    path: str | Path,
+    frames: Iterable[np.ndarray],
+    rate: Fraction | int = 25,
+    *,
+    pts: Sequence[int] | None = None,
+    time_base: Fraction | None = None,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    crf: int = 18,
+    audio: np.ndarray | None = None,
+    audio_rate: int = 48000,
+    audio_codec: str = "aac",
+    rotation: int = 0,
+    container_format: str | None = None,
+    gop: int = 0,
+) -> Path:
     """Encode RGB frames into ``path``; ``pts`` (in ``time_base``) makes variable frame rate.
 
     ``audio``: float32 (channels, samples) at ``audio_rate``. ``rotation``: display rotation in
@@ -193,7 +229,7 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], rate: Fraction | 
         if as_ is not None:
             step = 1024
             for start in range(0, audio.shape[1], step):
-                chunk = np.ascontiguousarray(audio[:, start:start + step])
+                chunk = np.ascontiguousarray(audio[:, start : start + step])
                 af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=as_.layout.name)
                 af.sample_rate = audio_rate
                 af.pts = start
@@ -203,8 +239,12 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], rate: Fraction | 
     return path
 
 
-def demo_clip(path: str | Path, seconds: float = 4.0, size: tuple[int, int] = (360, 640),
-              rate: Fraction = Fraction(30000, 1001)) -> Path:
+def demo_clip(
+    path: str | Path,
+    seconds: float = 4.0,
+    size: tuple[int, int] = (360, 640),
+    rate: Fraction = Fraction(30000, 1001),
+) -> Path:
     """The demo's sample: a pan/zoom over the portrait at 29.97 fps with a 440 Hz tone."""
     n = int(round(seconds * rate))
     frames = pan_zoom(demo_photo(), n, size, zoom=(1.0, 1.3), pan=(0.06, 0.04), center=(0.5, 0.36))

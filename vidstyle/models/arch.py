@@ -25,5 +25,11 @@ ARCH_PRESETS: dict[str, ArchConfig] = {
 
 def preset_name(arch: ArchConfig) -> str:
     """The preset with ``arch``'s width and depth, or "custom"."""
-    return next((name for name, p in ARCH_PRESETS.items()
-                 if (p.channels, p.res_blocks) == (arch.channels, arch.res_blocks)), "custom")
+    return next(
+        (
+            name
+            for name, p in ARCH_PRESETS.items()
+            if (p.channels, p.res_blocks) == (arch.channels, arch.res_blocks)
+        ),
+        "custom",
+    )

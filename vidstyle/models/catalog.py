@@ -33,11 +33,11 @@ def user_dir() -> Path:
 class StyleEntry:
     """One selectable style: a row of a model file."""
 
-    name: str           # what --style accepts
+    name: str  # what --style accepts
     model_path: Path
     style_index: int
     meta: ModelMeta
-    source: str         # "bundled" | "user" | "path"
+    source: str  # "bundled" | "user" | "path"
     default: bool = False
 
     @property
@@ -83,8 +83,11 @@ def _entries_in(directory: Path, source: str, default_name: str) -> list[StyleEn
         single = len(meta.styles) == 1
         for i, style in enumerate(meta.styles):
             name = meta.name if single else f"{meta.name}:{style['name']}"
-            entries.append(StyleEntry(name, path, i, meta, source,
-                                      default=(source == "bundled" and name == default_name)))
+            entries.append(
+                StyleEntry(
+                    name, path, i, meta, source, default=(source == "bundled" and name == default_name)
+                )
+            )
     return entries
 
 
@@ -141,8 +144,11 @@ def resolve_style_mix(spec: str, mix: str, extra_dirs: list[Path] | None = None)
     wanted = mix_names(mix)
     if not wanted or all(n in entry.meta.style_names for n in wanted):
         return entry
-    holders = [e for e in list_styles(extra_dirs)
-               if len(e.meta.styles) > 1 and all(n in e.meta.style_names for n in wanted)]
+    holders = [
+        e
+        for e in list_styles(extra_dirs)
+        if len(e.meta.styles) > 1 and all(n in e.meta.style_names for n in wanted)
+    ]
     holders.sort(key=lambda e: e.meta.arch != entry.meta.arch)
     return holders[0] if holders else entry
 
@@ -155,8 +161,9 @@ def parse_style_mix(text: str, names: list[str], model: str) -> list[float]:
         if not sep:
             raise ModelError(f"style mix {text!r}: expected NAME=WEIGHT items")
         if name.strip() not in names:
-            raise ModelError(f"style mix: {name.strip()!r} is not a style of model {model!r} "
-                             f"(it has: {', '.join(names)})")
+            raise ModelError(
+                f"style mix: {name.strip()!r} is not a style of model {model!r} (it has: {', '.join(names)})"
+            )
         try:
             w = float(value)
         except ValueError:

@@ -23,10 +23,16 @@ IMAGE_INPUT, STYLE_INPUT, OUTPUT = "input", "style_weights", "output"
 
 def onnx_metadata(meta: ModelMeta, fp16: bool) -> dict:
     """What an export of ``meta``'s model records about itself and its tensors."""
-    return {"model": json.loads(meta.to_json()), "style_names": meta.style_names,
-            "input_range": "0-1", "layout": "NCHW", "channels": "RGB",
-            "style_input": len(meta.styles) > 1, "precision": "fp16" if fp16 else "fp32",
-            "producer": f"vidstyle {__version__}"}
+    return {
+        "model": json.loads(meta.to_json()),
+        "style_names": meta.style_names,
+        "input_range": "0-1",
+        "layout": "NCHW",
+        "channels": "RGB",
+        "style_input": len(meta.styles) > 1,
+        "precision": "fp16" if fp16 else "fp32",
+        "producer": f"vidstyle {__version__}",
+    }
 
 
 def read_onnx_metadata(path: str | Path) -> dict | None:
@@ -50,7 +56,7 @@ def read_onnx_metadata(path: str | Path) -> dict | None:
 class OnnxContract:
     """How to feed a model: value range, channel order, and what the graph does itself."""
 
-    scale: float = 1.0          # 255 for 0..255 models
+    scale: float = 1.0  # 255 for 0..255 models
     bgr: bool = False
     self_padding: bool = False  # our exports pad and crop inside the graph
     style_names: tuple[str, ...] = ()
@@ -59,10 +65,15 @@ class OnnxContract:
 def contract_from(meta: dict | None, input_range: str | None, bgr: bool | None) -> OnnxContract:
     """The contract of a file with our ``meta``, or of a foreign one from the user's flags."""
     if meta is not None:
-        return OnnxContract(scale=255.0 if meta.get("input_range") == "0-255" else 1.0,
-                            bgr=meta.get("channels") == "BGR", self_padding=True,
-                            style_names=tuple(meta.get("style_names", ())))
+        return OnnxContract(
+            scale=255.0 if meta.get("input_range") == "0-255" else 1.0,
+            bgr=meta.get("channels") == "BGR",
+            self_padding=True,
+            style_names=tuple(meta.get("style_names", ())),
+        )
     if input_range is None:
-        raise ModelError("this ONNX file has no vidstyle metadata: say how to feed it with "
-                         "--input-range 0-1|0-255 (and --bgr if it takes BGR)")
+        raise ModelError(
+            "this ONNX file has no vidstyle metadata: say how to feed it with "
+            "--input-range 0-1|0-255 (and --bgr if it takes BGR)"
+        )
     return OnnxContract(scale=255.0 if input_range == "0-255" else 1.0, bgr=bool(bgr))

@@ -35,14 +35,14 @@ class ModelMeta:
     """
 
     name: str
-    arch: str = "full"                      # preset name, or "custom"
+    arch: str = "full"  # preset name, or "custom"
     arch_config: dict = field(default_factory=lambda: ArchConfig().to_dict())
     styles: list[dict] = field(default_factory=list)
     input_range: float = 255.0
     layout: str = "rgb"
     description: str = ""
     placeholder: bool = False
-    recipe: dict = field(default_factory=dict)     # how it was trained (or imported from where)
+    recipe: dict = field(default_factory=dict)  # how it was trained (or imported from where)
     licence: str = ""
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
@@ -58,14 +58,16 @@ class ModelMeta:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str, where: str) -> "ModelMeta":
+    def from_json(cls, text: str, where: str) -> ModelMeta:
         try:
             data = json.loads(text)
             if data.get("format") != FORMAT:
                 raise ModelError(f"{where}: not a vidstyle model (format={data.get('format')!r})")
             if int(data.get("format_version", 0)) > FORMAT_VERSION:
-                raise ModelError(f"{where}: model format v{data['format_version']} is newer than "
-                                 f"this vidstyle understands (v{FORMAT_VERSION}); upgrade vidstyle")
+                raise ModelError(
+                    f"{where}: model format v{data['format_version']} is newer than "
+                    f"this vidstyle understands (v{FORMAT_VERSION}); upgrade vidstyle"
+                )
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             meta = cls(**known)
             ArchConfig(**meta.arch_config)
@@ -74,8 +76,10 @@ class ModelMeta:
         except (ValueError, TypeError) as exc:
             raise ModelError(f"{where}: malformed model metadata ({exc})") from None
         if len(meta.styles) != meta.arch_obj().num_styles:
-            raise ModelError(f"{where}: metadata lists {len(meta.styles)} styles but the network "
-                             f"has {meta.arch_obj().num_styles}")
+            raise ModelError(
+                f"{where}: metadata lists {len(meta.styles)} styles but the network "
+                f"has {meta.arch_obj().num_styles}"
+            )
         return meta
 
 
@@ -106,13 +110,16 @@ def read_meta(path: str | os.PathLike) -> ModelMeta:
     header = read_header(path)
     text = (header.get("__metadata__") or {}).get("vidstyle")
     if text is None:
-        raise ModelError(f"{path}: safetensors file without vidstyle metadata "
-                         f"(import foreign weights with `vidstyle models import`)")
+        raise ModelError(
+            f"{path}: safetensors file without vidstyle metadata "
+            f"(import foreign weights with `vidstyle models import`)"
+        )
     return ModelMeta.from_json(text, str(path))
 
 
-def save_model(net: TransformerNet, meta: ModelMeta, path: str | os.PathLike,
-               dtype: torch.dtype = torch.float16) -> Path:
+def save_model(
+    net: TransformerNet, meta: ModelMeta, path: str | os.PathLike, dtype: torch.dtype = torch.float16
+) -> Path:
     """Write ``net``'s weights as ``dtype`` plus ``meta`` to ``path`` atomically."""
     path = Path(path)
     meta.arch_config = net.arch.to_dict()

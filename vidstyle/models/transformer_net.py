@@ -85,8 +85,9 @@ class ConvLayer(nn.Module):
 class ConvNormReLU(nn.Module):
     """ConvLayer -> CondInstanceNorm -> ReLU, with an optional nearest x2 upsample in front."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, num_styles: int,
-                 upsample: bool = False):
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int, stride: int, num_styles: int, upsample: bool = False
+    ):
         super().__init__()
         self.upsample = upsample
         self.conv = ConvLayer(c_in, c_out, kernel, stride)
@@ -120,16 +121,20 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.arch = arch
         c, s = arch.channels, arch.num_styles
-        self.down = nn.ModuleList([
-            ConvNormReLU(3, c, 9, 1, s),
-            ConvNormReLU(c, 2 * c, 3, 2, s),
-            ConvNormReLU(2 * c, 4 * c, 3, 2, s),
-        ])
+        self.down = nn.ModuleList(
+            [
+                ConvNormReLU(3, c, 9, 1, s),
+                ConvNormReLU(c, 2 * c, 3, 2, s),
+                ConvNormReLU(2 * c, 4 * c, 3, 2, s),
+            ]
+        )
         self.res = nn.ModuleList([ResidualBlock(4 * c, s) for _ in range(arch.res_blocks)])
-        self.up = nn.ModuleList([
-            ConvNormReLU(4 * c, 2 * c, 3, 1, s, upsample=True),
-            ConvNormReLU(2 * c, c, 3, 1, s, upsample=True),
-        ])
+        self.up = nn.ModuleList(
+            [
+                ConvNormReLU(4 * c, 2 * c, 3, 1, s, upsample=True),
+                ConvNormReLU(2 * c, c, 3, 1, s, upsample=True),
+            ]
+        )
         self.out = ConvLayer(c, 3, 9)
 
     @property

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import torch
 
-RGB_TO_YIQ = ((0.299, 0.587, 0.114),
-              (0.595716, -0.274453, -0.321263),
-              (0.211456, -0.522591, 0.311135))
+RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.211456, -0.522591, 0.311135))
 
 
 def _matrix(like: torch.Tensor) -> torch.Tensor:

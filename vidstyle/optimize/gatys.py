@@ -36,8 +36,7 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of N x C x H x W (antialiased when shrinking)."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False,
-                         antialias=size[0] < x.shape[-2])
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=size[0] < x.shape[-2])
 
 
 def pyramid(size: tuple[int, int], coarse_side: int) -> list[tuple[int, int]]:
@@ -58,15 +57,18 @@ def noise_image(shape, seed: int, device) -> torch.Tensor:
 
 def check_memory(h: int, w: int, cfg: OptimizeConfig, device: torch.device, share: float = 0.8) -> None:
     """Raise a one-line error when optimizing an h x w image would not fit in memory."""
-    per_px = BYTES_PER_PIXEL + (LBFGS_BYTES_PER_PIXEL_PER_STEP * cfg.history
-                                if cfg.optimizer == "lbfgs" else 24)
+    per_px = BYTES_PER_PIXEL + (
+        LBFGS_BYTES_PER_PIXEL_PER_STEP * cfg.history if cfg.optimizer == "lbfgs" else 24
+    )
     need = h * w * per_px
     free = available_memory(device)
     if need > free * share:
         where = "GPU" if device.type == "cuda" else "RAM"
-        raise VidstyleError(f"optimizing {w}x{h} needs about {_size(need)}, {_size(free)} of {where} "
-                            f"is free: lower --size" +
-                            (" or use --optimizer adam (no L-BFGS history)" if cfg.optimizer == "lbfgs" else ""))
+        raise VidstyleError(
+            f"optimizing {w}x{h} needs about {_size(need)}, {_size(free)} of {where} "
+            f"is free: lower --size"
+            + (" or use --optimizer adam (no L-BFGS history)" if cfg.optimizer == "lbfgs" else "")
+        )
 
 
 def _size(n: float) -> str:
@@ -76,9 +78,15 @@ def _size(n: float) -> str:
 class Gatys:
     """Fixed parts of an optimization job; :meth:`solve` optimizes one content image."""
 
-    def __init__(self, cfg: OptimizeConfig, vgg: torch.nn.Module, painting: np.ndarray,
-                 device: torch.device, identity_net: torch.nn.Module | None = None,
-                 detector=None):
+    def __init__(
+        self,
+        cfg: OptimizeConfig,
+        vgg: torch.nn.Module,
+        painting: np.ndarray,
+        device: torch.device,
+        identity_net: torch.nn.Module | None = None,
+        detector=None,
+    ):
         self.cfg = cfg
         self.device = device
         self.vgg = vgg.to(device).eval().requires_grad_(False)
@@ -101,10 +109,11 @@ class Gatys:
         return None
 
     def grams(self, size: tuple[int, int]) -> dict[str, torch.Tensor]:
-        """Style targets for an optimized image of ``size``: the painting at ``style_scale`` x its long side."""
+        """Style targets for an optimized image of ``size``: the painting at ``style_scale`` x its
+        long side."""
         if size not in self._grams:
             ph, pw = self.painting.shape[-2:]
-            s = max(16, self.cfg.style_scale * max(size)) / max(ph, pw)   # may enlarge, as asked
+            s = max(16, self.cfg.style_scale * max(size)) / max(ph, pw)  # may enlarge, as asked
             painting = resize(self.painting, (max(16, round(ph * s)), max(16, round(pw * s))))
             painting = painting.to(self.device)
             self._grams[size] = style_grams(self.vgg, painting, self.cfg.style_layers)
@@ -137,24 +146,37 @@ class Gatys:
         return terms
 
     # ---------------------------------------------------------------- solve
-    def solve(self, content: torch.Tensor, init: torch.Tensor, iters: int,
-              temporal: list[TemporalTerm] | None = None, temporal_weight: float = 0.0,
-              faces: FaceTerms | None = None,
-              on_iter: Callable[[int, dict], None] | None = None) -> SolveResult:
+    def solve(
+        self,
+        content: torch.Tensor,
+        init: torch.Tensor,
+        iters: int,
+        temporal: list[TemporalTerm] | None = None,
+        temporal_weight: float = 0.0,
+        faces: FaceTerms | None = None,
+        on_iter: Callable[[int, dict], None] | None = None,
+    ) -> SolveResult:
         """Optimize from ``init`` towards ``content``'s content and the painting's style,
         coarse to fine when the image is longer than ``coarse_side``."""
         size = tuple(content.shape[-2:])
         levels = pyramid(size, self.cfg.coarse_side)
         x = init
         result = None
-        for level in levels:        # memory: checked once per job at full size (check_memory)
+        for level in levels:  # memory: checked once per job at full size (check_memory)
             scale = level[0] / size[0]
             objective = Objective(
-                self.vgg, self.cfg, resize(content, level), self.grams(level),
-                temporal=[TemporalTerm(resize(t.warped, level), resize(t.mask, level))
-                          for t in temporal or []],
-                temporal_weight=temporal_weight, faces=_scaled_faces(faces, level, scale),
-                identity_net=self.identity_net, autocast=self.autocast)
+                self.vgg,
+                self.cfg,
+                resize(content, level),
+                self.grams(level),
+                temporal=[
+                    TemporalTerm(resize(t.warped, level), resize(t.mask, level)) for t in temporal or []
+                ],
+                temporal_weight=temporal_weight,
+                faces=_scaled_faces(faces, level, scale),
+                identity_net=self.identity_net,
+                autocast=self.autocast,
+            )
             result = minimize(objective, resize(x, level), iters, self.cfg, on_iter)
             x = result.image
         return result
@@ -166,7 +188,8 @@ def _scaled_faces(faces: FaceTerms | None, size: tuple[int, int], scale: float) 
     return FaceTerms(
         weight_map=resize(faces.weight_map, size) if faces.weight_map is not None else None,
         landmarks=(faces.landmarks * scale + 0.5 * (scale - 1)) if faces.landmarks is not None else None,
-        descriptors=faces.descriptors)
+        descriptors=faces.descriptors,
+    )
 
 
 def load_identity(cfg: OptimizeConfig):
@@ -174,8 +197,10 @@ def load_identity(cfg: OptimizeConfig):
     if cfg.faces not in ("identity", "both"):
         return None
     if not cfg.identity_weights:
-        raise ConfigError("--faces identity needs the face descriptor network: --identity-weights PATH "
-                          "(or --faces weighted)")
+        raise ConfigError(
+            "--faces identity needs the face descriptor network: --identity-weights PATH "
+            "(or --faces weighted)"
+        )
     from ..faces.identity import load_identity_net
 
     return load_identity_net(Path(cfg.identity_weights).expanduser())

@@ -41,9 +41,9 @@ class TemporalTerm:
 class FaceTerms:
     """Faces of the content image: a content weight map and/or descriptor targets."""
 
-    weight_map: torch.Tensor | None = None      # 1 x 1 x H x W, 1 outside faces
-    landmarks: np.ndarray | None = None         # (F, 5, 2) px in the optimized image
-    descriptors: torch.Tensor | None = None     # F x 128 of the content's faces
+    weight_map: torch.Tensor | None = None  # 1 x 1 x H x W, 1 outside faces
+    landmarks: np.ndarray | None = None  # (F, 5, 2) px in the optimized image
+    descriptors: torch.Tensor | None = None  # F x 128 of the content's faces
 
 
 @dataclass
@@ -52,13 +52,13 @@ class Objective:
 
     vgg: torch.nn.Module
     cfg: OptimizeConfig
-    content: torch.Tensor                        # 1 x 3 x H x W, 0..255
-    style_grams: dict[str, torch.Tensor]         # layer -> 1 x C x C
+    content: torch.Tensor  # 1 x 3 x H x W, 0..255
+    style_grams: dict[str, torch.Tensor]  # layer -> 1 x C x C
     temporal: list[TemporalTerm] = field(default_factory=list)
     temporal_weight: float = 0.0
     faces: FaceTerms | None = None
     identity_net: torch.nn.Module | None = None
-    autocast: torch.dtype | None = None          # VGG forward dtype on CUDA; losses stay fp32
+    autocast: torch.dtype | None = None  # VGG forward dtype on CUDA; losses stay fp32
 
     def __post_init__(self):
         self.layers = sorted(set(self.cfg.style_layers) | {self.cfg.content_layer})
@@ -79,21 +79,27 @@ class Objective:
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.cfg
         feats = self._features(x, self.layers)
-        out = {"content": cfg.content_weight * P.content_loss(feats[cfg.content_layer],
-                                                              self.content_feat, self._face_map),
-               "style": cfg.style_weight * P.style_loss(feats, self.style_grams),
-               "tv": cfg.tv_weight * 0.5 * x[0].numel() * P.tv_loss(x)}
+        out = {
+            "content": cfg.content_weight
+            * P.content_loss(feats[cfg.content_layer], self.content_feat, self._face_map),
+            "style": cfg.style_weight * P.style_loss(feats, self.style_grams),
+            "tv": cfg.tv_weight * 0.5 * x[0].numel() * P.tv_loss(x),
+        }
         if self.temporal and self.temporal_weight > 0:
             out["temporal"] = self.temporal_weight * sum(
-                P.masked_mse(x, t.warped, t.mask) for t in self.temporal)
+                P.masked_mse(x, t.warped, t.mask) for t in self.temporal
+            )
         f = self.faces
-        if self.identity_net is not None and f is not None and f.descriptors is not None \
-                and len(f.descriptors):
+        if (
+            self.identity_net is not None
+            and f is not None
+            and f.descriptors is not None
+            and len(f.descriptors)
+        ):
             from ..faces.align import face_chips
 
             chips = face_chips(x, torch.zeros(len(f.landmarks), dtype=torch.long), f.landmarks)
-            out["identity"] = cfg.identity_weight * P.identity_loss(self.identity_net(chips),
-                                                                    f.descriptors)
+            out["identity"] = cfg.identity_weight * P.identity_loss(self.identity_net(chips), f.descriptors)
         return out
 
 

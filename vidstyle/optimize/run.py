@@ -16,6 +16,7 @@ import torch
 from ..config import PipelineConfig, load_config
 from ..configtools import to_dict
 from ..errors import ConfigError, InputError, VidstyleError
+from ..geometry import fit_long_side
 from ..io.sink import default_output
 from ..io.source import input_kind, load_image
 from ..log import log
@@ -23,7 +24,6 @@ from ..optional import require
 from ..pipeline.api import Pipeline, RunReport
 from ..pipeline.memory import MemoryPlan
 from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage
-from ..geometry import fit_long_side
 from .gatys import Gatys, check_memory, load_identity, noise_image
 from .progress import OptimizeProgress
 from .stage import OptimizeStage
@@ -45,8 +45,15 @@ class OptimizePipeline(Pipeline):
     ``vgg``, ``identity_net`` and ``detector`` can be injected (tests use random-initialised ones).
     """
 
-    def __init__(self, cfg: PipelineConfig | None = None, *, vgg: torch.nn.Module | None = None,
-                 identity_net: torch.nn.Module | None = None, detector=None, **overrides: object):
+    def __init__(
+        self,
+        cfg: PipelineConfig | None = None,
+        *,
+        vgg: torch.nn.Module | None = None,
+        identity_net: torch.nn.Module | None = None,
+        detector=None,
+        **overrides: object,
+    ):
         super().__init__(cfg or load_config(search_cwd=False), **overrides)
         from ..stylize.device import resolve_device
 
@@ -63,14 +70,16 @@ class OptimizePipeline(Pipeline):
 
     # ------------------------------------------------------------------ the Pipeline hooks
     def label(self) -> str:
-        self.painting()                      # unreadable painting: fail before any decoding
+        self.painting()  # unreadable painting: fail before any decoding
         return Path(self.opt.style_image).stem
 
     @property
     def stylizer(self) -> _JobInfo:
         o = self.opt
-        return _JobInfo(f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, "
-                        f"{self.device.type})", self.device)
+        return _JobInfo(
+            f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, {self.device.type})",
+            self.device,
+        )
 
     def max_side_for(self, h: int, w: int, planned: int = 0) -> int:
         return self.opt.size
@@ -88,8 +97,12 @@ class OptimizePipeline(Pipeline):
         first_fill, fill = self._fills()
         video = RuderVideo(gatys, self.opt, motion, fill, first_fill, on_iter=job["progress"].iteration)
         stage = OptimizeStage(self.opt, gatys, video, job["temporal"], job["work"], job["progress"])
-        return [PreprocessStage(self.device, self.opt.size if max_side is None else max_side), stage,
-                PostprocessStage(), EncodeStage(sink)]
+        return [
+            PreprocessStage(self.device, self.opt.size if max_side is None else max_side),
+            stage,
+            PostprocessStage(),
+            EncodeStage(sink),
+        ]
 
     def run(self, input, output=None, compare=None, on_progress=None) -> RunReport:
         spec = str(input)
@@ -97,18 +110,24 @@ class OptimizePipeline(Pipeline):
         if compare is not None:
             raise ConfigError("--compare is not available with optimize")
         out = Path(output) if output is not None else default_output(spec, self.label(), kind)
-        self._job = {"spec": spec, "out": out, "work": None,
-                     "temporal": kind == "video" and self.opt.sequence == "ruder"}
-        self.gatys()                         # VGG, painting, face networks and the style net
-        self._fills()                        # load before any output file exists
+        self._job = {
+            "spec": spec,
+            "out": out,
+            "work": None,
+            "temporal": kind == "video" and self.opt.sequence == "ruder",
+        }
+        self.gatys()  # VGG, painting, face networks and the style net
+        self._fills()  # load before any output file exists
         try:
             report = super().run(input, out, compare, on_progress)
         except VidstyleError:
             self._close_progress()
             work = self._job.get("work")
             if work is not None and any(work.path.glob("pass*/*.png")):
-                log.warning(f"finished frames are kept in {work.path}: run the same command again "
-                            f"to continue from there")
+                log.warning(
+                    f"finished frames are kept in {work.path}: run the same command again "
+                    f"to continue from there"
+                )
             raise
         except BaseException:
             self._close_progress()
@@ -125,8 +144,11 @@ class OptimizePipeline(Pipeline):
         passes = self.opt.passes if self._job["temporal"] else 1
         self._job["progress"] = OptimizeProgress(self.progress_mode, info.frames, passes, self.opt.iters)
         if multi:
-            where = Path(self.opt.work_dir).expanduser() if self.opt.work_dir \
+            where = (
+                Path(self.opt.work_dir).expanduser()
+                if self.opt.work_dir
                 else out.with_name(out.name + ".optimize")
+            )
             self._job["work"] = WorkDir(where, self._fingerprint(info)).open()
         return super()._run(source, out, single_image, compare_path, on_progress)
 
@@ -150,10 +172,13 @@ class OptimizePipeline(Pipeline):
             from ..perceptual.vgg import load_vgg
 
             o = self.opt
-            painting = self.painting()       # a bad painting fails before any download
+            painting = self.painting()  # a bad painting fails before any download
             layers = sorted(set(o.style_layers) | {o.content_layer})
-            vgg = self._vgg if self._vgg is not None else load_vgg(
-                str(Path(o.vgg_weights).expanduser()) if o.vgg_weights else None, layers)
+            vgg = (
+                self._vgg
+                if self._vgg is not None
+                else load_vgg(str(Path(o.vgg_weights).expanduser()) if o.vgg_weights else None, layers)
+            )
             identity = self._identity if self._identity is not None else load_identity(o)
             detector = self._detector if self._detector is not None else self._mtcnn()
             self._gatys = Gatys(o, vgg, painting, self.device, identity, detector)
@@ -162,8 +187,11 @@ class OptimizePipeline(Pipeline):
     def _mtcnn(self):
         if self.opt.faces == "off":
             return None
-        require("facenet_pytorch", "--faces needs facenet-pytorch (pip install --no-deps "
-                "facenet-pytorch), or use --faces off", ConfigError)
+        require(
+            "facenet_pytorch",
+            "--faces needs facenet-pytorch (pip install --no-deps facenet-pytorch), or use --faces off",
+            ConfigError,
+        )
         from ..faces.detector import MTCNNDetector
 
         f = self.cfg.faces
@@ -173,11 +201,13 @@ class OptimizePipeline(Pipeline):
         """(first frame's start image, fill of disoccluded regions) as functions of the content."""
         init, seed = self.opt.init, self.opt.seed
         if init == "content":
-            same = lambda content, index: content   # noqa: E731
+            same = lambda content, index: content  # noqa: E731
             return same, same
         if init == "noise":
-            return (lambda content, index: noise_image(content.shape, seed + index, content.device),
-                    lambda content, index: content)
+            return (
+                lambda content, index: noise_image(content.shape, seed + index, content.device),
+                lambda content, index: content,
+            )
         net = self.style_net(init.split(":", 1)[1])
 
         def stylized(content, index):
@@ -191,8 +221,15 @@ class OptimizePipeline(Pipeline):
         if self._style_net is None:
             from ..pipeline.scheduling import load_stylizer
 
-            m = dataclasses.replace(self.cfg.model, style=name, backend="torch", precision="fp32",
-                                    device=str(self.device), workers=1, batch=1)
+            m = dataclasses.replace(
+                self.cfg.model,
+                style=name,
+                backend="torch",
+                precision="fp32",
+                device=str(self.device),
+                workers=1,
+                batch=1,
+            )
             self._style_net = load_stylizer(dataclasses.replace(self.cfg, model=m))
         return self._style_net
 
@@ -204,12 +241,17 @@ class OptimizePipeline(Pipeline):
         settings = to_dict(self.opt)
         for key in ("device", "work_dir", "precision"):
             settings.pop(key, None)
-        return {"input": str(path.resolve()), "input_bytes": stat.st_size if stat else None,
-                "input_mtime": stat.st_mtime if stat else None, "frames": info.frames,
-                "size": [info.width, info.height],
-                "painting": hashlib.sha256(style.read_bytes()).hexdigest(),
-                "optimize": settings, "flow": to_dict(self.cfg.flow),
-                "consistency": [list(self.cfg.temporal.occlusion), list(self.cfg.temporal.motion_boundary)]}
+        return {
+            "input": str(path.resolve()),
+            "input_bytes": stat.st_size if stat else None,
+            "input_mtime": stat.st_mtime if stat else None,
+            "frames": info.frames,
+            "size": [info.width, info.height],
+            "painting": hashlib.sha256(style.read_bytes()).hexdigest(),
+            "optimize": settings,
+            "flow": to_dict(self.cfg.flow),
+            "consistency": [list(self.cfg.temporal.occlusion), list(self.cfg.temporal.motion_boundary)],
+        }
 
 
 def optimize_file(input, output=None, *, config=None, **overrides) -> RunReport:

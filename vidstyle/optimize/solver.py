@@ -19,19 +19,25 @@ from ..errors import VidstyleError
 
 @dataclass
 class SolveResult:
-    image: torch.Tensor                 # 1 x 3 x H x W, 0..255 (clamped)
+    image: torch.Tensor  # 1 x 3 x H x W, 0..255 (clamped)
     iterations: int
-    terms: dict[str, float] = field(default_factory=dict)    # at the last evaluation
-    history: list[float] = field(default_factory=list)       # total loss per iteration
+    terms: dict[str, float] = field(default_factory=dict)  # at the last evaluation
+    history: list[float] = field(default_factory=list)  # total loss per iteration
 
 
-def minimize(objective, x0: torch.Tensor, iters: int, cfg: OptimizeConfig,
-             on_iter: Callable[[int, dict[str, float]], None] | None = None) -> SolveResult:
+def minimize(
+    objective,
+    x0: torch.Tensor,
+    iters: int,
+    cfg: OptimizeConfig,
+    on_iter: Callable[[int, dict[str, float]], None] | None = None,
+) -> SolveResult:
     """Optimise from ``x0`` (1 x 3 x H x W, 0..255) for at most ``iters`` iterations."""
     x = x0.detach().float().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     if cfg.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=cfg.history,
-                                tolerance_grad=0.0, tolerance_change=0.0)
+        opt = torch.optim.LBFGS(
+            [x], lr=1.0, max_iter=1, history_size=cfg.history, tolerance_grad=0.0, tolerance_change=0.0
+        )
     else:
         opt = torch.optim.Adam([x], lr=cfg.adam_lr)
     last: dict[str, torch.Tensor] = {}
@@ -62,8 +68,10 @@ def minimize(objective, x0: torch.Tensor, iters: int, cfg: OptimizeConfig,
                     break
     except torch.OutOfMemoryError:
         h, w = x.shape[-2:]
-        raise VidstyleError(f"out of GPU memory optimizing a {w}x{h} image; lower --size "
-                            f"(or use --optimizer adam, which keeps no history)") from None
+        raise VidstyleError(
+            f"out of GPU memory optimizing a {w}x{h} image; lower --size "
+            f"(or use --optimizer adam, which keeps no history)"
+        ) from None
     with torch.no_grad():
         image = x.detach().clamp_(0, 255)
     return SolveResult(image, done, {k: float(v.detach()) for k, v in last.items()}, history)

@@ -25,8 +25,15 @@ class OptimizeStage(BaseStage):
 
     name = "optimize"
 
-    def __init__(self, cfg: OptimizeConfig, gatys: Gatys, video: RuderVideo, temporal: bool,
-                 work: WorkDir | None, progress: OptimizeProgress):
+    def __init__(
+        self,
+        cfg: OptimizeConfig,
+        gatys: Gatys,
+        video: RuderVideo,
+        temporal: bool,
+        work: WorkDir | None,
+        progress: OptimizeProgress,
+    ):
         self.cfg, self.gatys, self.video = cfg, gatys, video
         self.temporal, self.work, self.progress = temporal, work, progress
         self.multipass = temporal and cfg.passes > 1
@@ -63,8 +70,9 @@ class OptimizeStage(BaseStage):
             else:
                 init = self.video.first_fill(frame.content, frame.index)
                 faces = self.gatys.face_terms(frame.rgb)
-                frame.result = self.gatys.solve(frame.content, init, self.cfg.iters, faces=faces,
-                                                on_iter=self.progress.iteration).image
+                frame.result = self.gatys.solve(
+                    frame.content, init, self.cfg.iters, faces=faces, on_iter=self.progress.iteration
+                ).image
             if self.work is not None and loaded is None:
                 self.work.save(1, frame.index, frame.result)
             out.append(self._output(item, frame))
@@ -88,8 +96,12 @@ class OptimizeStage(BaseStage):
                 for f in fs:
                     self.work.save(p, f.index, f.result)
 
-        self.video.multipass(frames, start, on_pass_done=saved,
-                             on_frame=lambda p, t: self.progress.begin(t, pass_no=p, iters=self.cfg.pass_iters))
+        self.video.multipass(
+            frames,
+            start,
+            on_pass_done=saved,
+            on_frame=lambda p, t: self.progress.begin(t, pass_no=p, iters=self.cfg.pass_iters),
+        )
         out = [self._output(item, f) for item, f in self._held]
         self._held = []
         return out

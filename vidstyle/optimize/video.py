@@ -27,8 +27,8 @@ from .objective import TemporalTerm
 class FlowPair:
     """Motion from frame t to an earlier/later frame s, on t's grid at the optimized size."""
 
-    flow: torch.Tensor      # 1 x 2 x h x w: t(x) ~ s(x + flow(x))
-    mask: torch.Tensor      # 1 x 1 x h x w: 1 where t's pixel is reliably seen in s
+    flow: torch.Tensor  # 1 x 2 x h x w: t(x) ~ s(x + flow(x))
+    mask: torch.Tensor  # 1 x 1 x h x w: 1 where t's pixel is reliably seen in s
 
 
 class Motion:
@@ -44,10 +44,12 @@ class Motion:
     def pair(self, gray_t: np.ndarray, gray_s: np.ndarray, size: tuple[int, int]) -> FlowPair:
         t_to_s = _tensor(self.estimator(gray_t, gray_s))
         s_to_t = _tensor(self.estimator(gray_s, gray_t))
-        mask = consistency_mask(s_to_t, t_to_s, tuple(self.temporal.occlusion),
-                                tuple(self.temporal.motion_boundary))
-        return FlowPair(resize_flow(t_to_s, size).to(self.device),
-                        (resize_mask(mask, size) > 0.5).float().to(self.device))
+        mask = consistency_mask(
+            s_to_t, t_to_s, tuple(self.temporal.occlusion), tuple(self.temporal.motion_boundary)
+        )
+        return FlowPair(
+            resize_flow(t_to_s, size).to(self.device), (resize_mask(mask, size) > 0.5).float().to(self.device)
+        )
 
 
 def _tensor(flow: np.ndarray) -> torch.Tensor:
@@ -69,8 +71,8 @@ class Frame:
     """One frame of the job: content at the optimized size, its flow grey image and fill."""
 
     index: int
-    content: torch.Tensor           # 1 x 3 x h x w, 0..255
-    rgb: np.ndarray                 # h x w x 3 uint8 (faces, flow)
+    content: torch.Tensor  # 1 x 3 x h x w, 0..255
+    rgb: np.ndarray  # h x w x 3 uint8 (faces, flow)
     gray: np.ndarray
     result: torch.Tensor | None = None
 
@@ -83,14 +85,19 @@ class RuderVideo:
     report progress.
     """
 
-    def __init__(self, gatys: Gatys, cfg: OptimizeConfig, motion: Motion,
-                 fill: Callable[[torch.Tensor, int], torch.Tensor],
-                 first_fill: Callable[[torch.Tensor, int], torch.Tensor],
-                 on_iter: Callable[[int, dict], None] | None = None):
+    def __init__(
+        self,
+        gatys: Gatys,
+        cfg: OptimizeConfig,
+        motion: Motion,
+        fill: Callable[[torch.Tensor, int], torch.Tensor],
+        first_fill: Callable[[torch.Tensor, int], torch.Tensor],
+        on_iter: Callable[[int, dict], None] | None = None,
+    ):
         self.gatys, self.cfg, self.motion = gatys, cfg, motion
         self.fill, self.first_fill, self.on_iter = fill, first_fill, on_iter
         self.offsets = sorted(set(cfg.long_term) | {1})
-        self.history: list[Frame] = []   # earlier frames, nearest last (single pass)
+        self.history: list[Frame] = []  # earlier frames, nearest last (single pass)
 
     def _iters(self, first: bool) -> int:
         cfg = self.cfg
@@ -99,14 +106,18 @@ class RuderVideo:
     def frame(self, frame: Frame) -> torch.Tensor:
         """The next frame of a single forward pass; returns its result (1 x 3 x h x w)."""
         size = tuple(frame.content.shape[-2:])
-        earlier = [f for f in self.history if frame.index - f.index in self.offsets
-                   and tuple(f.content.shape[-2:]) == size]
+        earlier = [
+            f
+            for f in self.history
+            if frame.index - f.index in self.offsets and tuple(f.content.shape[-2:]) == size
+        ]
         earlier.sort(key=lambda f: frame.index - f.index)
         faces = self.gatys.face_terms(frame.rgb)
         if not earlier:
             init = self.first_fill(frame.content, frame.index)
-            frame.result = self.gatys.solve(frame.content, init, self._iters(True), faces=faces,
-                                            on_iter=self.on_iter).image
+            frame.result = self.gatys.solve(
+                frame.content, init, self._iters(True), faces=faces, on_iter=self.on_iter
+            ).image
         else:
             pairs = [self.motion.pair(frame.gray, f.gray, size) for f in earlier]
             warped = [warp(f.result, p.flow) for f, p in zip(earlier, pairs)]
@@ -115,8 +126,9 @@ class RuderVideo:
             fill = self.fill(frame.content, frame.index)
             init = pairs[0].mask * warped[0] + (1 - pairs[0].mask) * fill if nearest else fill
             terms = [TemporalTerm(w, m) for w, m in zip(warped, masks)]
-            frame.result = self.gatys.solve(frame.content, init, self._iters(False), terms,
-                                            self.cfg.temporal_weight, faces, self.on_iter).image
+            frame.result = self.gatys.solve(
+                frame.content, init, self._iters(False), terms, self.cfg.temporal_weight, faces, self.on_iter
+            ).image
         self.remember(frame)
         return frame.result
 
@@ -126,9 +138,13 @@ class RuderVideo:
         keep = max(self.offsets)
         self.history = [f for f in self.history if frame.index - f.index < keep]
 
-    def multipass(self, frames: list[Frame], start_pass: int = 1,
-                  on_pass_done: Callable[[int, list[Frame]], None] | None = None,
-                  on_frame: Callable[[int, int], None] | None = None) -> list[Frame]:
+    def multipass(
+        self,
+        frames: list[Frame],
+        start_pass: int = 1,
+        on_pass_done: Callable[[int, list[Frame]], None] | None = None,
+        on_frame: Callable[[int, int], None] | None = None,
+    ) -> list[Frame]:
         """Ruder's multi-pass: pass 1 forward with warped starts; later passes alternate
         direction and start each frame from delta*c*warp(neighbour) + (1 - delta*c)*itself;
         the temporal loss joins from ``pass_temporal_from``. ``start_pass`` > 1 continues a job
@@ -160,8 +176,9 @@ class RuderVideo:
                     terms = [TemporalTerm(warped, pair.mask)]
                 if on_frame is not None:
                     on_frame(p, t)
-                f.result = self.gatys.solve(f.content, init, cfg.pass_iters, terms, weight, faces,
-                                            self.on_iter).image
+                f.result = self.gatys.solve(
+                    f.content, init, cfg.pass_iters, terms, weight, faces, self.on_iter
+                ).image
             if on_pass_done is not None:
                 on_pass_done(p, frames)
         return frames

@@ -26,18 +26,22 @@ class WorkDir:
         self.job = json.loads(json.dumps(job, default=str))
         self.resumed = 0
 
-    def open(self) -> "WorkDir":
+    def open(self) -> WorkDir:
         meta = self.path / "job.json"
         try:
             if meta.is_file() and json.loads(meta.read_text()) != self.job:
-                log.warning(f"{self.path} holds frames of a different job (settings, input or "
-                            f"painting changed): starting over")
+                log.warning(
+                    f"{self.path} holds frames of a different job (settings, input or "
+                    f"painting changed): starting over"
+                )
                 shutil.rmtree(self.path)
             self.path.mkdir(parents=True, exist_ok=True)
             if not meta.is_file():
                 meta.write_text(json.dumps(self.job, indent=1, sort_keys=True))
         except (OSError, ValueError) as exc:
-            raise OutputError(f"cannot use the work folder {self.path}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise OutputError(
+                f"cannot use the work folder {self.path}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         return self
 
     def _file(self, pass_no: int, index: int) -> Path:

@@ -51,13 +51,13 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray, max_steps: int = 0) -> n
     for step in range(steps):
         if step % 2 == 0:
             grown = cv2.dilate(labels, _KERNEL)
-        else:   # min over labelled neighbours: unlabelled counts as +inf
+        else:  # min over labelled neighbours: unlabelled counts as +inf
             grown = cv2.erode(np.where(labels == 0, np.uint16(65535), labels), _KERNEL)
             grown[grown == 65535] = 0
         new = todo & (grown > 0)
         if not new.any():
             idle += 1
-            if idle == 2:        # neither the max nor the min pass moved a front
+            if idle == 2:  # neither the max nor the min pass moved a front
                 break
             continue
         idle = 0
@@ -66,8 +66,9 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray, max_steps: int = 0) -> n
     return labels
 
 
-def attach_leftovers(labels: np.ndarray, foreground: np.ndarray, attach_px: float,
-                     min_area: int) -> tuple[np.ndarray, list[np.ndarray]]:
+def attach_leftovers(
+    labels: np.ndarray, foreground: np.ndarray, attach_px: float, min_area: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Foreground pixels no seed reached: within ``attach_px`` of a labelled pixel they join the
     nearest person; other connected blobs of at least ``min_area`` px are returned as new people
     (one bool mask each, for the caller to give ids); smaller ones become :data:`ANONYMOUS`.
@@ -77,8 +78,9 @@ def attach_leftovers(labels: np.ndarray, foreground: np.ndarray, attach_px: floa
         return labels, []
     labels = labels.copy()
     if (labels > 0).any():
-        dist, nearest = cv2.distanceTransformWithLabels((labels == 0).astype(np.uint8), cv2.DIST_L2, 5,
-                                                        labelType=cv2.DIST_LABEL_PIXEL)
+        dist, nearest = cv2.distanceTransformWithLabels(
+            (labels == 0).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+        )
         # map the distance transform's per-pixel source index back to that pixel's label
         src = np.zeros(int(nearest.max()) + 1, np.uint16)
         zero_y, zero_x = np.nonzero(labels > 0)
@@ -106,8 +108,9 @@ def soft_masks(labels: np.ndarray, prob: np.ndarray, ids: list[int], feather_px:
     onehot = np.stack([(labels == i).astype(np.float32) for i in ids])
     if feather_px > 0:
         k = 2 * int(np.ceil(3 * feather_px)) + 1
-        onehot = np.stack([cv2.GaussianBlur(m, (k, k), feather_px, borderType=cv2.BORDER_REPLICATE)
-                           for m in onehot])
+        onehot = np.stack(
+            [cv2.GaussianBlur(m, (k, k), feather_px, borderType=cv2.BORDER_REPLICATE) for m in onehot]
+        )
     total = onehot.sum(0)
     share = np.where(total > 1e-3, onehot / np.maximum(total, 1e-3), 0.0)
     return (share * prob[None]).astype(np.float32)

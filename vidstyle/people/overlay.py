@@ -10,8 +10,16 @@ import torch.nn.functional as F
 from .instances import ANONYMOUS
 from .tracker import PersonMasks
 
-PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-           (145, 30, 180), (70, 240, 240), (240, 50, 230)]
+PALETTE = [
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+]
 
 
 def colour_of(pid: int) -> tuple[int, int, int]:

@@ -76,7 +76,7 @@ class SelfieSegmenter:
         with _captured_stderr():
             for _ in range(max(1, instances)):
                 graph = cls(model_selection=1 if landscape else 0)
-                graph.process(np.zeros((16, 16, 3), np.uint8))   # calculators open (and log) now
+                graph.process(np.zeros((16, 16, 3), np.uint8))  # calculators open (and log) now
                 self._all.append(graph)
                 self._free.put(graph)
 

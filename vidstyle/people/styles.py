@@ -32,8 +32,10 @@ def parse_style_map(text: str) -> dict[int, str]:
     for part in (p.strip() for p in text.split(",") if p.strip()):
         key, sep, value = part.partition("=")
         if not sep or not key.strip().isdigit() or int(key) < 1 or not value.strip():
-            raise ConfigError(f"people.style_map: expected ID=STYLE with ids from 1 (e.g. 1=wave,2=the_scream), "
-                              f"got {part!r}")
+            raise ConfigError(
+                f"people.style_map: expected ID=STYLE with ids from 1 (e.g. 1=wave,2=the_scream), "
+                f"got {part!r}"
+            )
         out[int(key)] = value.strip()
     return out
 
@@ -49,10 +51,15 @@ class PeoplePlan:
     style_map: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, main: str, people) -> "PeoplePlan":
+    def from_config(cls, main: str, people) -> PeoplePlan:
         """From a :class:`~vidstyle.config.PeopleConfig`."""
-        return cls(main, people.background, people.style, parse_style_list(people.person_styles),
-                   parse_style_map(people.style_map))
+        return cls(
+            main,
+            people.background,
+            people.style,
+            parse_style_list(people.person_styles),
+            parse_style_map(people.style_map),
+        )
 
     def background_source(self) -> str:
         return self.background or self.main
@@ -72,7 +79,10 @@ class PeoplePlan:
     def styles(self) -> list[str]:
         """Distinct style specs any region can use, the background's first: one stylized image
         each per frame (``original`` and ``blur`` need no stylizer)."""
-        wanted = [self.background_source(), self.people or (self.person_styles[0] if self.person_styles else self.main)]
+        wanted = [
+            self.background_source(),
+            self.people or (self.person_styles[0] if self.person_styles else self.main),
+        ]
         wanted += list(self.person_styles) + list(self.style_map.values())
         out: list[str] = []
         for spec in wanted:

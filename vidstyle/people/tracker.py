@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..flow.ops import resize_flow, resize_mask, warp
-from .instances import ANONYMOUS, attach_leftovers, face_seed_regions, grow_labels, majority_label, soft_masks
+from .instances import attach_leftovers, face_seed_regions, grow_labels, majority_label, soft_masks
 
 _ERODE = np.ones((3, 3), np.uint8)
 
@@ -57,21 +57,29 @@ class PersonTracker:
     1 x 1 x hf x wf (t -> t-1, px at flow scale), or None after a cut or at the first frame.
     """
 
-    def __init__(self, smoothing: float = 0.5, feather_px: float = 1.5, threshold: float = 0.5,
-                 body: float = 1.5, attach: float = 0.08, min_area: float = 0.01, forget: int = 30):
+    def __init__(
+        self,
+        smoothing: float = 0.5,
+        feather_px: float = 1.5,
+        threshold: float = 0.5,
+        body: float = 1.5,
+        attach: float = 0.08,
+        min_area: float = 0.01,
+        forget: int = 30,
+    ):
         self.smoothing = smoothing
         self.feather_px = feather_px
         self.threshold = threshold
         self.body = body
-        self.attach = attach              # share of the long side
-        self.min_area = min_area          # share of the frame
-        self.forget = forget              # frames a person may be absent before its row is dropped
+        self.attach = attach  # share of the long side
+        self.min_area = min_area  # share of the frame
+        self.forget = forget  # frames a person may be absent before its row is dropped
         self.track_person: dict[int, int] = {}
         self.next_id = 1
-        self.masks: torch.Tensor | None = None    # 1 x P x h x w, carried between frames
+        self.masks: torch.Tensor | None = None  # 1 x P x h x w, carried between frames
         self.ids: list[int] = []
         self.absent: dict[int, int] = {}
-        self.id_history: list[int] = []           # ids in order of first appearance
+        self.id_history: list[int] = []  # ids in order of first appearance
 
     def _new_id(self) -> int:
         pid = self.next_id
@@ -79,23 +87,36 @@ class PersonTracker:
         self.id_history.append(pid)
         return pid
 
-    def _carried(self, shape: tuple[int, int], flow_bw, consistency) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    def _carried(
+        self, shape: tuple[int, int], flow_bw, consistency
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The previous masks warped onto this frame (1 x P x h x w) and the consistency there."""
         if self.masks is None or not self.ids:
             return None, None
         if self.masks.shape[-2:] != shape:
-            self.masks = torch.nn.functional.interpolate(self.masks, size=shape, mode="bilinear",
-                                                         align_corners=False)
+            self.masks = torch.nn.functional.interpolate(
+                self.masks, size=shape, mode="bilinear", align_corners=False
+            )
         if flow_bw is None:
             return self.masks, None
         flow = resize_flow(flow_bw.float().cpu(), shape)
         c = resize_mask(consistency.float().cpu(), shape) if consistency is not None else None
         return warp(self.masks, flow), c
 
-    def update(self, prob: np.ndarray | None, tracks: list, flow_bw: torch.Tensor | None,
-               consistency: torch.Tensor | None, frame_hw: tuple[int, int],
-               seg_hw: tuple[int, int] | None = None) -> PersonMasks | None:
-        shape = tuple(prob.shape) if prob is not None else (seg_hw or (self.masks.shape[-2:] if self.masks is not None else None))
+    def update(
+        self,
+        prob: np.ndarray | None,
+        tracks: list,
+        flow_bw: torch.Tensor | None,
+        consistency: torch.Tensor | None,
+        frame_hw: tuple[int, int],
+        seg_hw: tuple[int, int] | None = None,
+    ) -> PersonMasks | None:
+        shape = (
+            tuple(prob.shape)
+            if prob is not None
+            else (seg_hw or (self.masks.shape[-2:] if self.masks is not None else None))
+        )
         if shape is None:
             return None
         carried, c = self._carried(shape, flow_bw, consistency)
@@ -104,17 +125,17 @@ class PersonTracker:
         live = {t.id for t in tracks}
         self.track_person = {k: v for k, v in self.track_person.items() if k in live}
         worn = {t.id: owner for t in tracks if (owner := _wearer(t, tracks)) is not None}
-        for t in sorted(tracks, key=lambda t: t.box[0]):    # people appearing together: left to right
+        for t in sorted(tracks, key=lambda t: t.box[0]):  # people appearing together: left to right
             if t.id not in self.track_person and t.id not in worn:
                 pid = majority_label(carried_labels, t.box * sx)
                 if pid == 0 or pid in self.track_person.values():
                     pid = self._new_id()
                 self.track_person[t.id] = pid
-        for t in sorted(tracks, key=lambda t: t.box[1]):    # top down, so chains resolve
+        for t in sorted(tracks, key=lambda t: t.box[1]):  # top down, so chains resolve
             if t.id in worn:
                 self.track_person[t.id] = self.track_person.get(worn[t.id].id) or self._new_id()
         faces: dict[int, np.ndarray] = {}
-        for t in sorted(tracks, key=lambda t: -t.box[1]):   # the topmost face of a person last: wins
+        for t in sorted(tracks, key=lambda t: -t.box[1]):  # the topmost face of a person last: wins
             faces[self.track_person[t.id]] = t.box
         if prob is None:
             masks, ids = carried, list(self.ids)
@@ -155,12 +176,12 @@ class PersonTracker:
                     continue
                 core = cv2.erode((carried == pid).astype(np.uint8), _ERODE).astype(bool)
                 seeds[core & fg] = pid
-        for t in sorted(tracks, key=lambda t: -t.box[3]):    # nearer (lower) faces drawn last
+        for t in sorted(tracks, key=lambda t: -t.box[3]):  # nearer (lower) faces drawn last
             region = face_seed_regions(t.box * sx, (h, w), self.body) & fg
             seeds[region] = self.track_person[t.id]
         labels = grow_labels(seeds, fg)
         labels, blobs = attach_leftovers(labels, fg, self.attach * max(h, w), int(self.min_area * h * w))
-        for blob in sorted(blobs, key=lambda b: np.nonzero(b)[1].min()):   # left to right
+        for blob in sorted(blobs, key=lambda b: np.nonzero(b)[1].min()):  # left to right
             labels[blob] = self._new_id()
         return labels
 
@@ -176,7 +197,9 @@ class PersonTracker:
         self.masks = masks[:, keep].contiguous()
 
     @staticmethod
-    def _anchors(labels: np.ndarray, faces: dict[int, np.ndarray], sx: float) -> dict[int, tuple[float, float]]:
+    def _anchors(
+        labels: np.ndarray, faces: dict[int, np.ndarray], sx: float
+    ) -> dict[int, tuple[float, float]]:
         out = {}
         for pid in np.unique(labels):
             if pid == 0:
@@ -205,4 +228,3 @@ def _wearer(face, tracks: list):
         if ox1 <= cx <= ox2 and oy2 + 0.5 * fh < cy <= oy2 + 4 * fh:
             return other
     return None
-

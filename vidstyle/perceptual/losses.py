@@ -26,8 +26,9 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return f @ f.transpose(1, 2) / (c * h * w)
 
 
-def content_loss(feat_out: torch.Tensor, feat_ref: torch.Tensor,
-                 weight: torch.Tensor | None = None) -> torch.Tensor:
+def content_loss(
+    feat_out: torch.Tensor, feat_ref: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
     """(1/CHW) sum w_p ||phi(y)_p - phi(y_c)_p||^2, batch mean; ``weight`` is N x 1 x H x W."""
     sq = (feat_out.float() - feat_ref.float()) ** 2
     if weight is None:
@@ -35,8 +36,11 @@ def content_loss(feat_out: torch.Tensor, feat_ref: torch.Tensor,
     return (sq * weight.to(sq.dtype)).mean()
 
 
-def style_loss(feats: dict[str, torch.Tensor], target_grams: dict[str, torch.Tensor],
-               sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+def style_loss(
+    feats: dict[str, torch.Tensor],
+    target_grams: dict[str, torch.Tensor],
+    sample_weight: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Sum over layers of the mean squared Gram difference; ``target_grams[layer]`` is N x C x C
     (one target per sample, e.g. each sample's style) or 1 x C x C. ``sample_weight`` (N) scales
     each sample's term (e.g. a per-style factor); None weighs all samples 1."""

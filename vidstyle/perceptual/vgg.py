@@ -17,14 +17,26 @@ from ..errors import ModelError
 from ..optional import require
 
 # torchvision ``vgg16().features`` index of each activation we expose (relu<block>_<conv>)
-LAYER_INDEX = {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11,
-               "relu3_2": 13, "relu3_3": 15, "relu4_1": 18, "relu4_2": 20, "relu4_3": 22}
-JOHNSON_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")   # the trainer's default set
+LAYER_INDEX = {
+    "relu1_1": 1,
+    "relu1_2": 3,
+    "relu2_1": 6,
+    "relu2_2": 8,
+    "relu3_1": 11,
+    "relu3_2": 13,
+    "relu3_3": 15,
+    "relu4_1": 18,
+    "relu4_2": 20,
+    "relu4_3": 22,
+}
+JOHNSON_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")  # the trainer's default set
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 TORCHVISION_FILE = "vgg16-397923af.pth"  # torchvision's IMAGENET1K_V1 checkpoint name
-HOW_TO_SUPPLY = ("pass --vgg-weights FILE: torchvision's ImageNet VGG16 checkpoint "
-                 f"({TORCHVISION_FILE}, from download.pytorch.org/models/) or its features state dict")
+HOW_TO_SUPPLY = (
+    "pass --vgg-weights FILE: torchvision's ImageNet VGG16 checkpoint "
+    f"({TORCHVISION_FILE}, from download.pytorch.org/models/) or its features state dict"
+)
 
 
 # torchvision's VGG16 "D" configuration up to conv4_3: widths, "M" = 2x2 max-pool
@@ -51,10 +63,8 @@ class VGGFeatures(nn.Module):
         super().__init__()
         self.features = vgg16_features()
         self.layers = {LAYER_INDEX[name]: name for name in layers}
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) * 255,
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255,
-                             persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) * 255, persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255, persistent=False)
         self.requires_grad_(False)
         self.eval()
 
@@ -78,8 +88,11 @@ def _features_only(state: dict) -> dict:
     a features-only state dict passes through."""
     if not any(k.startswith("features.") for k in state):
         return state
-    return {k[len("features."):]: v for k, v in state.items()
-            if k.startswith("features.") and int(k.split(".")[1]) < 23}
+    return {
+        k[len("features.") :]: v
+        for k, v in state.items()
+        if k.startswith("features.") and int(k.split(".")[1]) < 23
+    }
 
 
 def _read_file(path: Path) -> dict:
@@ -94,16 +107,17 @@ def _read_file(path: Path) -> dict:
 def _torchvision_weights() -> dict:
     """torchvision's IMAGENET1K_V1 VGG16 state dict: from its cache, else downloaded (with a
     progress bar) into it. Any failure (offline, no space) becomes one line."""
-    models = require("torchvision.models", f"no VGG16 weights (torchvision is not installed): "
-                     f"{HOW_TO_SUPPLY}", ModelError)
+    models = require(
+        "torchvision.models", f"no VGG16 weights (torchvision is not installed): {HOW_TO_SUPPLY}", ModelError
+    )
     weights = models.VGG16_Weights.IMAGENET1K_V1
     try:
-        return weights.get_state_dict(progress=True, check_hash=True, weights_only=True,
-                                       map_location="cpu")
+        return weights.get_state_dict(progress=True, check_hash=True, weights_only=True, map_location="cpu")
     except Exception as exc:  # URLError, HTTPError, OSError, hash mismatch
         reason = str(getattr(exc, "reason", None) or exc).strip().splitlines()[0]
-        raise ModelError(f"no VGG16 weights: downloading torchvision's ImageNet VGG16 failed "
-                         f"({reason}); {HOW_TO_SUPPLY}") from None
+        raise ModelError(
+            f"no VGG16 weights: downloading torchvision's ImageNet VGG16 failed ({reason}); {HOW_TO_SUPPLY}"
+        ) from None
 
 
 def load_vgg(weights: str | os.PathLike | None, layers=JOHNSON_LAYERS) -> VGGFeatures:

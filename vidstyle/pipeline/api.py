@@ -16,29 +16,43 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..compose.people import PeopleRegions
 from ..config import EncodeConfig, PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError
-from ..compose.people import PeopleRegions
 from ..io.compare import CompareSink
+from ..io.frame import VideoInfo
 from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
 from ..log import log, redact
 from ..people.segmenter import check_available
 from ..people.styles import PeoplePlan
-from ..stylize.base import Stylizer
 from ..stylize.bank import StyleBank, build_style_bank
+from ..stylize.base import Stylizer
 from ..stylize.factory import style_label
-from ..io.frame import VideoInfo
 from ..sysinfo import cpu_count
 from .memory import GB, MemoryPlan, Shape, encoder_frames, settable_lookahead
 from .memory import plan as plan_memory
-from .runner import RunResult, Runner
-from .scheduling import (frames_in_parallel, load_stylizer, memory_limited_side, stylize_batch, stylize_threads,
-                         stylize_workers)
+from .runner import Runner, RunResult
+from .scheduling import (
+    frames_in_parallel,
+    load_stylizer,
+    memory_limited_side,
+    stylize_batch,
+    stylize_threads,
+    stylize_workers,
+)
 from .stage import Stage
-from .stages import (ComposeStage, EncodeStage, FaceDetectStage, FlowStage, PeopleSegmentStage,
-                     PostprocessStage, PreprocessStage, StylizeStage)
+from .stages import (
+    ComposeStage,
+    EncodeStage,
+    FaceDetectStage,
+    FlowStage,
+    PeopleSegmentStage,
+    PostprocessStage,
+    PreprocessStage,
+    StylizeStage,
+)
 
 
 @dataclass
@@ -53,7 +67,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     stats: list[dict] = field(default_factory=list)
     stylizer: str = ""
-    summary: dict = field(default_factory=dict)     # per-stage extras (e.g. temporal resets)
+    summary: dict = field(default_factory=dict)  # per-stage extras (e.g. temporal resets)
     compare: Path | None = None
 
     @property
@@ -61,7 +75,9 @@ class RunReport:
         return self.frames_out / self.wall_s if self.wall_s > 0 else 0.0
 
 
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @contextlib.contextmanager
@@ -92,8 +108,15 @@ def signals_stop(runner: Runner):
 class _Progress:
     def __init__(self, mode: str, total: int, desc: str, callback: Callable[[int], None] | None = None):
         enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
-        self.bar = tqdm(total=total or None, unit="frame", desc=desc, disable=not enabled,
-                        dynamic_ncols=True, leave=False, file=sys.stderr)
+        self.bar = tqdm(
+            total=total or None,
+            unit="frame",
+            desc=desc,
+            disable=not enabled,
+            dynamic_ncols=True,
+            leave=False,
+            file=sys.stderr,
+        )
         self.n = 0
         self.callback = callback
 
@@ -115,8 +138,9 @@ class Pipeline:
     :class:`~vidstyle.stylize.base.Stylizer` protocol). ``overrides`` use ``section__key=value``.
     """
 
-    def __init__(self, cfg: PipelineConfig | None = None, *, stylizer: Stylizer | None = None,
-                 **overrides: object):
+    def __init__(
+        self, cfg: PipelineConfig | None = None, *, stylizer: Stylizer | None = None, **overrides: object
+    ):
         cfg = cfg or load_config(search_cwd=False)
         for key, value in overrides.items():
             cfg = override(cfg, key.replace("__", "."), value)
@@ -147,8 +171,9 @@ class Pipeline:
         """One stylizer pass per model the people plan uses (several styles of one model: one pass)."""
         if self._bank is None:
             m, device = self.cfg.model, self.stylizer.device
-            self._bank = build_style_bank(m, self.people_plan.styles(), device,
-                                          stylize_threads(self.cfg, device), self.stylizer)
+            self._bank = build_style_bank(
+                m, self.people_plan.styles(), device, stylize_threads(self.cfg, device), self.stylizer
+            )
         return self._bank
 
     def check_people(self) -> None:
@@ -160,8 +185,9 @@ class Pipeline:
         for spec in plan.styles():
             style_label(spec)
 
-    def stages(self, sink: FrameSink, compare: CompareSink | None = None,
-               max_side: int | None = None) -> list[Stage]:
+    def stages(
+        self, sink: FrameSink, compare: CompareSink | None = None, max_side: int | None = None
+    ) -> list[Stage]:
         """decode -> [flow] -> [faces] -> [people] -> preprocess -> stylize -> [compose] -> postprocess
         -> encode.
 
@@ -172,14 +198,24 @@ class Pipeline:
             "flow": lambda: FlowStage(cfg.flow, cfg.temporal),
             "faces": lambda: FaceDetectStage(cfg.faces, stylizer.device),
             "people": lambda: PeopleSegmentStage(cfg.people),
-            "preprocess": lambda: PreprocessStage(stylizer.device,
-                                                  cfg.model.max_side if max_side is None else max_side),
-            "stylize": lambda: StylizeStage(stylizer, stylize_batch(cfg, stylizer.device),
-                                            stylize_workers(cfg, stylizer.device),
-                                            bank=self.style_bank if plan is not None else None),
+            "preprocess": lambda: PreprocessStage(
+                stylizer.device, cfg.model.max_side if max_side is None else max_side
+            ),
+            "stylize": lambda: StylizeStage(
+                stylizer,
+                stylize_batch(cfg, stylizer.device),
+                stylize_workers(cfg, stylizer.device),
+                bank=self.style_bank if plan is not None else None,
+            ),
             "compose": lambda: ComposeStage(
-                cfg.temporal, cfg.faces, stylizer, keep_per_frame=compare is not None,
-                people=PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces) if plan is not None else None),
+                cfg.temporal,
+                cfg.faces,
+                stylizer,
+                keep_per_frame=compare is not None,
+                people=PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces)
+                if plan is not None
+                else None,
+            ),
             "postprocess": PostprocessStage,
             "encode": lambda: EncodeStage(sink, compare),
         }
@@ -189,8 +225,12 @@ class Pipeline:
         """The stages a run of this configuration has, in order."""
         cfg, people = self.cfg, self.people_plan is not None
         temporal, faces = cfg.temporal.mode != "off", cfg.faces.mode != "off"
-        names = (["flow"] if temporal else []) + (["faces"] if faces or people else []) + \
-            (["people"] if people else []) + ["preprocess", "stylize"]
+        names = (
+            (["flow"] if temporal else [])
+            + (["faces"] if faces or people else [])
+            + (["people"] if people else [])
+            + ["preprocess", "stylize"]
+        )
         if temporal or faces or compare or people:
             names.append("compose")
         return names + ["postprocess", "encode"]
@@ -200,16 +240,27 @@ class Pipeline:
         into ``out`` inside the memory budget (see :mod:`.memory`); InputError when nothing fits."""
         cfg, stylizer = self.cfg, self.stylizer
         enc = cfg.encode
-        codec = (CONTAINERS[out.suffix.lower()][1] if enc.codec == "auto" else enc.codec) \
-            if out.suffix.lower() in CONTAINERS else None
+        codec = (
+            (CONTAINERS[out.suffix.lower()][1] if enc.codec == "auto" else enc.codec)
+            if out.suffix.lower() in CONTAINERS
+            else None
+        )
         fixed = enc.options.get("rc-lookahead")
         frames = encoder_frames(codec, enc.preset, cpu_count(), int(fixed) if fixed else None) if codec else 0
-        wide = 4 if compare else 1                     # the compare video is 3 x wide
-        shape = Shape(info.height, info.width, self.stage_names(compare),
-                      frames_in_parallel(cfg, stylizer.device), stylizer.channels,
-                      stylizer.precision in ("fp16", "bf16"), stylizer.device.type == "cpu",
-                      cfg.temporal.mode != "off", frames * wide,
-                      settable_lookahead(codec, enc.preset, enc.options) * wide, info.frames or 0)
+        wide = 4 if compare else 1  # the compare video is 3 x wide
+        shape = Shape(
+            info.height,
+            info.width,
+            self.stage_names(compare),
+            frames_in_parallel(cfg, stylizer.device),
+            stylizer.channels,
+            stylizer.precision in ("fp16", "bf16"),
+            stylizer.device.type == "cpu",
+            cfg.temporal.mode != "off",
+            frames * wide,
+            settable_lookahead(codec, enc.preset, enc.options) * wide,
+            info.frames or 0,
+        )
         return plan_memory(shape, cfg.run.queue_size, cfg.model.max_side, cfg.run.memory_limit)
 
     def encode_config(self, mem: MemoryPlan) -> EncodeConfig:
@@ -219,10 +270,15 @@ class Pipeline:
             return enc
         return dataclasses.replace(enc, options={**enc.options, "rc-lookahead": str(mem.lookahead)})
 
-    def run(self, input: str | Path, output: str | Path | None = None,
-            compare: str | Path | None = None,
-            on_progress: Callable[[int], None] | None = None) -> RunReport:
-        """Stylize ``input`` (video file, animated GIF/PNG/WebP, image, image directory or glob) into ``output``.
+    def run(
+        self,
+        input: str | Path,
+        output: str | Path | None = None,
+        compare: str | Path | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> RunReport:
+        """Stylize ``input`` (video file, animated GIF/PNG/WebP, image, image directory or glob)
+        into ``output``.
 
         ``compare``: also write a side-by-side video (original | per-frame | stabilised) there.
         ``on_progress``: called with the frames written so far, about 5 times a second.
@@ -230,25 +286,35 @@ class Pipeline:
         cfg = self.cfg
         spec = str(input)
         kind = input_kind(spec)
-        label = self.label()                      # unknown style fails before any decoding
+        label = self.label()  # unknown style fails before any decoding
         self.check_people()
         out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)
-        check_overwrite(out, cfg.run.overwrite, "video" if out.suffix.lower() in CONTAINERS or kind == "video"
-                        else "images")
+        check_overwrite(
+            out,
+            cfg.run.overwrite,
+            "video" if out.suffix.lower() in CONTAINERS or kind == "video" else "images",
+        )
         if compare is not None:
             compare = Path(compare)
             check_output(compare, inputs + [out])
             if compare.suffix.lower() not in CONTAINERS:
                 raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
         inp = cfg.input
-        with open_source(spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start,
-                         inp.duration) as source:
+        with open_source(
+            spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start, inp.duration
+        ) as source:
             return self._run(source, out, kind == "images" and Path(spec).is_file(), compare, on_progress)
 
-    def _run(self, source: FrameSource, out: Path, single_image: bool,
-             compare_path: Path | None, on_progress: Callable[[int], None] | None = None) -> RunReport:
+    def _run(
+        self,
+        source: FrameSource,
+        out: Path,
+        single_image: bool,
+        compare_path: Path | None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> RunReport:
         cfg = self.cfg
         info = source.info
         stylizer = self.stylizer
@@ -256,19 +322,26 @@ class Pipeline:
         with contextlib.ExitStack() as opened:
             mem = self.memory_plan(info, out, compare_path is not None)
             if mem.lowered:
-                log.warning(f"{info.width}x{info.height} frames: lowered {', '.join(mem.lowered)} to stay in "
-                            f"the memory budget ({mem.estimate / GB:.1f} of {mem.budget / GB:.1f} GB; "
-                            f"--set run.memory_limit=GB to choose)")
+                log.warning(
+                    f"{info.width}x{info.height} frames: lowered {', '.join(mem.lowered)} to stay in "
+                    f"the memory budget ({mem.estimate / GB:.1f} of {mem.budget / GB:.1f} GB; "
+                    f"--set run.memory_limit=GB to choose)"
+                )
             encode = self.encode_config(mem)
             main = opened.enter_context(open_sink(out, info, encode, single_image))
-            compare = opened.enter_context(CompareSink(compare_path, info, encode)) \
-                if compare_path is not None else None
+            compare = (
+                opened.enter_context(CompareSink(compare_path, info, encode))
+                if compare_path is not None
+                else None
+            )
             sinks = _Sinks(main, compare)
             audio = getattr(main, "audio", None)
-            log.info(f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
-                     f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
-                     + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
-                     + f" -> {out} [{stylizer.name}]")
+            log.info(
+                f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
+                f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
+                + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
+                + f" -> {out} [{stylizer.name}]"
+            )
             stages = self.stages(main, compare, self.max_side_for(info.height, info.width, mem.max_side))
             runner = Runner(source, stages, mem.queue_size)
             progress = _Progress(cfg.run.progress, info.frames, out.name, on_progress)
@@ -280,9 +353,14 @@ class Pipeline:
                 raise
             finally:
                 progress.close()
-            report = RunReport(None, result.frames_in, result.frames_out, result.wall_s,
-                               stats=[s.to_dict(result.wall_s) for s in result.stats],
-                               stylizer=stylizer.name)
+            report = RunReport(
+                None,
+                result.frames_in,
+                result.frames_out,
+                result.wall_s,
+                stats=[s.to_dict(result.wall_s) for s in result.stats],
+                stylizer=stylizer.name,
+            )
             for stage in stages:
                 report.summary.update(stage.summary())
             return self._finish(result, sinks, source, report)
@@ -292,13 +370,15 @@ class Pipeline:
         when full-size frames would not fit in the GPU's memory."""
         cfg, stylizer = self.cfg, self.stylizer
         wanted = planned or cfg.model.max_side
-        if stylizer.device.type == "cpu":      # the host memory plan counted the activations
+        if stylizer.device.type == "cpu":  # the host memory plan counted the activations
             return wanted
         limit = memory_limited_side(stylizer, h, w, frames_in_parallel(cfg, stylizer.device))
         if limit and limit < min(wanted or max(h, w), max(h, w)):
-            log.warning(f"{w}x{h} frames need more GPU memory than is free: stylizing at a long side of "
-                        f"{limit} px and scaling back to {w}x{h} (set --max-side to choose, or use fewer "
-                        f"--batch/workers)")
+            log.warning(
+                f"{w}x{h} frames need more GPU memory than is free: stylizing at a long side of "
+                f"{limit} px and scaling back to {w}x{h} (set --max-side to choose, or use fewer "
+                f"--batch/workers)"
+            )
             return limit
         return wanted
 
@@ -315,13 +395,19 @@ class Pipeline:
         if result.stopped_by is not None:
             kept = sinks.close(complete=False)
             name = signal.Signals(result.stopped_by).name
-            where = f"partial output ({result.frames_out} frames) kept at {kept}" if kept \
+            where = (
+                f"partial output ({result.frames_out} frames) kept at {kept}"
+                if kept
                 else "no frames were written"
+            )
             raise Interrupted(f"interrupted by {name}: {where}", result.stopped_by)
         report.output = sinks.close(complete=True)
         report.compare = sinks.compare_path
         if source.truncated:
-            msg = f"input ended early ({source.truncated}); output has the {result.frames_out} frames that decoded"
+            msg = (
+                f"input ended early ({source.truncated}); "
+                f"output has the {result.frames_out} frames that decoded"
+            )
             log.warning(msg)
             report.warnings.append(msg)
         damage = source.damage() if hasattr(source, "damage") else ""
@@ -359,12 +445,20 @@ class _Sinks:
 def _rate_text(rate) -> str:
     if rate is None:
         return "? fps"
-    return f"{float(rate):.3f} fps ({rate.numerator}/{rate.denominator})" if rate.denominator != 1 \
+    return (
+        f"{float(rate):.3f} fps ({rate.numerator}/{rate.denominator})"
+        if rate.denominator != 1
         else f"{rate.numerator} fps"
+    )
 
 
-def stylize_file(input: str | Path, output: str | Path | None = None, *,
-                 config: str | Path | PipelineConfig | None = None, **overrides: object) -> RunReport:
+def stylize_file(
+    input: str | Path,
+    output: str | Path | None = None,
+    *,
+    config: str | Path | PipelineConfig | None = None,
+    **overrides: object,
+) -> RunReport:
     """Stylize one file. ``overrides`` use ``section__key=value``, e.g. ``model__style="wave"``."""
     cfg = config if isinstance(config, PipelineConfig) else load_config(config, search_cwd=False)
     return Pipeline(cfg, **overrides).run(input, output)

@@ -16,7 +16,9 @@ def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """3 x H x W float in [0, 1] -> H x W x 3 uint8 (rounded) on the host (converted on the device)."""
-    return download(image.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous()).numpy()
+    return download(
+        image.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous()
+    ).numpy()
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -24,5 +26,4 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(image.shape[-2:]) == tuple(size):
         return image
     shrink = size[0] < image.shape[-2]
-    return F.interpolate(image[None], size=size, mode="bilinear", align_corners=False,
-                         antialias=shrink)[0]
+    return F.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=shrink)[0]

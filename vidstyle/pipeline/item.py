@@ -42,21 +42,21 @@ class Item:
 
     frame: Frame
     # preprocess -> stylize -> compose -> postprocess
-    image: torch.Tensor | None = None       # 3 x h x w float32 in [0, 1], pipeline's device
-    stylized: torch.Tensor | None = None    # 3 x h x w float32 in [0, 1], pipeline's device
-    output: np.ndarray | None = None        # H x W x 3 uint8, host: what the sink writes
+    image: torch.Tensor | None = None  # 3 x h x w float32 in [0, 1], pipeline's device
+    stylized: torch.Tensor | None = None  # 3 x h x w float32 in [0, 1], pipeline's device
+    output: np.ndarray | None = None  # H x W x 3 uint8, host: what the sink writes
     # flow -> compose (and faces, for tracking)
     flow_pair: tuple[np.ndarray | None, np.ndarray] | None = None
     """(previous, current) grayscale hf x wf uint8 frames, set in order by ``FlowStage.prepare``
     and consumed by its workers; previous is None at a first frame or a size change."""
-    flow_bw: torch.Tensor | None = None      # 1 x 2 x hf x wf float32, host; px, t -> flow_from
+    flow_bw: torch.Tensor | None = None  # 1 x 2 x hf x wf float32, host; px, t -> flow_from
     consistency: torch.Tensor | None = None  # 1 x 1 x hf x wf float32 in [0, 1], host
-    flow_from: int | None = None            # index of the frame ``flow_bw`` points back to
+    flow_from: int | None = None  # index of the frame ``flow_bw`` points back to
     # faces -> compose
-    faces: Faces | None = None               # detections in frame px (every k-th frame), else None
+    faces: Faces | None = None  # detections in frame px (every k-th frame), else None
     # compose -> postprocess -> encode
-    face_debug: FaceDebug | None = None      # only with ``faces.debug``
-    per_frame: torch.Tensor | None = None    # 3 x h x w, the unblended stylization (--compare)
+    face_debug: FaceDebug | None = None  # only with ``faces.debug``
+    per_frame: torch.Tensor | None = None  # 3 x h x w, the unblended stylization (--compare)
     per_frame_rgb: np.ndarray | None = None  # H x W x 3 uint8, host: ``per_frame`` at source size
     # people -> compose (person features only)
     person_prob: np.ndarray | None = None

@@ -21,11 +21,21 @@ from ..errors import InputError
 from ..stylize.base import fit_max_side
 from ..sysinfo import available_memory
 
-SHARE = 0.6                 # of the memory free at start, when run.memory_limit is not set
+SHARE = 0.6  # of the memory free at start, when run.memory_limit is not set
 GB = 1 << 30
 # x264's rc-lookahead and B-frames per preset (x264 --fullhelp); other encoders: about 25 frames
-X264_LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40,
-                  "slow": 50, "slower": 60, "veryslow": 60, "placebo": 60}
+X264_LOOKAHEAD = {
+    "ultrafast": 0,
+    "superfast": 0,
+    "veryfast": 10,
+    "faster": 20,
+    "fast": 30,
+    "medium": 40,
+    "slow": 50,
+    "slower": 60,
+    "veryslow": 60,
+    "placebo": 60,
+}
 MIN_LOOKAHEAD = 10
 
 
@@ -33,27 +43,27 @@ MIN_LOOKAHEAD = 10
 class Shape:
     """Everything the estimate needs about the run."""
 
-    height: int                 # source frame (H x W)
+    height: int  # source frame (H x W)
     width: int
-    stages: list[str]           # stage names in order (each has a queue in front of it)
-    parallel: int               # frames the stylize stage works on at once
-    channels: int               # network base width
-    half: bool                  # fp16/bf16 activations
-    on_host: bool               # float images live in host memory (CPU run)
+    stages: list[str]  # stage names in order (each has a queue in front of it)
+    parallel: int  # frames the stylize stage works on at once
+    channels: int  # network base width
+    half: bool  # fp16/bf16 activations
+    on_host: bool  # float images live in host memory (CPU run)
     temporal: bool
-    encoder_frames: int         # frames the video encoder keeps (look-ahead, B-frames, threads)
-    lookahead: int = 0          # of those, the look-ahead the plan may shorten (0: none settable)
-    frames: int = 0             # frames of the whole input when known (an image: 1), else 0
+    encoder_frames: int  # frames the video encoder keeps (look-ahead, B-frames, threads)
+    lookahead: int = 0  # of those, the look-ahead the plan may shorten (0: none settable)
+    frames: int = 0  # frames of the whole input when known (an image: 1), else 0
 
 
 @dataclass
 class MemoryPlan:
-    budget: int                 # bytes
-    estimate: int               # bytes the plan is expected to need
+    budget: int  # bytes
+    estimate: int  # bytes the plan is expected to need
     queue_size: int
-    max_side: int               # 0: stylize at full size
-    lookahead: int | None       # x264 rc-lookahead to set, None: the preset's
-    lowered: list[str] = field(default_factory=list)   # what was changed, in words
+    max_side: int  # 0: stylize at full size
+    lookahead: int | None  # x264 rc-lookahead to set, None: the preset's
+    lowered: list[str] = field(default_factory=list)  # what was changed, in words
 
 
 def encoder_frames(codec: str, preset: str, cores: int, lookahead: int | None = None) -> int:
@@ -79,30 +89,34 @@ def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
     H, W = shape.height, shape.width
     h, w = fit_max_side(H, W, max_side)
     big, small = H * W, h * w
-    rgb = 3 * big                                   # a decoded or output frame, uint8
-    fimg = 12 * small if shape.on_host else 0       # one 3 x h x w float32 image
+    rgb = 3 * big  # a decoded or output frame, uint8
+    fimg = 12 * small if shape.on_host else 0  # one 3 x h x w float32 image
     # activations of one call: ONNX Runtime fp32 measured up to 1008 B/px for the full net (32
     # channels), torch eager 773 (benchmarks/results/memory-big-frames-*.json)
     act = 32 * shape.channels * small * (0.5 if shape.half else 1.0) if shape.on_host else 0
     held, largest = 0, 0
-    for name in shape.stages:   # the queue in front of each stage, plus the items in its hands
-        floats = {"stylize": 1, "compose": 2, "postprocess": 2}.get(name, 0)   # image, stylized
-        per_item = rgb * (2 if name == "encode" else 1) + floats * fimg           # + the output
+    for name in shape.stages:  # the queue in front of each stage, plus the items in its hands
+        floats = {"stylize": 1, "compose": 2, "postprocess": 2}.get(name, 0)  # image, stylized
+        per_item = rgb * (2 if name == "encode" else 1) + floats * fimg  # + the output
         held += (queue_size + (shape.parallel if name == "stylize" else 1)) * per_item
         largest = max(largest, per_item)
-    if shape.frames:            # a short input cannot fill the queues
+    if shape.frames:  # a short input cannot fill the queues
         held = min(held, shape.frames * largest)
-    work = (shape.parallel * act                    # the network's activations
-            + (3 * 12 * big if shape.on_host else 0)  # preprocess: the full-size float frame;
-                                                      # postprocess: resize to H x W, then uint8
-            + (5 * fimg if shape.temporal else 0)   # compose: previous frame, warp, masks
-            + rgb + 1.5 * big)                      # decode: RGB conversion of a YUV frame
-    encoder = shape.encoder_frames * 1.5 * big * 1.3   # YUV 4:2:0, padded, plus half-size copies
+    work = (
+        shape.parallel * act  # the network's activations
+        + (3 * 12 * big if shape.on_host else 0)  # preprocess: the full-size float frame;
+        # postprocess: resize to H x W, then uint8
+        + (5 * fimg if shape.temporal else 0)  # compose: previous frame, warp, masks
+        + rgb
+        + 1.5 * big
+    )  # decode: RGB conversion of a YUV frame
+    encoder = shape.encoder_frames * 1.5 * big * 1.3  # YUV 4:2:0, padded, plus half-size copies
     return int(held + work + encoder)
 
 
-def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
-         available: int | None = None) -> MemoryPlan:
+def plan(
+    shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0, available: int | None = None
+) -> MemoryPlan:
     """The cheapest settings whose estimate fits the budget; InputError when none does."""
     free = available_memory() if available is None else available
     budget = int(limit_gb * GB) if limit_gb > 0 else int(SHARE * free)
@@ -110,30 +124,32 @@ def plan(shape: Shape, queue_size: int, max_side: int, limit_gb: float = 0.0,
     result = MemoryPlan(budget, need, queue_size, max_side, None)
     if need <= budget:
         return result
-    for q in range(queue_size - 1, 0, -1):           # 1. fewer frames waiting between stages
+    for q in range(queue_size - 1, 0, -1):  # 1. fewer frames waiting between stages
         result.queue_size = q
         if estimate(shape, q, max_side) <= budget:
             break
-    if estimate(shape, result.queue_size, max_side) == need:   # a short input: the queues never fill
+    if estimate(shape, result.queue_size, max_side) == need:  # a short input: the queues never fill
         result.queue_size = queue_size
     if result.queue_size != queue_size:
         result.lowered.append(f"queue size {queue_size} -> {result.queue_size}")
     cut = shape.lookahead - MIN_LOOKAHEAD
-    if estimate(shape, result.queue_size, max_side) > budget and cut > 0:   # 2. shorter look-ahead
+    if estimate(shape, result.queue_size, max_side) > budget and cut > 0:  # 2. shorter look-ahead
         shape = replace(shape, encoder_frames=shape.encoder_frames - cut, lookahead=MIN_LOOKAHEAD)
         result.lookahead = MIN_LOOKAHEAD
         result.lowered.append(f"encoder look-ahead -> {MIN_LOOKAHEAD} frames")
     side = max_side or max(shape.height, shape.width)
-    while estimate(shape, result.queue_size, side) > budget and side > 64:   # 3. stylize smaller
+    while estimate(shape, result.queue_size, side) > budget and side > 64:  # 3. stylize smaller
         side = max(64, int(side * 0.9) // 4 * 4)
     if side != (max_side or max(shape.height, shape.width)):
         result.max_side = side
-        result.lowered.append(f"stylization long side -> {side} px (scaled back to "
-                              f"{shape.width}x{shape.height})")
+        result.lowered.append(
+            f"stylization long side -> {side} px (scaled back to {shape.width}x{shape.height})"
+        )
     result.estimate = estimate(shape, result.queue_size, result.max_side)
     if result.estimate > budget:
-        raise InputError(f"{shape.width}x{shape.height} frames need about {result.estimate / GB:.1f} GB "
-                         f"even with the smallest settings, over the {budget / GB:.1f} GB budget "
-                         f"({'run.memory_limit' if limit_gb > 0 else f'{SHARE:.0%} of the free memory'})")
+        raise InputError(
+            f"{shape.width}x{shape.height} frames need about {result.estimate / GB:.1f} GB "
+            f"even with the smallest settings, over the {budget / GB:.1f} GB budget "
+            f"({'run.memory_limit' if limit_gb > 0 else f'{SHARE:.0%} of the free memory'})"
+        )
     return result
-

@@ -24,8 +24,8 @@ from ..errors import VidstyleError
 from ..io.frame import Frame
 from .stage import Item, Stage, StageStats
 
-_END = object()       # end of stream marker, passed down the queues
-_ABORTED = object()   # returned by _get when the run is aborted
+_END = object()  # end of stream marker, passed down the queues
+_ABORTED = object()  # returned by _get when the run is aborted
 _POLL_S = 0.1
 
 
@@ -34,7 +34,7 @@ class RunResult:
     frames_in: int = 0
     frames_out: int = 0
     wall_s: float = 0.0
-    stopped_by: int | None = None           # signal number that requested the stop
+    stopped_by: int | None = None  # signal number that requested the stop
     error: BaseException | None = None
     error_stage: str = ""
     stats: list[StageStats] = field(default_factory=list)
@@ -55,8 +55,15 @@ class RunResult:
 class Runner:
     """``frames`` (an iterable of Frame) -> stages[0] -> ... -> stages[-1]."""
 
-    def __init__(self, frames: Iterable[Frame], stages: list[Stage], queue_size: int = 8,
-                 drain_s: float = 2.0, source_name: str = "decode", live: bool = False):
+    def __init__(
+        self,
+        frames: Iterable[Frame],
+        stages: list[Stage],
+        queue_size: int = 8,
+        drain_s: float = 2.0,
+        source_name: str = "decode",
+        live: bool = False,
+    ):
         """``live``: latency first: pull a frame only when the first queue has room (so the
         source's own buffer decides what is dropped), and give worker pools no look-ahead."""
         self.frames = frames
@@ -66,8 +73,9 @@ class Runner:
         self.drain_s = drain_s
         self.stop_event = threading.Event()
         self.abort_event = threading.Event()
-        self.result = RunResult(stats=[StageStats(source_name)] +
-                                [StageStats(s.name, max(1, s.workers)) for s in stages])
+        self.result = RunResult(
+            stats=[StageStats(source_name)] + [StageStats(s.name, max(1, s.workers)) for s in stages]
+        )
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._stop_time: float | None = None
@@ -169,8 +177,9 @@ class Runner:
         except BaseException as exc:  # noqa: BLE001 - reported by the caller
             self._fail(stage.name, exc)
 
-    def _batch_loop(self, stage: Stage, stats: StageStats, q_in: queue.Queue,
-                    emit: Callable[[list[Item]], bool]) -> bool:
+    def _batch_loop(
+        self, stage: Stage, stats: StageStats, q_in: queue.Queue, emit: Callable[[list[Item]], bool]
+    ) -> bool:
         while True:
             batch: list[Item] = []
             ended = False
@@ -192,8 +201,9 @@ class Runner:
             if ended:
                 return True
 
-    def _pool_loop(self, stage: Stage, stats: StageStats, q_in: queue.Queue,
-                   emit: Callable[[list[Item]], bool]) -> bool:
+    def _pool_loop(
+        self, stage: Stage, stats: StageStats, q_in: queue.Queue, emit: Callable[[list[Item]], bool]
+    ) -> bool:
         def timed(item: Item) -> tuple[list[Item], float]:
             t0 = time.perf_counter()
             return stage.process([item]), time.perf_counter() - t0
@@ -231,15 +241,20 @@ class Runner:
         """Run to the end (or stop/abort); ``on_tick`` is called about 5x per second."""
         t0 = time.perf_counter()
         self._threads = [threading.Thread(target=self._source_loop, name="vidstyle-source", daemon=True)]
-        self._threads += [threading.Thread(target=self._stage_loop, args=(k,), daemon=True,
-                                           name=f"vidstyle-{s.name}") for k, s in enumerate(self.stages)]
+        self._threads += [
+            threading.Thread(target=self._stage_loop, args=(k,), daemon=True, name=f"vidstyle-{s.name}")
+            for k, s in enumerate(self.stages)
+        ]
         for t in self._threads:
             t.start()
         try:
             while any(t.is_alive() for t in self._threads):
                 self._threads[-1].join(timeout=0.2)
-                if self._stop_time is not None and not self.abort_event.is_set() and \
-                        time.monotonic() - self._stop_time > self.drain_s:
+                if (
+                    self._stop_time is not None
+                    and not self.abort_event.is_set()
+                    and time.monotonic() - self._stop_time > self.drain_s
+                ):
                     self.abort()
                 if on_tick is not None:
                     on_tick(self.result)

@@ -86,7 +86,11 @@ class StageStats:
         return self.items * self.workers / self.busy_s if self.busy_s > 0 else float("inf")
 
     def to_dict(self, wall_s: float) -> dict:
-        return {"stage": self.name, "workers": self.workers, "items": self.items,
-                "busy_s": round(self.busy_s, 4),
-                "fps": round(self.fps, 2) if self.busy_s > 0 else None,
-                "busy_share": round(self.busy_s / (wall_s * self.workers), 4) if wall_s > 0 else None}
+        return {
+            "stage": self.name,
+            "workers": self.workers,
+            "items": self.items,
+            "busy_s": round(self.busy_s, 4),
+            "fps": round(self.fps, 2) if self.busy_s > 0 else None,
+            "busy_share": round(self.busy_s / (wall_s * self.workers), 4) if wall_s > 0 else None,
+        }

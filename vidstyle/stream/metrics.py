@@ -12,26 +12,44 @@ from ..errors import OutputError
 from .status import Counters, latency_ms
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LATENCY_FRAMES = 100   # the latency gauges cover the frames written last
+LATENCY_FRAMES = 100  # the latency gauges cover the frames written last
 
 
 def metrics_text(now: Counters, recent_latencies_s: list[float]) -> str:
     """The exposition text: counters (``_total``) since the start, gauges for the moment."""
     lat = latency_ms(recent_latencies_s)
     rows: list[tuple[str, str, str, list[tuple[str, float | None]]]] = [
-        ("up", "gauge", "1 while frames flow, 0 while the source is lost and being reopened",
-         [("", 1 if now.state == "running" else 0)]),
+        (
+            "up",
+            "gauge",
+            "1 while frames flow, 0 while the source is lost and being reopened",
+            [("", 1 if now.state == "running" else 0)],
+        ),
         ("uptime_seconds", "gauge", "seconds since the source opened", [("", now.uptime_s)]),
         ("frames_in_total", "counter", "frames captured from the source", [("", now.frames_in)]),
         ("frames_out_total", "counter", "frames written to the outputs", [("", now.frames_out)]),
-        ("dropped_total", "counter", "frames dropped, by reason",
-         [('{reason="late"}', now.dropped_late), ('{reason="at_stop"}', now.dropped_at_stop)]),
+        (
+            "dropped_total",
+            "counter",
+            "frames dropped, by reason",
+            [('{reason="late"}', now.dropped_late), ('{reason="at_stop"}', now.dropped_at_stop)],
+        ),
         ("reconnects_total", "counter", "outages the source came back from", [("", now.reconnects)]),
-        ("last_frame_age_seconds", "gauge", "seconds since the newest captured frame",
-         [("", now.last_frame_age_s)]),
-        ("latency_seconds", "gauge", f"capture-to-output latency of the last {LATENCY_FRAMES} frames written",
-         [('{stat="p50"}', None if lat is None else lat["p50"] / 1000),
-          ('{stat="max"}', None if lat is None else lat["max"] / 1000)]),
+        (
+            "last_frame_age_seconds",
+            "gauge",
+            "seconds since the newest captured frame",
+            [("", now.last_frame_age_s)],
+        ),
+        (
+            "latency_seconds",
+            "gauge",
+            f"capture-to-output latency of the last {LATENCY_FRAMES} frames written",
+            [
+                ('{stat="p50"}', None if lat is None else lat["p50"] / 1000),
+                ('{stat="max"}', None if lat is None else lat["max"] / 1000),
+            ],
+        ),
     ]
     lines = []
     for name, kind, help_text, samples in rows:
@@ -54,7 +72,7 @@ class MetricsServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:   # scrapes do not belong in the log
+            def log_message(self, *args) -> None:  # scrapes do not belong in the log
                 pass
 
             def do_GET(self) -> None:

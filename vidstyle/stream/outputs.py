@@ -29,8 +29,11 @@ from ..log import log, redact
 def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction) -> tuple[EncodeConfig, dict]:
     """x264 for live: the stream preset, zero-latency tuning, a keyframe every 2 s, no B-frames."""
     gop = str(max(1, int(round(2 * float(rate or 30)))))
-    return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), \
-        {"tune": "zerolatency", "g": gop, "bf": "0"}
+    return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), {
+        "tune": "zerolatency",
+        "g": gop,
+        "bf": "0",
+    }
 
 
 class RtspOutput(FrameSink):
@@ -40,8 +43,13 @@ class RtspOutput(FrameSink):
         self.url = url
         self.closed = False
         try:
-            self.container = av.open(url, "w", format="rtsp", options={"rtsp_transport": stream.rtsp_transport},
-                                     timeout=(stream.open_timeout, stream.read_timeout))
+            self.container = av.open(
+                url,
+                "w",
+                format="rtsp",
+                options={"rtsp_transport": stream.rtsp_transport},
+                timeout=(stream.open_timeout, stream.read_timeout),
+            )
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot publish to {redact(url)}: {redact(str(exc))}") from None
         live_cfg, extra = _live_encode(cfg, stream, info.rate)
@@ -91,18 +99,22 @@ class SegmentedFile(FrameSink):
         live_cfg, extra = _live_encode(cfg, stream, info.rate)
         keep_audio = not self.seconds and info.path is not None and info.audio_streams
         if info.audio_streams and not keep_audio:
-            why = "segmented recordings carry no audio" if self.seconds else \
-                "audio of live sources is not carried by `vidstyle stream`"
+            why = (
+                "segmented recordings carry no audio"
+                if self.seconds
+                else "audio of live sources is not carried by `vidstyle stream`"
+            )
             log.info(f"the source has {info.audio_streams} audio stream(s): {why}")
-        self.cfg = replace(live_cfg, options={**live_cfg.options, **extra},
-                           audio=live_cfg.audio if keep_audio else "none")
+        self.cfg = replace(
+            live_cfg, options={**live_cfg.options, **extra}, audio=live_cfg.audio if keep_audio else "none"
+        )
         # each segment starts at 0, and so does a live recording; one file of a file keeps its pts
         self._rebase = bool(self.seconds) or info.path is None
-        self.segments: list[Path] = []     # finished segment files, in order
+        self.segments: list[Path] = []  # finished segment files, in order
         self.frames_written = 0
         self.closed = False
         self._sink: VideoFileSink | None = None
-        self._start = 0.0            # segment start (s on the frames' clock)
+        self._start = 0.0  # segment start (s on the frames' clock)
         self._start_pts = 0
         self._index = 0
 
@@ -155,8 +167,10 @@ def _is_pattern(name: str) -> bool:
 class PreviewServer:
     """MJPEG over HTTP: ``/`` a page, ``/stream.mjpg`` the live side-by-side, ``/frame.jpg`` one frame."""
 
-    PAGE = (b"<!doctype html><title>vidstyle preview</title><style>body{margin:0;background:#111}"
-            b"img{width:100%}</style><img src='/stream.mjpg' alt='original | stylized'>")
+    PAGE = (
+        b"<!doctype html><title>vidstyle preview</title><style>body{margin:0;background:#111}"
+        b"img{width:100%}</style><img src='/stream.mjpg' alt='original | stylized'>"
+    )
 
     def __init__(self, host: str, port: int, width: int):
         self.width = width
@@ -168,7 +182,7 @@ class PreviewServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:   # keep the terminal for the progress line
+            def log_message(self, *args) -> None:  # keep the terminal for the progress line
                 pass
 
             def do_GET(self) -> None:
@@ -204,8 +218,13 @@ class PreviewServer:
                         jpeg, seq = server.wait_jpeg(seq)
                         if jpeg is None:
                             return
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                         + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                        self.wfile.write(
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                            + str(len(jpeg)).encode()
+                            + b"\r\n\r\n"
+                            + jpeg
+                            + b"\r\n"
+                        )
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
@@ -224,7 +243,9 @@ class PreviewServer:
         h, w = original.shape[:2]
         tile_w = max(2, self.width // 2)
         tile_h = max(2, round(h * tile_w / w))
-        tiles = [cv2.resize(im, (tile_w, tile_h), interpolation=cv2.INTER_AREA) for im in (original, stylized)]
+        tiles = [
+            cv2.resize(im, (tile_w, tile_h), interpolation=cv2.INTER_AREA) for im in (original, stylized)
+        ]
         with self._cond:
             self._mosaic = np.hstack(tiles)
             self._jpeg = None
@@ -234,8 +255,9 @@ class PreviewServer:
     def latest_jpeg(self) -> bytes | None:
         with self._cond:
             if self._jpeg is None and self._mosaic is not None:
-                ok, buf = cv2.imencode(".jpg", cv2.cvtColor(self._mosaic, cv2.COLOR_RGB2BGR),
-                                       [cv2.IMWRITE_JPEG_QUALITY, 80])
+                ok, buf = cv2.imencode(
+                    ".jpg", cv2.cvtColor(self._mosaic, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+                )
                 self._jpeg = buf.tobytes() if ok else None
             return self._jpeg
 
@@ -272,7 +294,7 @@ class LiveSink(FrameSink):
 
     def __init__(self, outputs: list, window: int = 100_000, on_written=None):
         self.outputs = outputs
-        self.on_written = on_written      # called after each frame (the source's release)
+        self.on_written = on_written  # called after each frame (the source's release)
         self.frames_written = 0
         self.closed = False
         self.latencies: collections.deque[float] = collections.deque(maxlen=window)

@@ -18,9 +18,9 @@ from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
 from ..pipeline.scheduling import frames_in_parallel
+from .metrics import LATENCY_FRAMES, MetricsServer, metrics_text
 from .outputs import LiveSink, PreviewServer, RtspOutput, SegmentedFile
 from .source import LiveSource
-from .metrics import LATENCY_FRAMES, MetricsServer, metrics_text
 from .status import Counters, Status, StatusJson, StreamReport, read_counters, report_of, status_record
 
 __all__ = ["StreamReport", "live_config", "report_of", "run_stream"]
@@ -33,9 +33,18 @@ def live_config(cfg: PipelineConfig) -> PipelineConfig:
     return cfg
 
 
-def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, rtsp_out: str | None = None,
-               preview: bool = False, realtime: bool = False, duration: float = 0.0,
-               pipeline: Pipeline | None = None, status: bool = True) -> StreamReport:
+def run_stream(
+    spec: str,
+    cfg: PipelineConfig,
+    *,
+    file_out: Path | None = None,
+    rtsp_out: str | None = None,
+    preview: bool = False,
+    realtime: bool = False,
+    duration: float = 0.0,
+    pipeline: Pipeline | None = None,
+    status: bool = True,
+) -> StreamReport:
     """Stylize the live ``spec`` until it ends, ``duration`` seconds pass, or SIGINT/SIGTERM.
     ``status``: show the human status line (JSON lines and metrics follow ``stream.*``)."""
     cfg = live_config(cfg)
@@ -48,29 +57,50 @@ def run_stream(spec: str, cfg: PipelineConfig, *, file_out: Path | None = None, 
         try:
             pipeline = pipeline or Pipeline(cfg)
             pipeline.cfg = cfg
-            pipeline.stylizer   # load the model before connecting, so the first frames do not pile up
+            _ = pipeline.stylizer  # load the model before connecting, so the first frames do not pile up
             source, outputs = _open(spec, cfg, file_out, rtsp_out, preview, realtime)
-        except VidstyleError as exc:        # the JSON reader learns why the run never started
+        except VidstyleError as exc:  # the JSON reader learns why the run never started
             if json_out:
                 json_out.write(status_record(Counters(), None, [], spec, [], error=str(exc)))
             raise
         sink = LiveSink(outputs, on_written=source.release)
         if metrics:
-            metrics.text = lambda: metrics_text(read_counters(source, sink), list(sink.latencies)[-LATENCY_FRAMES:])
+            metrics.text = lambda: metrics_text(
+                read_counters(source, sink), list(sink.latencies)[-LATENCY_FRAMES:]
+            )
         return _run(spec, cfg, pipeline, source, sink, duration, status, json_out)
 
 
-def _run(spec: str, cfg: PipelineConfig, pipeline: Pipeline, source: LiveSource, sink: LiveSink,
-         duration: float, status: bool, json_out: StatusJson | None) -> StreamReport:
+def _run(
+    spec: str,
+    cfg: PipelineConfig,
+    pipeline: Pipeline,
+    source: LiveSource,
+    sink: LiveSink,
+    duration: float,
+    status: bool,
+    json_out: StatusJson | None,
+) -> StreamReport:
     source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
     described = [_describe(o) for o in sink.outputs]
-    log.info(f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{float(source.info.rate):.2f} fps "
-             f"-> {', '.join(described)} [{pipeline.stylizer.name}]")
-    runner = Runner(source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture",
-                    live=True)
+    log.info(
+        f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{float(source.info.rate):.2f} fps "
+        f"-> {', '.join(described)} [{pipeline.stylizer.name}]"
+    )
+    runner = Runner(
+        source, pipeline.stages(sink), cfg.run.queue_size, drain_s=3.0, source_name="capture", live=True
+    )
     timer = threading.Timer(duration, runner.request_stop) if duration > 0 else None
-    live = Status(source, sink, spec, described, line=status, tty=sys.stderr.isatty(),
-                  every=cfg.stream.status_every, json_out=json_out)
+    live = Status(
+        source,
+        sink,
+        spec,
+        described,
+        line=status,
+        tty=sys.stderr.isatty(),
+        every=cfg.stream.status_every,
+        json_out=json_out,
+    )
     failure = None
     try:
         try:
@@ -94,8 +124,9 @@ def _run(spec: str, cfg: PipelineConfig, pipeline: Pipeline, source: LiveSource,
         live.close(error=None if failure is None else str(failure))
 
 
-def _open(spec: str, cfg: PipelineConfig, file_out: Path | None, rtsp_out: str | None, preview: bool,
-          realtime: bool) -> tuple[LiveSource, list]:
+def _open(
+    spec: str, cfg: PipelineConfig, file_out: Path | None, rtsp_out: str | None, preview: bool, realtime: bool
+) -> tuple[LiveSource, list]:
     """The source and every output, opened; an error while opening closes what was opened."""
     outputs: list = []
     with contextlib.ExitStack() as opening:
@@ -106,13 +137,14 @@ def _open(spec: str, cfg: PipelineConfig, file_out: Path | None, rtsp_out: str |
         if rtsp_out is not None:
             outputs.append(opening.enter_context(RtspOutput(rtsp_out, info, cfg.encode, cfg.stream)))
         if preview:
-            server = opening.enter_context(PreviewServer(cfg.stream.preview_host, cfg.stream.preview_port,
-                                                         cfg.stream.preview_width))
+            server = opening.enter_context(
+                PreviewServer(cfg.stream.preview_host, cfg.stream.preview_port, cfg.stream.preview_width)
+            )
             outputs.append(server)
             log.info(f"preview: {server.url}")
         if not outputs:
             raise OutputError("no output: give -o FILE|rtsp://... and/or --preview")
-        opening.pop_all()                     # opened: from here on the run owns them
+        opening.pop_all()  # opened: from here on the run owns them
     return source, outputs
 
 

@@ -37,8 +37,9 @@ from ..log import log, redact
 TIME_BASE = Fraction(1, 1000)
 
 
-def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0,
-                transport: str = "tcp") -> InputError:
+def _open_error(
+    spec: str, exc: BaseException, timeout: float, elapsed: float = 0.0, transport: str = "tcp"
+) -> InputError:
     """A clear message for a failed open; ``elapsed`` >= ``timeout`` means the peer never answered
     (FFmpeg then reports whatever its last read saw)."""
     where = redact(spec)
@@ -53,8 +54,10 @@ def _open_error(spec: str, exc: BaseException, timeout: float, elapsed: float = 
         return InputError(f"{where}: no such stream on the server (404)")
     if "400" in text or "Bad Request" in text:
         other = "udp" if transport == "tcp" else "tcp"
-        return InputError(f"{where}: the server answered 400 Bad Request to RTSP over {transport} "
-                          f"(try --rtsp-transport {other})")
+        return InputError(
+            f"{where}: the server answered 400 Bad Request to RTSP over {transport} "
+            f"(try --rtsp-transport {other})"
+        )
     if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
         return InputError(f"{where}: connection refused (is the server running?)")
     if isinstance(exc, (TimeoutError, av.error.ExitError)) or "timed out" in text.lower():
@@ -75,26 +78,33 @@ class LiveSource(FrameSource):
         # a paced file behaves like a camera: frames the pipeline is too slow for are dropped
         self.drop = self.realtime if policy == "auto" else policy == "drop_oldest"
         self.captured = 0
-        self.dropped_late = 0          # replaced by a newer frame while the pipeline was behind
-        self.dropped_at_stop = 0       # still waiting when the run stopped
+        self.dropped_late = 0  # replaced by a newer frame while the pipeline was behind
+        self.dropped_at_stop = 0  # still waiting when the run stopped
         self.delivered = 0
-        self.reconnects = 0            # counted when frames flow again, not when the socket opens
-        self._lost_at: float | None = None   # when the current outage began
-        self.last_frame_at: float | None = None   # monotonic time of the newest captured frame
+        self.reconnects = 0  # counted when frames flow again, not when the socket opens
+        self._lost_at: float | None = None  # when the current outage began
+        self.last_frame_at: float | None = None  # monotonic time of the newest captured frame
         self._frame_deadline = float("inf")  # the next frame must come by then, or the source is lost
         self.truncated = ""
         self.error: BaseException | None = None
         self._buffer: collections.deque[Frame] = collections.deque()
-        self._in_flight = 0            # delivered, not yet released by the sink
-        self.in_flight_limit = 0       # 0: no limit (set by the runner from stream.in_flight)
+        self._in_flight = 0  # delivered, not yet released by the sink
+        self.in_flight_limit = 0  # 0: no limit (set by the runner from stream.in_flight)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._done = False
         self._t0 = time.monotonic()
         self._container = self._open()
         first = self._first_frame()
-        self.info = VideoInfo(width=first.width, height=first.height, rate=self._rate,
-                              time_base=self._time_base, frames=0, kind="stream", notes=[])
+        self.info = VideoInfo(
+            width=first.width,
+            height=first.height,
+            rate=self._rate,
+            time_base=self._time_base,
+            frames=0,
+            kind="stream",
+            notes=[],
+        )
         if self.kind == "file":
             self.info.path, self.info.duration = Path(spec), self._duration
         self.info.audio_streams = self._audio_streams
@@ -123,11 +133,17 @@ class LiveSource(FrameSource):
             options["rtsp_transport"] = cfg.rtsp_transport
         t0 = time.monotonic()
         try:
-            container = av.open(target, format=fmt, options=options, metadata_errors="ignore",
-                                timeout=(cfg.open_timeout, cfg.read_timeout))
+            container = av.open(
+                target,
+                format=fmt,
+                options=options,
+                metadata_errors="ignore",
+                timeout=(cfg.open_timeout, cfg.read_timeout),
+            )
         except (av.error.FFmpegError, OSError) as exc:
-            raise _open_error(self.spec, exc, cfg.open_timeout, time.monotonic() - t0,
-                              cfg.rtsp_transport) from None
+            raise _open_error(
+                self.spec, exc, cfg.open_timeout, time.monotonic() - t0, cfg.rtsp_transport
+            ) from None
         if not container.streams.video:
             container.close()
             raise InputError(f"{redact(self.spec)}: no video stream")
@@ -140,7 +156,7 @@ class LiveSource(FrameSource):
         self._audio_streams = len(container.streams.audio)
         self._duration = stream_duration(stream) if own_clock else None
         self._frames = self._decode(container, stream)
-        if self.kind != "file":                # the first frame waits for a keyframe
+        if self.kind != "file":  # the first frame waits for a keyframe
             self._frame_deadline = time.monotonic() + cfg.open_timeout
         return container
 
@@ -148,7 +164,7 @@ class LiveSource(FrameSource):
         rotation = None
         first_time = None
         start = time.monotonic()
-        for packet in container.demux():       # every stream, so the frame watch sees each packet
+        for packet in container.demux():  # every stream, so the frame watch sees each packet
             if time.monotonic() > self._frame_deadline:
                 raise TimeoutError(self._stall_reason(first=rotation is None))
             if packet.stream.index != stream.index:
@@ -167,8 +183,8 @@ class LiveSource(FrameSource):
                 own_clock = self._time_base is not TIME_BASE
                 pts = vf.pts if own_clock else int(round((now - self._t0) * 1000))
                 yield Frame(index, upright(to_rgb(vf), rotation), pts, self._time_base, capture_time=now)
-                if self.kind != "file":        # from when capture reads on: a push that waited
-                    self._frame_deadline = time.monotonic() + self.cfg.read_timeout   # is no stall
+                if self.kind != "file":  # from when capture reads on: a push that waited
+                    self._frame_deadline = time.monotonic() + self.cfg.read_timeout  # is no stall
 
     def _stall_reason(self, first: bool) -> str:
         """``first``: no frame has come since this open."""
@@ -193,7 +209,9 @@ class LiveSource(FrameSource):
             raise InputError(f"{redact(self.spec)}: connected, but {exc}") from None
         except (av.error.FFmpegError, OSError) as exc:
             self._container.close()
-            raise _open_error(self.spec, exc, self.cfg.read_timeout, transport=self.cfg.rtsp_transport) from None
+            raise _open_error(
+                self.spec, exc, self.cfg.read_timeout, transport=self.cfg.rtsp_transport
+            ) from None
 
     # -- capture thread --------------------------------------------------------------------
     def _capture(self) -> None:
@@ -201,10 +219,12 @@ class LiveSource(FrameSource):
             while not self._stop.is_set():
                 try:
                     for frame in self._frames:
-                        if self._lost_at is not None:   # a reconnect counts once frames flow again
+                        if self._lost_at is not None:  # a reconnect counts once frames flow again
                             self.reconnects += 1
-                            log.info(f"{redact(self.spec)}: reconnected, frames flowing again (after "
-                                     f"{time.monotonic() - self._lost_at:.1f} s)")
+                            log.info(
+                                f"{redact(self.spec)}: reconnected, frames flowing again (after "
+                                f"{time.monotonic() - self._lost_at:.1f} s)"
+                            )
                             self._lost_at = None
                         self._push(frame)
                         if self._stop.is_set():
@@ -241,8 +261,9 @@ class LiveSource(FrameSource):
         wait, lost_at = 0.25, self._lost_at
         while not self._stop.is_set():
             if self.cfg.give_up_after and time.monotonic() - lost_at > self.cfg.give_up_after:
-                raise InputError(f"{redact(self.spec)}: source lost and not back after "
-                                 f"{self.cfg.give_up_after:g} s")
+                raise InputError(
+                    f"{redact(self.spec)}: source lost and not back after {self.cfg.give_up_after:g} s"
+                )
             if self._stop.wait(wait):
                 return
             try:
@@ -251,7 +272,9 @@ class LiveSource(FrameSource):
                 log.debug(f"reconnect failed: {exc}")
                 wait = min(wait * 2, self.cfg.reconnect_max_wait)
                 continue
-            log.debug(f"{redact(self.spec)}: reopened after {time.monotonic() - lost_at:.1f} s, waiting for frames")
+            log.debug(
+                f"{redact(self.spec)}: reopened after {time.monotonic() - lost_at:.1f} s, waiting for frames"
+            )
             return
 
     def _push(self, frame: Frame) -> None:
@@ -276,8 +299,11 @@ class LiveSource(FrameSource):
                 # Admission: while the pipeline is full, capture keeps replacing the waiting frame, so
                 # the frame taken when a slot frees is the newest one, not one that went stale. Every
                 # frame taken is released by the sink; a stop or an abort (stop()) ends the wait.
-                while (self.in_flight_limit and self._in_flight >= self.in_flight_limit
-                       and not self._stop.is_set()):
+                while (
+                    self.in_flight_limit
+                    and self._in_flight >= self.in_flight_limit
+                    and not self._stop.is_set()
+                ):
                     self._cond.wait(0.05)
                 while not self._buffer and not self._done and not self._stop.is_set():
                     self._cond.wait(0.1)
@@ -316,7 +342,7 @@ class LiveSource(FrameSource):
     def close(self) -> None:
         self.stop()
         self._thread.join(timeout=self.cfg.read_timeout + 2)
-        if not self._thread.is_alive():   # never close a container under a blocked read
+        if not self._thread.is_alive():  # never close a container under a blocked read
             self._close_container()
 
     @property

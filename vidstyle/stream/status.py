@@ -35,24 +35,39 @@ class StreamReport:
     stopped_by: int | None = None
 
     def line(self) -> str:
-        lat = "-" if self.latency_p50 is None else f"{1000 * self.latency_p50:.0f}/{1000 * self.latency_p95:.0f} ms"
-        return (f"in {self.input_fps:.1f} fps, out {self.output_fps:.1f} fps, {self.written} frames, "
-                f"{self.dropped} dropped, {self.reconnects} reconnects, latency p50/p95 {lat}")
+        lat = (
+            "-"
+            if self.latency_p50 is None
+            else f"{1000 * self.latency_p50:.0f}/{1000 * self.latency_p95:.0f} ms"
+        )
+        return (
+            f"in {self.input_fps:.1f} fps, out {self.output_fps:.1f} fps, {self.written} frames, "
+            f"{self.dropped} dropped, {self.reconnects} reconnects, latency p50/p95 {lat}"
+        )
 
 
 def report_of(source, sink) -> StreamReport:
     """The whole run so far of a LiveSource into a LiveSink."""
     secs = max(source.elapsed, 1e-6)
     span = (sink.last_write - sink.first_write) if sink.first_write and sink.last_write else 0.0
-    return StreamReport(source.captured, source.delivered, source.dropped, sink.frames_written,
-                        source.reconnects, secs, source.captured / secs,
-                        (sink.frames_written - 1) / span if span > 0 else 0.0,
-                        sink.percentile(50), sink.percentile(95))
+    return StreamReport(
+        source.captured,
+        source.delivered,
+        source.dropped,
+        sink.frames_written,
+        source.reconnects,
+        secs,
+        source.captured / secs,
+        (sink.frames_written - 1) / span if span > 0 else 0.0,
+        sink.percentile(50),
+        sink.percentile(95),
+    )
 
 
 @dataclass
 class Counters:
     """The run's counters read at one moment (``mono``: time.monotonic(); seconds throughout)."""
+
     mono: float = 0.0
     uptime_s: float = 0.0
     state: str = "ended"
@@ -67,8 +82,17 @@ class Counters:
 def read_counters(source, sink) -> Counters:
     now = time.monotonic()
     age = None if source.last_frame_at is None else now - source.last_frame_at
-    return Counters(now, source.elapsed, source.state, source.captured, sink.frames_written,
-                    source.dropped_late, source.dropped_at_stop, source.reconnects, age)
+    return Counters(
+        now,
+        source.elapsed,
+        source.state,
+        source.captured,
+        sink.frames_written,
+        source.dropped_late,
+        source.dropped_at_stop,
+        source.reconnects,
+        age,
+    )
 
 
 def latency_ms(latencies_s: list[float]) -> dict | None:
@@ -79,8 +103,14 @@ def latency_ms(latencies_s: list[float]) -> dict | None:
     return {"p50": round(float(np.percentile(values, 50)), 1), "max": round(float(values.max()), 1)}
 
 
-def status_record(now: Counters, before: Counters | None, latencies_s: list[float], source: str,
-                  outputs: list[str], error: str | None = None) -> dict:
+def status_record(
+    now: Counters,
+    before: Counters | None,
+    latencies_s: list[float],
+    source: str,
+    outputs: list[str],
+    error: str | None = None,
+) -> dict:
     """One status line. Rates and latencies cover the window since ``before`` (None: the run so
     far); counters are totals since the start."""
     span = now.mono - before.mono if before is not None else now.uptime_s
@@ -122,7 +152,7 @@ class StatusJson:
         try:
             self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
             self._file.flush()
-        except (OSError, ValueError) as exc:   # a full disk or a closed pipe must not stop the run
+        except (OSError, ValueError) as exc:  # a full disk or a closed pipe must not stop the run
             log.warning(f"status: cannot write to {self.target} ({exc}); no more status lines")
             self.close()
 
@@ -145,15 +175,25 @@ class Status:
     """The live status of a run: the human line (on a terminal refreshed every second, otherwise
     logged every ``every`` seconds; 0: none) and, with ``json``, the JSON lines."""
 
-    def __init__(self, source, sink, spec: str, outputs: list[str], *, line: bool = True, tty: bool = True,
-                 every: float = 10.0, json_out: StatusJson | None = None):
+    def __init__(
+        self,
+        source,
+        sink,
+        spec: str,
+        outputs: list[str],
+        *,
+        line: bool = True,
+        tty: bool = True,
+        every: float = 10.0,
+        json_out: StatusJson | None = None,
+    ):
         self.source, self.sink, self.spec, self.outputs, self.tty = source, sink, spec, outputs, tty
         self.line_on = line and (tty or every > 0)
         self.line_every = 1.0 if tty else every
         self.json_every, self.json = every, json_out
         self._last_line = time.monotonic()
         self._shown = False
-        self._before: Counters | None = None       # counters at the last JSON line
+        self._before: Counters | None = None  # counters at the last JSON line
         if self.json:
             self._write_json(read_counters(source, sink))
 

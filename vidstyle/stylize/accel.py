@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable
 
 import torch
 
@@ -94,8 +94,8 @@ class CompiledNet:
             try:
                 return self.compiled(x, style_w)
             except torch.OutOfMemoryError:
-                raise                     # the stylize stage halves the batch and retries
-            except Exception as exc:      # compile errors surface at the first call of a shape
+                raise  # the stylize stage halves the batch and retries
+            except Exception as exc:  # compile errors surface at the first call of a shape
                 self.failed = _first_line(exc)
                 log.warning(f"torch.compile failed ({self.failed}); running the network uncompiled")
         return self.eager(x, style_w)
@@ -103,7 +103,7 @@ class CompiledNet:
 
 @dataclass
 class _Graph:
-    graph: "torch.cuda.CUDAGraph"
+    graph: torch.cuda.CUDAGraph
     static_in: torch.Tensor
     static_w: torch.Tensor
     static_out: torch.Tensor
@@ -154,7 +154,7 @@ class GraphedNet:
         try:
             side = torch.cuda.Stream(x.device)
             side.wait_stream(torch.cuda.current_stream(x.device))
-            with torch.cuda.stream(side):     # warm-up off the capture: cuDNN picks its kernels here
+            with torch.cuda.stream(side):  # warm-up off the capture: cuDNN picks its kernels here
                 for _ in range(self.warmup):
                     self.net(static_in, static_w)
             torch.cuda.current_stream(x.device).wait_stream(side)
@@ -166,15 +166,19 @@ class GraphedNet:
             self.graphs.clear()
             self.refused.add(key)
             torch.cuda.empty_cache()
-            log.warning(f"not enough GPU memory to capture a CUDA graph for {tuple(x.shape)}; "
-                        "running that shape without one")
+            log.warning(
+                f"not enough GPU memory to capture a CUDA graph for {tuple(x.shape)}; "
+                "running that shape without one"
+            )
             return None
         self.graphs[key] = _Graph(graph, static_in, static_w, static_out)
         log.info(f"captured a CUDA graph for input {tuple(x.shape)} ({len(self.graphs)} held)")
         return self.graphs[key]
 
 
-def accelerate(net: Net, device: torch.device, compile: bool, mode: str, cuda_graphs: bool) -> tuple[Net, str]:
+def accelerate(
+    net: Net, device: torch.device, compile: bool, mode: str, cuda_graphs: bool
+) -> tuple[Net, str]:
     """``net`` wrapped as asked, and a name suffix saying what was applied ('' when nothing).
 
     Each wrapper has its own gate: a shape that the graphs pass by on its first call must not be

@@ -18,7 +18,6 @@ from ..config import ModelConfig
 from ..models.catalog import resolve_style_mix
 from .base import Stylizer
 from .factory import FOREIGN_SUFFIXES, build_stylizer, style_weights
-from .torch_backend import TorchStylizer
 
 
 @dataclass
@@ -50,7 +49,7 @@ class StyleBank:
             k = len(route.slots)
             y = route.stylizer(batch.repeat(k, 1, 1, 1), style_w=route.weights.repeat_interleave(n, 0))
             for j, slot in enumerate(route.slots):
-                out[slot] = y[j * n:(j + 1) * n]
+                out[slot] = y[j * n : (j + 1) * n]
         return out  # type: ignore[return-value]
 
 
@@ -61,8 +60,9 @@ def _model_key(spec: str, mix: str = "") -> tuple[str, Path]:
     return "ours", resolve_style_mix(spec, mix).model_path.resolve()
 
 
-def build_style_bank(m: ModelConfig, specs: list[str], device: torch.device, threads: int,
-                     main: Stylizer | None = None) -> StyleBank:
+def build_style_bank(
+    m: ModelConfig, specs: list[str], device: torch.device, threads: int, main: Stylizer | None = None
+) -> StyleBank:
     """Stylizers for ``specs`` on ``device``; ``main`` (built from ``m.style``) is reused where it fits.
 
     ``m.style_mix`` applies to the main style only; other specs of a multi-style model use their
@@ -84,8 +84,10 @@ def build_style_bank(m: ModelConfig, specs: list[str], device: torch.device, thr
             continue
         if key[0] == "ours" and m.backend in ("auto", "torch"):
             stylizer = build_stylizer(replace(own[0], backend="torch"), device, threads)
-            rows = [style_weights(resolve_style_mix(specs[s], c.style_mix), c.style_mix)
-                    for s, c in zip(slots, own)]
+            rows = [
+                style_weights(resolve_style_mix(specs[s], c.style_mix), c.style_mix)
+                for s, c in zip(slots, own)
+            ]
             routes.append(_Route(stylizer, slots, torch.tensor(rows, dtype=torch.float32)))
             continue
         routes += [_Route(build_stylizer(c, device, threads), [s]) for s, c in zip(slots, own)]

@@ -27,8 +27,9 @@ class Stylizer(Protocol):
     def __call__(self, batch: torch.Tensor) -> torch.Tensor: ...
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int = 4,
-                    min_size: int = 8) -> tuple[torch.Tensor, tuple[int, int]]:
+def pad_to_multiple(
+    x: torch.Tensor, multiple: int = 4, min_size: int = 8
+) -> tuple[torch.Tensor, tuple[int, int]]:
     """Reflect-pad N x C x H x W on the bottom/right to multiples of ``multiple`` (>= ``min_size``).
 
     Returns the padded tensor and the original (H, W) for :func:`crop_to`. Sides too small to

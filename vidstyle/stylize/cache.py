@@ -28,7 +28,11 @@ def _digest(path: Path) -> str:
 
 def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
     """Our model exported to ONNX (dynamic shapes), reusing an earlier export of the same file."""
-    out = cache_dir() / "onnx" / f"{entry.meta.name}-{_digest(entry.model_path)}-{'fp16' if fp16 else 'fp32'}.onnx"
+    out = (
+        cache_dir()
+        / "onnx"
+        / f"{entry.meta.name}-{_digest(entry.model_path)}-{'fp16' if fp16 else 'fp32'}.onnx"
+    )
     if not out.is_file():
         log.info(f"exporting {entry.name} to ONNX once (cached at {out})")
         net, meta = load_model(entry.model_path)
@@ -47,7 +51,11 @@ def cached_engine(entry: StyleEntry, fp16: bool) -> Path:
     """Our model built into a TensorRT engine for this GPU, reusing an earlier build."""
     ident = device_identity()
     tag = hashlib.sha256(repr(sorted(ident.items())).encode()).hexdigest()[:8]
-    out = cache_dir() / "engines" / f"{entry.meta.name}-{_digest(entry.model_path)}-{tag}-{'fp16' if fp16 else 'fp32'}.engine"
+    out = (
+        cache_dir()
+        / "engines"
+        / f"{entry.meta.name}-{_digest(entry.model_path)}-{tag}-{'fp16' if fp16 else 'fp32'}.engine"
+    )
     if not out.is_file():
         log.info(f"building a TensorRT engine for {entry.name} once (cached at {out}); this takes minutes")
         build_engine(cached_onnx(entry, False), out, fp16=fp16)

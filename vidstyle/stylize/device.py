@@ -24,7 +24,7 @@ def resolve_device(spec: str) -> torch.device:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``auto`` -> fp16 on CUDA, fp32 elsewhere; fp16 on the CPU falls back to fp32 (warned)."""
-    if precision == "auto":   # on the CPU the ONNX backend may still pick int8 (stylize/precision.py)
+    if precision == "auto":  # on the CPU the ONNX backend may still pick int8 (stylize/precision.py)
         return "fp16" if device.type == "cuda" else "fp32"
     if precision == "int8" and device.type != "cpu":
         raise ConfigError("--precision int8 is for the CPU (ONNX Runtime); on a GPU use fp16")

@@ -1,10 +1,10 @@
 """Build the configured Stylizer: resolve the style, choose the backend, place it on the device.
 
-Backends: ``torch`` (eager, optional torch.compile and CUDA graphs: :mod:`.accel`), ``onnx``
-(ONNX Runtime: CPU, CUDA or its TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models go through the export
-cache (:mod:`.cache`) for ONNX Runtime and TensorRT. ``auto`` picks the fastest that is
-available: a TensorRT engine on CUDA when TensorRT is installed, else torch fp16 on CUDA; ONNX
-Runtime on the CPU.
+Backends: ``torch`` (eager, optional torch.compile and CUDA graphs: :mod:`.accel`), ``onnx`` (ONNX
+Runtime: CPU, CUDA or its TensorRT provider) and ``tensorrt`` (an engine). Our .safetensors models
+go through the export cache (:mod:`.cache`) for ONNX Runtime and TensorRT. ``auto`` picks the
+fastest that is available: a TensorRT engine on CUDA when TensorRT is installed, else torch fp16 on
+CUDA; ONNX Runtime on the CPU.
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ def style_label(spec: str) -> str:
     """Check that ``spec`` names a usable model (before any decoding) and return a short name."""
     path = Path(spec).expanduser()
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        raise ModelError(f"{spec} is an image, not a style model; did you mean `vidstyle optimize "
-                         f"--style-image {spec}` (stylize one input) or `vidstyle train --style {spec}` "
-                         f"(make a reusable style)?")
+        raise ModelError(
+            f"{spec} is an image, not a style model; did you mean `vidstyle optimize "
+            f"--style-image {spec}` (stylize one input) or `vidstyle train --style {spec}` "
+            f"(make a reusable style)?"
+        )
     if path.suffix.lower() in FOREIGN_SUFFIXES:
         if not path.is_file():
             raise ModelError(f"model file not found: {spec}")
@@ -81,31 +83,55 @@ def build_stylizer(m: ModelConfig, device: torch.device, threads: int) -> Styliz
         raise ConfigError("--precision int8 runs on ONNX Runtime: use --backend onnx (or auto) on the CPU")
     try:
         return _ours(m, entry, backend, device, precision, weights, threads)
-    except OSError as exc:   # the export cache cannot be written (disk full, read-only home)
+    except OSError as exc:  # the export cache cannot be written (disk full, read-only home)
         if m.backend != "auto":
-            raise ModelError(f"cannot prepare the {backend} model in {cache_dir()}: "
-                             f"{exc.strerror or exc}") from None
+            raise ModelError(
+                f"cannot prepare the {backend} model in {cache_dir()}: {exc.strerror or exc}"
+            ) from None
         log.warning(f"cannot write the model cache in {cache_dir()} ({exc.strerror or exc}); using torch")
         return _ours(m, entry, "torch", device, precision, weights, threads)
 
 
-def _ours(m: ModelConfig, entry: StyleEntry, backend: str, device: torch.device, precision: str,
-          weights: list[float], threads: int) -> Stylizer:
+def _ours(
+    m: ModelConfig,
+    entry: StyleEntry,
+    backend: str,
+    device: torch.device,
+    precision: str,
+    weights: list[float],
+    threads: int,
+) -> Stylizer:
     channels = entry.meta.arch_obj().channels
     if backend == "onnx":
+
         def make(path: Path, n_threads: int = threads, chosen: str = precision) -> OnnxStylizer:
-            return OnnxStylizer(path, device, m.onnx_provider, style_w=weights, threads=n_threads,
-                                channels=channels, precision=chosen)
+            return OnnxStylizer(
+                path,
+                device,
+                m.onnx_provider,
+                style_w=weights,
+                threads=n_threads,
+                channels=channels,
+                precision=chosen,
+            )
 
         if device.type == "cpu" and m.precision in ("auto", "int8"):
             int8_path = int8_cache_path(entry.meta.name, entry.model_path, weights_tag(weights))
-            chosen, path = onnx_precision(m.precision, entry.name, lambda: cached_onnx(entry, False), int8_path,
-                                          make, m.precision_gate_db, channels)
+            chosen, path = onnx_precision(
+                m.precision,
+                entry.name,
+                lambda: cached_onnx(entry, False),
+                int8_path,
+                make,
+                m.precision_gate_db,
+                channels,
+            )
             return _named(make(path, chosen=chosen))
         return make(cached_onnx(entry, precision == "fp16"))
     if backend == "tensorrt":
-        return TensorRTStylizer(cached_engine(entry, precision != "fp32"), device, weights,
-                                channels=channels, precision=precision)
+        return TensorRTStylizer(
+            cached_engine(entry, precision != "fp32"), device, weights, channels=channels, precision=precision
+        )
     net, meta = load_model(entry.model_path)
     channels_last = m.channels_last == "on" or (m.channels_last == "auto" and device.type == "cuda")
     stylizer = TorchStylizer(net, meta, device, precision, channels_last, weights)
@@ -133,17 +159,32 @@ def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, thread
     input_range = None if m.input_range == "auto" else m.input_range
 
     def make(onnx_path: Path, n_threads: int = threads, chosen: str = "fp32") -> OnnxStylizer:
-        return OnnxStylizer(onnx_path, device, m.onnx_provider, input_range=input_range,
-                            bgr=m.bgr if m.bgr else None, threads=n_threads, precision=chosen)
+        return OnnxStylizer(
+            onnx_path,
+            device,
+            m.onnx_provider,
+            input_range=input_range,
+            bgr=m.bgr if m.bgr else None,
+            threads=n_threads,
+            precision=chosen,
+        )
 
     if m.precision == "int8":
         tag = f"-{input_range or 'meta'}{'-bgr' if m.bgr else ''}"
-        chosen, int8_path = onnx_precision("int8", path.name, lambda: path, int8_cache_path(path.stem, path, tag),
-                                           make, m.precision_gate_db, None)
+        chosen, int8_path = onnx_precision(
+            "int8",
+            path.name,
+            lambda: path,
+            int8_cache_path(path.stem, path, tag),
+            make,
+            m.precision_gate_db,
+            None,
+        )
         stylizer = _named(make(int8_path, chosen=chosen))
     else:
         stylizer = make(path)
     if m.style_mix and stylizer.contract.style_names:
-        stylizer.style_w = np.asarray(parse_style_mix(m.style_mix, list(stylizer.contract.style_names),
-                                                      path.stem), np.float32)
+        stylizer.style_w = np.asarray(
+            parse_style_mix(m.style_mix, list(stylizer.contract.style_names), path.stem), np.float32
+        )
     return stylizer

@@ -19,18 +19,29 @@ from ..errors import ModelError
 from ..models.contract import contract_from, read_onnx_metadata
 from .base import crop_to, pad_to_multiple
 
-PROVIDERS = {"cpu": ["CPUExecutionProvider"],
-             "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
-             "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]}
+PROVIDERS = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+}
 
 
 class OnnxStylizer:
     """Runs an ONNX style network on N x 3 x H x W batches in [0, 1]."""
 
-    def __init__(self, path: str | Path, device: torch.device, provider: str = "auto",
-                 input_range: str | None = None, bgr: bool | None = None,
-                 style_w: list[float] | None = None, threads: int = 0, *, channels: int = 32,
-                 precision: str = "fp32"):
+    def __init__(
+        self,
+        path: str | Path,
+        device: torch.device,
+        provider: str = "auto",
+        input_range: str | None = None,
+        bgr: bool | None = None,
+        style_w: list[float] | None = None,
+        threads: int = 0,
+        *,
+        channels: int = 32,
+        precision: str = "fp32",
+    ):
         """``channels`` (the network's base width) and ``precision`` feed the memory estimate;
         the defaults are what is assumed for a model we know nothing about."""
         import onnxruntime as ort
@@ -46,8 +57,10 @@ class OnnxStylizer:
         available = set(ort.get_available_providers())
         providers = [p for p in PROVIDERS[provider] if p in available]
         if PROVIDERS[provider][0] not in available:
-            raise ModelError(f"ONNX Runtime here has no {PROVIDERS[provider][0]} "
-                             f"(available: {', '.join(sorted(available))})")
+            raise ModelError(
+                f"ONNX Runtime here has no {PROVIDERS[provider][0]} "
+                f"(available: {', '.join(sorted(available))})"
+            )
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
@@ -55,11 +68,17 @@ class OnnxStylizer:
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=providers)
         except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
-            raise ModelError(f"{self.path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]})") from None
+            raise ModelError(
+                f"{self.path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]})"
+            ) from None
         self._check_io()
         self.style_w = None
         if self.style_input is not None:
-            n = self.style_input.shape[0] if isinstance(self.style_input.shape[0], int) else len(self.contract.style_names)
+            n = (
+                self.style_input.shape[0]
+                if isinstance(self.style_input.shape[0], int)
+                else len(self.contract.style_names)
+            )
             weights = style_w if style_w is not None else [1.0] + [0.0] * (n - 1)
             self.style_w = np.asarray(weights, np.float32)
         self.provider = self.session.get_providers()[0]
@@ -71,8 +90,9 @@ class OnnxStylizer:
         others = [i for i in inputs if len(i.shape) != 4]
         if len(images) != 1 or len(outputs) < 1 or len(outputs[0].shape) != 4:
             shapes = ", ".join(f"{i.name}{i.shape}" for i in inputs)
-            raise ModelError(f"{self.path}: expected one N x 3 x H x W image input and output, "
-                             f"got inputs {shapes}")
+            raise ModelError(
+                f"{self.path}: expected one N x 3 x H x W image input and output, got inputs {shapes}"
+            )
         if len(others) > 1 or (others and len(others[0].shape) != 1):
             raise ModelError(f"{self.path}: unsupported extra inputs {[i.name for i in others]}")
         self.image_input, self.output = images[0], outputs[0]
@@ -90,7 +110,7 @@ class OnnxStylizer:
         c = self.contract
         h, w = batch.shape[-2:]
         x, size = batch, (h, w)
-        own_pad = not c.self_padding or min(h, w) < 8   # our graphs need H, W >= 8 to reflect-pad
+        own_pad = not c.self_padding or min(h, w) < 8  # our graphs need H, W >= 8 to reflect-pad
         if self.fixed_hw is not None:
             x = F.interpolate(x, size=self.fixed_hw, mode="bilinear", align_corners=False, antialias=True)
         elif own_pad:
@@ -111,7 +131,7 @@ class OnnxStylizer:
         n, _, h, w = batch.shape
         x, size, own_pad = self._prepare(batch)
         if self.fixed_batch is not None and self.fixed_batch != n:
-            outs = [self._run_fixed(x[i:i + self.fixed_batch]) for i in range(0, n, self.fixed_batch)]
+            outs = [self._run_fixed(x[i : i + self.fixed_batch]) for i in range(0, n, self.fixed_batch)]
             y = torch.cat(outs)[:n]
         else:
             y = self._run(x)
@@ -124,7 +144,7 @@ class OnnxStylizer:
 
     def _run_fixed(self, x: torch.Tensor) -> torch.Tensor:
         k = x.shape[0]
-        if k < self.fixed_batch:   # fill the model's fixed batch with copies of the last frame
+        if k < self.fixed_batch:  # fill the model's fixed batch with copies of the last frame
             x = torch.cat([x, x[-1:].expand(self.fixed_batch - k, -1, -1, -1)])
         return self._run(x)[:k]
 

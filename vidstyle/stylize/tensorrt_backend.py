@@ -19,8 +19,15 @@ from ..models.contract import IMAGE_INPUT, OUTPUT, STYLE_INPUT
 class TensorRTStylizer:
     """Runs an engine on N x 3 x H x W batches in [0, 1] within its profile (CUDA only)."""
 
-    def __init__(self, path: str | Path, device: torch.device, style_w: list[float] | None = None, *,
-                 channels: int = 32, precision: str = "fp32"):
+    def __init__(
+        self,
+        path: str | Path,
+        device: torch.device,
+        style_w: list[float] | None = None,
+        *,
+        channels: int = 32,
+        precision: str = "fp32",
+    ):
         """``channels`` and ``precision`` feed the memory estimate (as for :class:`OnnxStylizer`)."""
         trt = require_tensorrt()
         if device.type != "cuda":
@@ -48,10 +55,12 @@ class TensorRTStylizer:
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         n, _, h, w = batch.shape
         if not (self.min_hw[0] <= h <= self.max_hw[0] and self.min_hw[1] <= w <= self.max_hw[1]):
-            raise ModelError(f"{w}x{h} frames are outside the engine's profile "
-                             f"({self.min_hw[1]}x{self.min_hw[0]} .. {self.max_hw[1]}x{self.max_hw[0]}); "
-                             f"rebuild with a wider --max-size or use --max-side")
-        outs = [self._run(batch[i:i + self.max_batch]) for i in range(0, n, self.max_batch)]
+            raise ModelError(
+                f"{w}x{h} frames are outside the engine's profile "
+                f"({self.min_hw[1]}x{self.min_hw[0]} .. {self.max_hw[1]}x{self.max_hw[0]}); "
+                f"rebuild with a wider --max-size or use --max-side"
+            )
+        outs = [self._run(batch[i : i + self.max_batch]) for i in range(0, n, self.max_batch)]
         return torch.cat(outs) if len(outs) > 1 else outs[0]
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:

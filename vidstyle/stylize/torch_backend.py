@@ -14,9 +14,15 @@ DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 class TorchStylizer:
     """Runs a :class:`TransformerNet` on N x 3 x H x W batches in [0, 1] (any H, W)."""
 
-    def __init__(self, net: TransformerNet, meta: ModelMeta, device: torch.device,
-                 precision: str = "fp32", channels_last: bool = False,
-                 style_w: list[float] | None = None):
+    def __init__(
+        self,
+        net: TransformerNet,
+        meta: ModelMeta,
+        device: torch.device,
+        precision: str = "fp32",
+        channels_last: bool = False,
+        style_w: list[float] | None = None,
+    ):
         self.meta = meta
         self.device = device
         self.precision = precision
@@ -41,8 +47,9 @@ class TorchStylizer:
         x, size = pad_to_multiple(batch.to(self.device, non_blocking=True), 4)
         # scale in fp32, then one pass converts dtype and layout
         layout = torch.channels_last if self.channels_last else torch.contiguous_format
-        x = (x * self.scale).to(torch.float16 if self.precision == "fp16" else torch.float32,
-                                memory_format=layout)
+        x = (x * self.scale).to(
+            torch.float16 if self.precision == "fp16" else torch.float32, memory_format=layout
+        )
         if self.precision == "bf16":
             # no cast cache: a CUDA graph capture must not keep casts made outside it
             with torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False):

@@ -23,8 +23,9 @@ from .card import write_model_card
 MAX_BYTES = 8 * 1024 * 1024
 
 
-def bundle(model: str | Path, *, default: bool = False, licence: str = "", note: str = "",
-           dest: Path = BUNDLED_DIR) -> Path:
+def bundle(
+    model: str | Path, *, default: bool = False, licence: str = "", note: str = "", dest: Path = BUNDLED_DIR
+) -> Path:
     """Write ``model`` into ``dest`` (fp16 + card); returns the bundled path."""
     net, meta = load_model(model)
     if licence:

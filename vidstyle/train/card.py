@@ -32,8 +32,10 @@ def _bases(recipe: dict):
 def history(recipe: dict) -> list[str]:
     """The runs before this one, nearest first, so a fine-tune's steps are not mistaken for the
     whole training."""
-    return [f"{verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; "
-            f"{prev.get('steps', '?')} steps)" for verb, base, prev in _bases(recipe)]
+    return [
+        f"{verb} `{base.get('model')}` ({', '.join(base.get('styles', []))}; {prev.get('steps', '?')} steps)"
+        for verb, base, prev in _bases(recipe)
+    ]
 
 
 def total_steps(recipe: dict) -> int:
@@ -49,34 +51,47 @@ def model_card(meta: ModelMeta, extra: str = "") -> str:
     lines = [f"# {meta.name}", ""]
     if meta.description:
         lines += [meta.description, ""]
-    lines += ["| | |", "|---|---|",
-              f"| architecture | TransformerNet `{meta.arch}` ({params / 1e6:.2f} M parameters, "
-              f"{meta.arch_obj().num_styles} style(s), conditional instance norm) |",
-              f"| styles | {styles} |",
-              f"| input | RGB 0..{meta.input_range:g}, sides multiples of 4 |",
-              f"| licence | {meta.licence or 'not stated'} |"]
+    lines += [
+        "| | |",
+        "|---|---|",
+        f"| architecture | TransformerNet `{meta.arch}` ({params / 1e6:.2f} M parameters, "
+        f"{meta.arch_obj().num_styles} style(s), conditional instance norm) |",
+        f"| styles | {styles} |",
+        f"| input | RGB 0..{meta.input_range:g}, sides multiples of 4 |",
+        f"| licence | {meta.licence or 'not stated'} |",
+    ]
     lines += [f"| history | {line} |" for line in history(recipe)]
     if recipe:
         steps, total = recipe.get("steps", "?"), total_steps(recipe)
-        before = f" ({total} with the runs before)" if total > (steps if isinstance(steps, int) else 0) else ""
-        lines += [f"| steps | {steps}{before} |",
-                  f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
-                  f"{recipe.get('machine', {}).get('device', '?')} |"]
+        before = (
+            f" ({total} with the runs before)" if total > (steps if isinstance(steps, int) else 0) else ""
+        )
+        lines += [
+            f"| steps | {steps}{before} |",
+            f"| speed | {_fmt(recipe.get('it_per_s', '?'))} it/s on "
+            f"{recipe.get('machine', {}).get('device', '?')} |",
+        ]
     if cfg:
         data, loss, optim = cfg.get("data", {}), cfg.get("loss", {}), cfg.get("optim", {})
-        lines += ["", "## Training", "",
-                  f"- content: {', '.join(cfg.get('paths', {}).get('content', []))}, "
-                  f"{data.get('image_size')} px crops, batch {optim.get('batch')}, "
-                  f"Adam lr {_fmt(optim.get('lr'))} ({optim.get('schedule')})",
-                  f"- style images at {data.get('style_size')} px (longer side)",
-                  "- loss weights: " + ", ".join(
-                      f"{k} {_fmt(loss[k])}" for k in ("content", "style", "tv", "face", "identity",
-                                                       "temporal") if k in loss)
-                  + f"; face mode {loss.get('face_mode')}"]
+        lines += [
+            "",
+            "## Training",
+            "",
+            f"- content: {', '.join(cfg.get('paths', {}).get('content', []))}, "
+            f"{data.get('image_size')} px crops, batch {optim.get('batch')}, "
+            f"Adam lr {_fmt(optim.get('lr'))} ({optim.get('schedule')})",
+            f"- style images at {data.get('style_size')} px (longer side)",
+            "- loss weights: "
+            + ", ".join(
+                f"{k} {_fmt(loss[k])}"
+                for k in ("content", "style", "tv", "face", "identity", "temporal")
+                if k in loss
+            )
+            + f"; face mode {loss.get('face_mode')}",
+        ]
         final = recipe.get("final_losses") or {}
         if final:
-            lines.append("- final weighted losses: "
-                         + ", ".join(f"{k} {_fmt(v)}" for k, v in final.items()))
+            lines.append("- final weighted losses: " + ", ".join(f"{k} {_fmt(v)}" for k, v in final.items()))
     if extra:
         lines += ["", extra.strip()]
     return "\n".join(lines) + "\n"

@@ -21,8 +21,13 @@ from ..models.store import read_header
 META_KEY = "vidstyle-checkpoint"
 
 
-def save_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    info: dict, scaler_state: dict | None = None) -> Path:
+def save_checkpoint(
+    path: Path,
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    info: dict,
+    scaler_state: dict | None = None,
+) -> Path:
     """Write atomically; ``info`` (JSON-able) must hold at least ``step``."""
     tensors = {f"net.{k}": v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
     opt = optimizer.state_dict()
@@ -37,8 +42,7 @@ def save_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Opt
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for i, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng.cuda.{i}"] = state
-    meta = {**info, "param_groups": opt["param_groups"], "optim_scalars": scalars,
-            "scaler": scaler_state}
+    meta = {**info, "param_groups": opt["param_groups"], "optim_scalars": scalars, "scaler": scaler_state}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -58,8 +62,9 @@ def read_checkpoint_info(path: Path) -> dict:
     return json.loads(text)
 
 
-def load_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    device: torch.device) -> dict:
+def load_checkpoint(
+    path: Path, net: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device
+) -> dict:
     """Restore ``net``, ``optimizer`` and the RNG states in place; returns the info dict."""
     info = read_checkpoint_info(path)
     tensors = load_file(str(path))
@@ -68,8 +73,10 @@ def load_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Opt
         net.load_state_dict(net_state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise InputError(f"cannot resume from {path}: the network differs from the configured one "
-                         f"(arch or number of styles; {first})") from None
+        raise InputError(
+            f"cannot resume from {path}: the network differs from the configured one "
+            f"(arch or number of styles; {first})"
+        ) from None
     state: dict[int, dict] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):
@@ -81,5 +88,5 @@ def load_checkpoint(path: Path, net: torch.nn.Module, optimizer: torch.optim.Opt
     torch.set_rng_state(tensors["rng.torch"])
     cuda_states = [tensors[k] for k in sorted(t for t in tensors if t.startswith("rng.cuda."))]
     if cuda_states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(cuda_states[:torch.cuda.device_count()])
+        torch.cuda.set_rng_state_all(cuda_states[: torch.cuda.device_count()])
     return info

@@ -24,18 +24,28 @@ class PathsConfig:
     root: str = knob("", "base directory for the relative paths below (empty: current directory)")
     content: list[str] = knob([], "content image directories (searched recursively)")
     styles: list[str] = knob([], "style images; several give one multi-style (CIN) network")
-    vgg_weights: str = knob("", "VGG16 weights (features state dict or torchvision's checkpoint); "
-                                "empty: torchvision's ImageNet weights, downloaded on first use")
-    identity_weights: str = knob("", "face descriptor weights (.pth or its directory); needed when "
-                                     "loss.identity > 0")
+    vgg_weights: str = knob(
+        "",
+        "VGG16 weights (features state dict or torchvision's checkpoint); "
+        "empty: torchvision's ImageNet weights, downloaded on first use",
+    )
+    identity_weights: str = knob(
+        "", "face descriptor weights (.pth or its directory); needed when loss.identity > 0"
+    )
     run_dir: str = knob("", "checkpoints, samples, loss curve (empty: <output>.run next to the model)")
     cache_dir: str = knob("", "face detection cache (empty: .vidstyle-cache next to the model)")
-    extend: str = knob("", "a trained multi-style model (file or catalog name) to add the styles "
-                           "to: its convolutions and styles stay fixed, only the new styles' norm "
-                           "rows train (empty: train a new network)")
-    init: str = knob("", "a trained model (file or catalog name) whose weights start the network; "
-                         "every weight trains, norm rows are matched to the styles by name and a "
-                         "style it lacks starts from the mean of its rows (empty: random init)")
+    extend: str = knob(
+        "",
+        "a trained multi-style model (file or catalog name) to add the styles "
+        "to: its convolutions and styles stay fixed, only the new styles' norm "
+        "rows train (empty: train a new network)",
+    )
+    init: str = knob(
+        "",
+        "a trained model (file or catalog name) whose weights start the network; "
+        "every weight trains, norm rows are matched to the styles by name and a "
+        "style it lacks starts from the mean of its rows (empty: random init)",
+    )
 
 
 @dataclass
@@ -49,14 +59,17 @@ class ModelSection:
 @dataclass
 class DataConfig:
     image_size: int = knob(256, "training crop size in px (multiple of 4)", min=32, max=2048)
-    scale_jitter: float = knob(0.25, "shorter side resized to image_size * U(1, 1 + jitter) before "
-                                     "cropping", min=0.0, max=4.0)
+    scale_jitter: float = knob(
+        0.25, "shorter side resized to image_size * U(1, 1 + jitter) before cropping", min=0.0, max=4.0
+    )
     hflip: bool = knob(True, "random horizontal flips")
     style_size: int = knob(512, "style image resized to this longer side (px)", min=32, max=4096)
-    style_weights: list[float] = knob([], "multi-style: how often each style is picked, in the "
-                                          "order of paths.styles (empty: equally often)")
-    style_pick: str = knob("sample", "multi-style: a style per sample or one per step",
-                           choices=("sample", "step"))
+    style_weights: list[float] = knob(
+        [], "multi-style: how often each style is picked, in the order of paths.styles (empty: equally often)"
+    )
+    style_pick: str = knob(
+        "sample", "multi-style: a style per sample or one per step", choices=("sample", "step")
+    )
     workers: int = knob(-1, "data loader processes (-1: 0 on cpu, 4 on cuda)", min=-1, max=64)
     max_faces: int = knob(4, "faces kept per content image (largest first)", min=0, max=64)
 
@@ -65,24 +78,29 @@ class DataConfig:
 class LossConfig:
     content: float = knob(2e5, "content weight (mean squared VGG feature difference)", min=0.0)
     content_layer: str = knob("relu2_2", "VGG layer of the content loss", choices=LAYERS)
-    style: float = knob(5e9, "style weight (mean squared Gram difference, summed over layers)",
-                        min=0.0)
+    style: float = knob(5e9, "style weight (mean squared Gram difference, summed over layers)", min=0.0)
     style_layers: list[str] = knob(list(LAYERS), "VGG layers of the style loss", choices=LAYERS)
-    style_scale: list[float] = knob([], "multi-style: per-style factor on the style weight, in the "
-                                        "order of paths.styles (empty: 1 for every style)")
-    tv: float = knob(50.0, "total variation weight (mean squared neighbour difference, 0..255)",
-                     min=0.0)
-    face_mode: str = knob("weighted", "face preservation: content loss up-weighted in face boxes, "
-                                      "identity descriptor loss, both, or off",
-                          choices=("off", "weighted", "identity", "both"))
-    face: float = knob(6e5, "extra content weight inside face boxes (face_mode weighted/both)",
-                       min=0.0)
-    face_margin: float = knob(0.15, "face boxes grown by this share of their size per side",
-                              min=0.0, max=2.0)
-    identity: float = knob(1e6, "identity weight: squared descriptor distance, content vs output "
-                                "(face_mode identity/both)", min=0.0)
-    identity_min_face: int = knob(24, "faces narrower than this in the training crop get no "
-                                      "identity loss (px)", min=4)
+    style_scale: list[float] = knob(
+        [],
+        "multi-style: per-style factor on the style weight, in the "
+        "order of paths.styles (empty: 1 for every style)",
+    )
+    tv: float = knob(50.0, "total variation weight (mean squared neighbour difference, 0..255)", min=0.0)
+    face_mode: str = knob(
+        "weighted",
+        "face preservation: content loss up-weighted in face boxes, identity descriptor loss, both, or off",
+        choices=("off", "weighted", "identity", "both"),
+    )
+    face: float = knob(6e5, "extra content weight inside face boxes (face_mode weighted/both)", min=0.0)
+    face_margin: float = knob(0.15, "face boxes grown by this share of their size per side", min=0.0, max=2.0)
+    identity: float = knob(
+        1e6,
+        "identity weight: squared descriptor distance, content vs output (face_mode identity/both)",
+        min=0.0,
+    )
+    identity_min_face: int = knob(
+        24, "faces narrower than this in the training crop get no identity loss (px)", min=4
+    )
     temporal: float = knob(5e6, "output-level temporal loss weight (ReCoNet; 0 = off)", min=0.0)
 
 
@@ -91,10 +109,8 @@ class MotionConfig:
     shift: float = knob(0.03, "max translation, share of the crop size", min=0.0, max=0.5)
     rotate: float = knob(3.0, "max rotation (degrees)", min=0.0, max=45.0)
     zoom: float = knob(0.04, "max zoom change (share)", min=0.0, max=0.5)
-    noise: float = knob(4.0, "max std of the Gaussian noise on the second frame (0..255)",
-                        min=0.0, max=64.0)
-    light: float = knob(0.04, "max global brightness change of the second frame (share)",
-                        min=0.0, max=0.5)
+    noise: float = knob(4.0, "max std of the Gaussian noise on the second frame (0..255)", min=0.0, max=64.0)
+    light: float = knob(0.04, "max global brightness change of the second frame (share)", min=0.0, max=0.5)
 
 
 @dataclass
@@ -110,22 +126,29 @@ class OptimConfig:
 @dataclass
 class RunSection:
     seed: int = knob(0, "random seed (data order, crops, motion, init)", min=0)
-    device: str = knob("auto", "auto (cuda when available), cpu, cuda or cuda:N",
-                       pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
-    amp: str = knob("auto", "mixed precision (fp16/bf16 on cuda, bf16 on cpu); auto = on for cuda "
-                            "and for CPUs with AVX512-BF16/AMX", choices=("auto", "on", "off"))
-    channels_last: str = knob("auto", "memory format; auto = on for cuda",
-                              choices=("auto", "on", "off"))
+    device: str = knob(
+        "auto",
+        "auto (cuda when available), cpu, cuda or cuda:N",
+        pattern=DEVICE_PATTERN,
+        pattern_help="auto, cpu, cuda or cuda:N",
+    )
+    amp: str = knob(
+        "auto",
+        "mixed precision (fp16/bf16 on cuda, bf16 on cpu); auto = on for cuda "
+        "and for CPUs with AVX512-BF16/AMX",
+        choices=("auto", "on", "off"),
+    )
+    channels_last: str = knob("auto", "memory format; auto = on for cuda", choices=("auto", "on", "off"))
     threads: int = knob(0, "torch CPU threads (0: torch's default)", min=0, max=1024)
     log_every: int = knob(10, "steps between loss records", min=1)
     checkpoint_every: int = knob(500, "steps between checkpoints (0: only at the end)", min=0)
     keep_checkpoints: int = knob(2, "periodic checkpoints kept (last.safetensors always)", min=1)
-    sample_every: int = knob(500, "steps between sample grids and loss curves (0: only at the end)",
-                             min=0)
+    sample_every: int = knob(500, "steps between sample grids and loss curves (0: only at the end)", min=0)
     sample_count: int = knob(4, "content images in the sample grid", min=1, max=32)
     sample_size: int = knob(256, "sample grid cell size in px (multiple of 4)", min=32, max=2048)
-    progress: str = knob("auto", "progress bar: auto = when stderr is a terminal",
-                         choices=("auto", "on", "off"))
+    progress: str = knob(
+        "auto", "progress bar: auto = when stderr is a terminal", choices=("auto", "on", "off")
+    )
 
 
 @dataclass
@@ -166,8 +189,9 @@ def dump(cfg: TrainConfig) -> str:
     return dump_yaml(cfg, HEADER)
 
 
-def load_train_config(path: str | Path | None = None,
-                      overrides: dict[str, object] | None = None) -> TrainConfig:
+def load_train_config(
+    path: str | Path | None = None, overrides: dict[str, object] | None = None
+) -> TrainConfig:
     """Defaults <- recipe ``path`` <- ``overrides`` (dotted keys), validated."""
     cfg = load_yaml(TrainConfig, path) if path else TrainConfig()
     return apply_overrides(cfg, overrides or {})
@@ -186,14 +210,18 @@ def check(cfg: TrainConfig) -> None:
         section_name, name = key.split(".")
         if getattr(getattr(cfg, section_name), name) % 4:
             raise ConfigError(f"{key}: must be a multiple of 4")
-    for key, factors in (("loss.style_scale", cfg.loss.style_scale),
-                         ("data.style_weights", cfg.data.style_weights)):
+    for key, factors in (
+        ("loss.style_scale", cfg.loss.style_scale),
+        ("data.style_weights", cfg.data.style_weights),
+    ):
         if factors and len(factors) != len(cfg.paths.styles):
             raise ConfigError(f"{key}: {len(factors)} factors for {len(cfg.paths.styles)} styles")
         if any(float(f) <= 0 for f in factors):
             raise ConfigError(f"{key}: factors must be positive")
     if cfg.paths.init and cfg.paths.extend:
-        raise ConfigError("paths.init and paths.extend exclude each other: extend keeps the base "
-                          "fixed, init trains all of it")
+        raise ConfigError(
+            "paths.init and paths.extend exclude each other: extend keeps the base "
+            "fixed, init trains all of it"
+        )
     if not cfg.loss.style_layers:
         raise ConfigError("loss.style_layers: name at least one layer")

@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 import torch
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from ..faces.detector import Faces
@@ -107,9 +107,19 @@ class StepBatches(torch.utils.data.Dataset):
     ``skipped`` lists content files that failed to decode.
     """
 
-    def __init__(self, paths: list[Path], cfg: DataConfig, motion: MotionConfig, batch: int,
-                 num_styles: int, seed: int, faces: dict[Path, Faces] | None = None,
-                 temporal: bool = False, face_margin: float = 0.15, identity_min_face: int = 24):
+    def __init__(
+        self,
+        paths: list[Path],
+        cfg: DataConfig,
+        motion: MotionConfig,
+        batch: int,
+        num_styles: int,
+        seed: int,
+        faces: dict[Path, Faces] | None = None,
+        temporal: bool = False,
+        face_margin: float = 0.15,
+        identity_min_face: int = 24,
+    ):
         self.paths = list(paths)
         self.cfg, self.motion, self.batch = cfg, motion, batch
         self.num_styles, self.seed = num_styles, seed
@@ -120,7 +130,7 @@ class StepBatches(torch.utils.data.Dataset):
         self._perms: dict[int, torch.Tensor] = {}
 
     def __len__(self) -> int:  # steps are unbounded; the sampler decides which ones run
-        return 2 ** 62
+        return 2**62
 
     def _index(self, pos: int) -> int:
         n = len(self.paths)
@@ -149,7 +159,7 @@ class StepBatches(torch.utils.data.Dataset):
         if self.cfg.style_weights:
             odds = torch.tensor([float(f) for f in self.cfg.style_weights])
             styles = torch.multinomial(odds, picks, replacement=True, generator=gen)
-        else:   # equal odds: the draw the bundled recipes were trained with, kept reproducible
+        else:  # equal odds: the draw the bundled recipes were trained with, kept reproducible
             styles = torch.randint(self.num_styles, (picks,), generator=gen)
         styles = styles.expand(self.batch).clone()
         samples = [self._sample(step * self.batch + j, gen, skipped) for j in range(self.batch)]
@@ -173,7 +183,7 @@ class StepBatches(torch.utils.data.Dataset):
         canvas = torch.from_numpy(np.array(canvas_im)).permute(2, 0, 1).float()
         x0 = int(torch.randint(wc - S + 1, (), generator=gen))
         y0 = int(torch.randint(hc - S + 1, (), generator=gen))
-        sample = {"content": canvas[:, y0:y0 + S, x0:x0 + S].contiguous()}
+        sample = {"content": canvas[:, y0 : y0 + S, x0 : x0 + S].contiguous()}
         if self.temporal:
             pair = frame_pair(canvas, x0, y0, S, gen, self.motion)
             sample.update(next=pair.next, next_clean=pair.next_clean, grid=pair.grid, mask=pair.mask)

@@ -75,7 +75,8 @@ def net_for_styles(base: Path, style_names: list[str]) -> tuple[TransformerNet, 
             for key in ("weight", "bias"):
                 rows = state[f"{name}.{key}"]
                 mean = rows.mean(0)
-                state[f"{name}.{key}"] = torch.stack([rows[index[s]] if s in index else mean
-                                                      for s in style_names])
+                state[f"{name}.{key}"] = torch.stack(
+                    [rows[index[s]] if s in index else mean for s in style_names]
+                )
     grown.load_state_dict(state, strict=True)
     return grown, meta

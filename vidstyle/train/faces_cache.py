@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 from PIL import Image
@@ -41,8 +41,9 @@ def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 class FaceCache:
     """``faces(paths)`` -> {path: Faces}; unreadable images are listed in ``bad``."""
 
-    def __init__(self, file: Path, detector_factory: Callable[[], FaceDetector],
-                 settings: dict, max_side: int = 1024):
+    def __init__(
+        self, file: Path, detector_factory: Callable[[], FaceDetector], settings: dict, max_side: int = 1024
+    ):
         self.file = Path(file)
         self.factory = detector_factory
         self.settings = {**settings, "max_side": max_side}
@@ -62,8 +63,9 @@ class FaceCache:
     def save(self) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".{self.file.name}.tmp")
-        tmp.write_text(json.dumps({"version": CACHE_VERSION, "settings": self.settings,
-                                   "entries": self.entries}))
+        tmp.write_text(
+            json.dumps({"version": CACHE_VERSION, "settings": self.settings, "entries": self.entries})
+        )
         os.replace(tmp, self.file)
 
     def faces(self, paths: Iterable[Path], progress: bool = False) -> dict[Path, Faces]:
@@ -71,8 +73,7 @@ class FaceCache:
         keys = {p: cache_key(p) for p in paths}
         todo = [p for p in paths if keys[p] not in self.entries]
         if todo:
-            log.info(f"detecting faces in {len(todo)} content images "
-                     f"(cached in {self.file})")
+            log.info(f"detecting faces in {len(todo)} content images (cached in {self.file})")
             self._detect(todo, keys, progress)
         out = {}
         for p in paths:
@@ -87,8 +88,7 @@ class FaceCache:
         from tqdm import tqdm
 
         detector = self.factory()
-        for i, path in enumerate(tqdm(todo, desc="faces", unit="img", disable=not progress,
-                                      leave=False)):
+        for i, path in enumerate(tqdm(todo, desc="faces", unit="img", disable=not progress, leave=False)):
             image = read_rgb(path)
             if image is None:
                 self.entries[keys[path]] = {"bad": True}

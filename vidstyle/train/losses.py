@@ -21,12 +21,16 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
 def warp(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     """Backward warp: out(p) = x(grid(p)), ``grid`` N x H x W x 2 in grid_sample's [-1, 1].
     Always float32: bf16 grid coordinates would be off by up to a pixel."""
-    return F.grid_sample(x.float(), grid.float(), mode="bilinear", padding_mode="border",
-                         align_corners=False)
+    return F.grid_sample(x.float(), grid.float(), mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def temporal_loss(out_t: torch.Tensor, out_prev_warped: torch.Tensor, in_t: torch.Tensor,
-                  in_prev_warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def temporal_loss(
+    out_t: torch.Tensor,
+    out_prev_warped: torch.Tensor,
+    in_t: torch.Tensor,
+    in_prev_warped: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
     """ReCoNet output-level loss; images in 0..255 (scaled to 0..1 inside), ``mask`` N x 1 x H x W
     is 1 where the warp is valid."""
     d_out = (out_t.float() - out_prev_warped.float()) / 255.0

@@ -6,19 +6,18 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 import torch
+from PIL import Image
 
 
 def sample_grid(columns: list[torch.Tensor], path: Path, gap: int = 4) -> Path:
     """Columns of N x 3 x H x W images (0..255): content | style 1 | style 2 ... as one PNG."""
     n, _, h, w = columns[0].shape
-    grid = np.full((n * h + (n - 1) * gap, len(columns) * w + (len(columns) - 1) * gap, 3), 255,
-                   np.uint8)
+    grid = np.full((n * h + (n - 1) * gap, len(columns) * w + (len(columns) - 1) * gap, 3), 255, np.uint8)
     for c, col in enumerate(columns):
         for r in range(n):
             img = col[r].clamp(0, 255).round().byte().permute(1, 2, 0).numpy()
-            grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+            grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = img
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
     Image.fromarray(grid).save(tmp)
@@ -33,8 +32,11 @@ def loss_curve(history: list[dict], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in ("total", "content", "style", "tv", "face", "identity", "temporal")
-            if any(k in r for r in history)]
+    keys = [
+        k
+        for k in ("total", "content", "style", "tv", "face", "identity", "temporal")
+        if any(k in r for r in history)
+    ]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     for k in keys:
         pts = [(r["step"], r[k]) for r in history if k in r and r[k] > 0]

@@ -30,8 +30,9 @@ def random_motion(gen: torch.Generator, size: int, cfg: MotionConfig) -> torch.T
     c = (size - 1) / 2.0
     a, b = scale * math.cos(angle), scale * math.sin(angle)
     # q = A (p - c) + c + t
-    return torch.tensor([[a, -b, c - a * c + b * c + tx],
-                         [b, a, c - b * c - a * c + ty]], dtype=torch.float32)
+    return torch.tensor(
+        [[a, -b, c - a * c + b * c + tx], [b, a, c - b * c - a * c + ty]], dtype=torch.float32
+    )
 
 
 def _apply(m: torch.Tensor, size: int) -> torch.Tensor:
@@ -49,25 +50,28 @@ def to_grid(coords: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 @dataclass
 class FramePair:
-    prev: torch.Tensor        # 3 x S x S, frame t-1 (0..255)
-    next: torch.Tensor        # 3 x S x S, frame t as the network sees it (with noise)
+    prev: torch.Tensor  # 3 x S x S, frame t-1 (0..255)
+    next: torch.Tensor  # 3 x S x S, frame t as the network sees it (with noise)
     next_clean: torch.Tensor  # 3 x S x S, frame t without the noise (the loss target's input)
-    grid: torch.Tensor        # S x S x 2, warps frame t-1 onto frame t
-    mask: torch.Tensor        # 1 x S x S, 1 where T(p) falls inside frame t-1
+    grid: torch.Tensor  # S x S x 2, warps frame t-1 onto frame t
+    mask: torch.Tensor  # 1 x S x S, 1 where T(p) falls inside frame t-1
 
 
-def frame_pair(canvas: torch.Tensor, x0: int, y0: int, size: int, gen: torch.Generator,
-               cfg: MotionConfig) -> FramePair:
+def frame_pair(
+    canvas: torch.Tensor, x0: int, y0: int, size: int, gen: torch.Generator, cfg: MotionConfig
+) -> FramePair:
     """A pair from ``canvas`` (3 x Hc x Wc, 0..255) whose frame t-1 is the crop at (x0, y0)."""
     _, hc, wc = canvas.shape
-    prev = canvas[:, y0:y0 + size, x0:x0 + size]
-    q = _apply(random_motion(gen, size, cfg), size)                  # in frame t-1 coords
+    prev = canvas[:, y0 : y0 + size, x0 : x0 + size]
+    q = _apply(random_motion(gen, size, cfg), size)  # in frame t-1 coords
     on_canvas = to_grid(q + torch.tensor([x0, y0], dtype=torch.float32), hc, wc)
-    nxt = F.grid_sample(canvas[None], on_canvas[None], mode="bilinear", padding_mode="border",
-                        align_corners=False)[0]
+    nxt = F.grid_sample(
+        canvas[None], on_canvas[None], mode="bilinear", padding_mode="border", align_corners=False
+    )[0]
     nxt = nxt * (1.0 + _uniform(gen, -cfg.light, cfg.light))
     sigma = _uniform(gen, 0.0, cfg.noise)
     noisy = nxt + sigma * torch.randn(nxt.shape, generator=gen)
     inside = (q[..., 0] >= 0) & (q[..., 0] <= size - 1) & (q[..., 1] >= 0) & (q[..., 1] <= size - 1)
-    return FramePair(prev, noisy.clamp(0, 255), nxt.clamp(0, 255), to_grid(q, size, size),
-                     inside[None].float())
+    return FramePair(
+        prev, noisy.clamp(0, 255), nxt.clamp(0, 255), to_grid(q, size, size), inside[None].float()
+    )

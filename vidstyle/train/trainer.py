@@ -11,9 +11,9 @@ import json
 import math
 import platform
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -24,12 +24,12 @@ from ..errors import ConfigError, InputError, VidstyleError
 from ..faces.align import face_chips
 from ..faces.detector import FaceDetector
 from ..log import log
-from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from ..models.store import ModelMeta, save_model
 from ..models.transformer_net import ARCH_PRESETS, TransformerNet
 from ..optional import require
 from ..perceptual import losses as P
 from ..stylize.device import resolve_device
+from ..sysinfo import cpu_has_fast_bf16, cpu_model
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, dump
@@ -42,15 +42,27 @@ FACE_SETTINGS = {"detector": "mtcnn", "min_face": 20, "thresholds": [0.6, 0.7, 0
 def machine_info(device: torch.device) -> dict:
     cpu = cpu_model()
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU {cpu}"
-    return {"device": name, "cpu": cpu, "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "platform": platform.platform(terse=True)}
+    return {
+        "device": name,
+        "cpu": cpu,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "platform": platform.platform(terse=True),
+    }
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, output: str | Path, *, resume: str | Path | None = None,
-                 vgg: torch.nn.Module | None = None, identity_net: torch.nn.Module | None = None,
-                 detector_factory: Callable[[], FaceDetector] | None = None,
-                 progress: bool | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        output: str | Path,
+        *,
+        resume: str | Path | None = None,
+        vgg: torch.nn.Module | None = None,
+        identity_net: torch.nn.Module | None = None,
+        detector_factory: Callable[[], FaceDetector] | None = None,
+        progress: bool | None = None,
+    ):
         self.cfg = cfg
         self.output = Path(output)
         if self.output.suffix != ".safetensors":
@@ -59,10 +71,10 @@ class Trainer:
         cuda = self.device.type == "cuda"
         self.amp = cfg.run.amp == "on" or (cfg.run.amp == "auto" and (cuda or cpu_has_fast_bf16()))
         self.channels_last = cfg.run.channels_last == "on" or (cfg.run.channels_last == "auto" and cuda)
-        self.amp_dtype = (torch.bfloat16 if not cuda or torch.cuda.is_bf16_supported()
-                          else torch.float16)
-        self.run_dir = (cfg.resolve(cfg.paths.run_dir) if cfg.paths.run_dir
-                        else self.output.with_suffix(".run"))
+        self.amp_dtype = torch.bfloat16 if not cuda or torch.cuda.is_bf16_supported() else torch.float16
+        self.run_dir = (
+            cfg.resolve(cfg.paths.run_dir) if cfg.paths.run_dir else self.output.with_suffix(".run")
+        )
         self.resume = Path(resume) if resume else None
         self._vgg, self._identity, self._detector_factory = vgg, identity_net, detector_factory
         self.progress = progress
@@ -70,9 +82,9 @@ class Trainer:
         self.history: list[dict] = []
         self.skipped: set[str] = set()
         self.train_seconds = 0.0
-        self.base_meta: ModelMeta | None = None   # the model being extended (paths.extend)
-        self.style_offset = 0                     # CIN row of the first style trained here
-        self.init_meta: ModelMeta | None = None   # the model the weights started from (paths.init)
+        self.base_meta: ModelMeta | None = None  # the model being extended (paths.extend)
+        self.style_offset = 0  # CIN row of the first style trained here
+        self.init_meta: ModelMeta | None = None  # the model the weights started from (paths.init)
 
     # ----------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -87,10 +99,18 @@ class Trainer:
         self.skipped.update(str(p) for p in bad)
         faces = self._detect_faces() if cfg.uses_faces else None
         self._setup_networks()
-        self.batches = StepBatches(self.content_paths, cfg.data, cfg.motion, cfg.optim.batch,
-                                   len(self.style_names), cfg.run.seed, faces=faces,
-                                   temporal=cfg.loss.temporal > 0, face_margin=cfg.loss.face_margin,
-                                   identity_min_face=cfg.loss.identity_min_face)
+        self.batches = StepBatches(
+            self.content_paths,
+            cfg.data,
+            cfg.motion,
+            cfg.optim.batch,
+            len(self.style_names),
+            cfg.run.seed,
+            faces=faces,
+            temporal=cfg.loss.temporal > 0,
+            face_margin=cfg.loss.face_margin,
+            identity_min_face=cfg.loss.identity_min_face,
+        )
         self._setup_samples(faces)
         if self.resume:
             info = load_checkpoint(self.resume, self.net, self.optimizer, self.device)
@@ -110,11 +130,14 @@ class Trainer:
         self.style_names = [p.stem for p in self.style_paths]
         dupes = {n for n in self.style_names if self.style_names.count(n) > 1}
         if dupes:
-            raise InputError(f"style images must have distinct file names (stems): {', '.join(sorted(dupes))}")
+            raise InputError(
+                f"style images must have distinct file names (stems): {', '.join(sorted(dupes))}"
+            )
         self.style_images = [load_style(p, cfg.data.style_size) for p in self.style_paths]
-        self.style_scale = (torch.tensor([float(f) for f in cfg.loss.style_scale])
-                            if cfg.loss.style_scale else None)
-        if cfg.paths.extend:     # checked before the face detection, which takes a while
+        self.style_scale = (
+            torch.tensor([float(f) for f in cfg.loss.style_scale]) if cfg.loss.style_scale else None
+        )
+        if cfg.paths.extend:  # checked before the face detection, which takes a while
             from ..models.store import read_meta
             from .extend import check_new_styles, resolve_base
 
@@ -130,8 +153,11 @@ class Trainer:
     def _detect_faces(self):
         from .faces_cache import FaceCache
 
-        cache_dir = (self.cfg.resolve(self.cfg.paths.cache_dir) if self.cfg.paths.cache_dir
-                     else self.output.parent / ".vidstyle-cache")
+        cache_dir = (
+            self.cfg.resolve(self.cfg.paths.cache_dir)
+            if self.cfg.paths.cache_dir
+            else self.output.parent / ".vidstyle-cache"
+        )
         factory = self._detector_factory or self._mtcnn
         cache = FaceCache(cache_dir / "faces.json", factory, FACE_SETTINGS)
         faces = cache.faces(self.content_paths, progress=self._show_progress())
@@ -150,20 +176,31 @@ class Trainer:
     def _mtcnn(self) -> FaceDetector:
         from ..faces.detector import MTCNNDetector
 
-        require("facenet_pytorch", "the face losses need facenet-pytorch (pip install --no-deps "
-                "facenet-pytorch), or set loss.face_mode=off", ConfigError)
+        require(
+            "facenet_pytorch",
+            "the face losses need facenet-pytorch (pip install --no-deps "
+            "facenet-pytorch), or set loss.face_mode=off",
+            ConfigError,
+        )
 
         s = FACE_SETTINGS
-        return MTCNNDetector(device=str(self.device), min_face=s["min_face"],
-                             thresholds=s["thresholds"], score_min=s["score_min"])
+        return MTCNNDetector(
+            device=str(self.device),
+            min_face=s["min_face"],
+            thresholds=s["thresholds"],
+            score_min=s["score_min"],
+        )
 
     def _setup_networks(self) -> None:
         from ..perceptual.vgg import load_vgg
 
         cfg, dev = self.cfg, self.device
         self.needed_layers = sorted(set(cfg.loss.style_layers) | {cfg.loss.content_layer})
-        vgg = self._vgg if self._vgg is not None else load_vgg(
-            cfg.resolve(cfg.paths.vgg_weights) if cfg.paths.vgg_weights else None)
+        vgg = (
+            self._vgg
+            if self._vgg is not None
+            else load_vgg(cfg.resolve(cfg.paths.vgg_weights) if cfg.paths.vgg_weights else None)
+        )
         self.vgg = vgg.to(dev).eval().requires_grad_(False)
         self.idnet = None
         if cfg.uses_identity:
@@ -171,10 +208,13 @@ class Trainer:
                 self.idnet = self._identity
             elif cfg.paths.identity_weights:
                 from ..faces.identity import load_identity_net
+
                 self.idnet = load_identity_net(cfg.resolve(cfg.paths.identity_weights))
             else:
-                raise ConfigError("loss.face_mode uses the identity loss but no identity network "
-                                  "weights are given (--identity-weights PATH, or set loss.identity=0)")
+                raise ConfigError(
+                    "loss.face_mode uses the identity loss but no identity network "
+                    "weights are given (--identity-weights PATH, or set loss.identity=0)"
+                )
             self.idnet = self.idnet.to(dev).eval().requires_grad_(False)
         torch.manual_seed(cfg.run.seed)
         if cfg.paths.extend:
@@ -183,8 +223,10 @@ class Trainer:
             net, _ = net_for_styles(self.base_path, self.base_meta.style_names + self.style_names)
             self.net = net.to(dev)
             trainable = train_only_new_rows(self.net, self.style_offset)
-            log.info(f"extending {self.base_path} ({', '.join(self.base_meta.style_names)}): only the "
-                     f"new styles' norm rows train")
+            log.info(
+                f"extending {self.base_path} ({', '.join(self.base_meta.style_names)}): only the "
+                f"new styles' norm rows train"
+            )
         elif cfg.paths.init:
             from .extend import net_for_styles
 
@@ -192,8 +234,10 @@ class Trainer:
             self.net = net.to(dev)
             trainable = list(self.net.parameters())
             kept = [n for n in self.style_names if n in self.init_meta.style_names]
-            log.info(f"starting from {self.init_path} ({self.init_meta.arch}; rows kept for "
-                     f"{', '.join(kept) or 'no style'}): every weight trains")
+            log.info(
+                f"starting from {self.init_path} ({self.init_meta.arch}; rows kept for "
+                f"{', '.join(kept) or 'no style'}): every weight trains"
+            )
         else:
             arch = dataclasses.replace(ARCH_PRESETS[cfg.model.arch], num_styles=len(self.style_names))
             self.net = TransformerNet(arch).to(dev)
@@ -206,8 +250,9 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         with torch.no_grad(), self._autocast():
             grams = [self.vgg(s.to(dev), cfg.loss.style_layers) for s in self.style_images]
-        self.target_grams = {layer: torch.cat([P.gram(g[layer]) for g in grams])
-                             for layer in cfg.loss.style_layers}
+        self.target_grams = {
+            layer: torch.cat([P.gram(g[layer]) for g in grams]) for layer in cfg.loss.style_layers
+        }
 
     def _setup_samples(self, faces) -> None:
         """A fixed set of content images for the sample grid (faces first when known)."""
@@ -215,6 +260,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(self.cfg.run.seed)
         order = [paths[int(i)] for i in torch.randperm(len(paths), generator=gen)]
         if faces:
+
             def size(p):  # widest face in px, 0 without faces
                 f = faces.get(p)
                 return float((f.boxes[:, 2] - f.boxes[:, 0]).max()) if f is not None and len(f) else 0.0
@@ -261,18 +307,23 @@ class Trainer:
             with torch.no_grad():
                 fc = self.vgg(x, [loss.content_layer])
         cl = loss.content_layer
-        terms = {"content": loss.content * P.content_loss(fy[cl], fc[cl]),
-                 "style": loss.style * P.style_loss(
-                     fy, {k: g[b["style"]] for k, g in self.target_grams.items()},
-                     self.style_scale.to(x.device)[b["style"]] if self.style_scale is not None else None),
-                 "tv": loss.tv * P.tv_loss(y)}
+        terms = {
+            "content": loss.content * P.content_loss(fy[cl], fc[cl]),
+            "style": loss.style
+            * P.style_loss(
+                fy,
+                {k: g[b["style"]] for k, g in self.target_grams.items()},
+                self.style_scale.to(x.device)[b["style"]] if self.style_scale is not None else None,
+            ),
+            "tv": loss.tv * P.tv_loss(y),
+        }
         if cfg.uses_weighted_faces and "face_mask" in b:
             m = P.downsample_weight(b["face_mask"], fy[cl])
             terms["face"] = loss.face * P.content_loss(fy[cl], fc[cl], m)
         if self.idnet is not None and "face_ok" in b and bool(b["face_ok"].any()):
             idx, slot = torch.nonzero(b["face_ok"], as_tuple=True)
             marks = b["landmarks"][idx, slot].cpu().numpy()
-            chips_y = face_chips(y.float(), idx, marks)          # float32 sampling grids
+            chips_y = face_chips(y.float(), idx, marks)  # float32 sampling grids
             with torch.no_grad():
                 chips_x = face_chips(x.float(), idx, marks)
             with self._autocast():
@@ -282,7 +333,8 @@ class Trainer:
             terms["identity"] = loss.identity * P.identity_loss(emb_y, emb_x)
         if temporal:
             terms["temporal"] = loss.temporal * L.temporal_loss(
-                y_all[n:], L.warp(y, b["grid"]), b["next_clean"], L.warp(x, b["grid"]), b["mask"])
+                y_all[n:], L.warp(y, b["grid"]), b["next_clean"], L.warp(x, b["grid"]), b["mask"]
+            )
         return terms
 
     def train_step(self, batch: dict) -> dict[str, float]:
@@ -293,9 +345,11 @@ class Trainer:
         terms = self.compute_losses(b)
         total = sum(terms.values())
         if not torch.isfinite(total):
-            raise VidstyleError(f"loss became {float(total)} at step {self.step} "
-                                     f"({', '.join(f'{k}={float(v):.3g}' for k, v in terms.items())}); "
-                                     "lower optim.lr or the loss weights")
+            raise VidstyleError(
+                f"loss became {float(total)} at step {self.step} "
+                f"({', '.join(f'{k}={float(v):.3g}' for k, v in terms.items())}); "
+                "lower optim.lr or the loss weights"
+            )
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(total).backward()
@@ -330,10 +384,17 @@ class Trainer:
         steps = range(self.step, self.cfg.optim.steps)
         if workers == 0:
             return (self.batches[s] for s in steps)
-        return iter(torch.utils.data.DataLoader(
-            self.batches, batch_size=None, sampler=steps, num_workers=workers,
-            pin_memory=self.device.type == "cuda", prefetch_factor=2,
-            persistent_workers=False))
+        return iter(
+            torch.utils.data.DataLoader(
+                self.batches,
+                batch_size=None,
+                sampler=steps,
+                num_workers=workers,
+                pin_memory=self.device.type == "cuda",
+                prefetch_factor=2,
+                persistent_workers=False,
+            )
+        )
 
     def run(self) -> Path:
         """Train to ``optim.steps`` and save the model; returns its path."""
@@ -343,12 +404,20 @@ class Trainer:
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "config.yaml").write_text(dump(cfg))
-        log.info(f"training {self.net.arch} on {len(self.content_paths)} images, "
-                 f"{len(self.style_names)} style(s), device {self.device}"
-                 f"{' (amp ' + str(self.amp_dtype).split('.')[-1] + ')' if self.amp else ''}; "
-                 f"run directory {self.run_dir}")
-        bar = tqdm(total=cfg.optim.steps, initial=self.step, unit="it", dynamic_ncols=True,
-                   disable=not self._show_progress(), desc="train")
+        log.info(
+            f"training {self.net.arch} on {len(self.content_paths)} images, "
+            f"{len(self.style_names)} style(s), device {self.device}"
+            f"{' (amp ' + str(self.amp_dtype).split('.')[-1] + ')' if self.amp else ''}; "
+            f"run directory {self.run_dir}"
+        )
+        bar = tqdm(
+            total=cfg.optim.steps,
+            initial=self.step,
+            unit="it",
+            dynamic_ncols=True,
+            disable=not self._show_progress(),
+            desc="train",
+        )
         window: list[dict[str, float]] = []
         t_window = 0.0
         try:
@@ -395,13 +464,15 @@ class Trainer:
         if r.sample_every and self.step % r.sample_every == 0 and self.step < self.cfg.optim.steps:
             self.write_samples()
             if not self._show_progress() and self.history:  # a log line instead of the bar
-                log.info(f"step {self.step}/{self.cfg.optim.steps} "
-                         f"({self.history[-1]['it_s']:.2f} it/s) {self._postfix()}")
+                log.info(
+                    f"step {self.step}/{self.cfg.optim.steps} "
+                    f"({self.history[-1]['it_s']:.2f} it/s) {self._postfix()}"
+                )
         if r.checkpoint_every and self.step % r.checkpoint_every == 0 and self.step < self.cfg.optim.steps:
             self.save_checkpoint(self.run_dir / "checkpoints" / f"step-{self.step:07d}.safetensors")
             self.save_checkpoint(self.run_dir / "checkpoints" / "last.safetensors")
             periodic = sorted((self.run_dir / "checkpoints").glob("step-*.safetensors"))
-            for old in periodic[:-r.keep_checkpoints]:
+            for old in periodic[: -r.keep_checkpoints]:
                 old.unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- outputs
@@ -417,8 +488,9 @@ class Trainer:
         return torch.cat(outs)
 
     def write_samples(self) -> Path:
-        cols = [self.sample_images] + [self.stylize(self.sample_images, s)
-                                       for s in range(len(self.style_names))]
+        cols = [self.sample_images] + [
+            self.stylize(self.sample_images, s) for s in range(len(self.style_names))
+        ]
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         sample_grid(cols, path)
         if self.history:
@@ -426,11 +498,21 @@ class Trainer:
         return path
 
     def save_checkpoint(self, path: Path) -> Path:
-        info = {"step": self.step, "config": to_dict(self.cfg), "history": self.history,
-                "skipped": sorted(self.skipped), "train_seconds": self.train_seconds,
-                "styles": self.style_names}
-        return save_checkpoint(path, self.net, self.optimizer, info,
-                               self.scaler.state_dict() if self.scaler is not None else None)
+        info = {
+            "step": self.step,
+            "config": to_dict(self.cfg),
+            "history": self.history,
+            "skipped": sorted(self.skipped),
+            "train_seconds": self.train_seconds,
+            "styles": self.style_names,
+        }
+        return save_checkpoint(
+            path,
+            self.net,
+            self.optimizer,
+            info,
+            self.scaler.state_dict() if self.scaler is not None else None,
+        )
 
     def final_losses(self, last: int = 5) -> dict[str, float]:
         recs = self.history[-last:]
@@ -446,26 +528,35 @@ class Trainer:
         base = self.base_meta
         arch = base.arch if base else self.init_meta.arch if self.init_meta else cfg.model.arch
         styles = [{"name": n, "style_image": p.name} for n, p in zip(self.style_names, self.style_paths)]
-        recipe = {"config": to_dict(cfg), "steps": self.step, "final_losses": self.final_losses(),
-                  "it_per_s": round(it_s, 4), "train_seconds": round(self.train_seconds, 1),
-                  "image_size": cfg.data.image_size, "batch": cfg.optim.batch,
-                  "machine": machine_info(self.device),
-                  "skipped_content_images": len(self.skipped)}
-        if base:   # what the frozen part came from, so the card can tell the whole history
+        recipe = {
+            "config": to_dict(cfg),
+            "steps": self.step,
+            "final_losses": self.final_losses(),
+            "it_per_s": round(it_s, 4),
+            "train_seconds": round(self.train_seconds, 1),
+            "image_size": cfg.data.image_size,
+            "batch": cfg.optim.batch,
+            "machine": machine_info(self.device),
+            "skipped_content_images": len(self.skipped),
+        }
+        if base:  # what the frozen part came from, so the card can tell the whole history
             recipe["extends"] = {"model": base.name, "styles": base.style_names, "recipe": base.recipe}
-        if self.init_meta:   # likewise the weights this run started from
+        if self.init_meta:  # likewise the weights this run started from
             init = self.init_meta
             recipe["init"] = {"model": init.name, "styles": init.style_names, "recipe": init.recipe}
         all_names = (base.style_names if base else []) + self.style_names
         meta = ModelMeta(
-            name=name, arch=arch,
+            name=name,
+            arch=arch,
             styles=(base.styles if base else []) + styles,
-            description=cfg.model.description or
-            f"{', '.join(all_names)} ({arch}), trained with vidstyle train",
+            description=cfg.model.description
+            or f"{', '.join(all_names)} ({arch}), trained with vidstyle train",
             licence=cfg.model.licence or (base.licence if base else ""),
-            recipe=recipe)
+            recipe=recipe,
+        )
         save_model(self.net, meta, self.output)
         from .card import write_model_card
+
         write_model_card(meta, self.run_dir / "model_card.md")
         (self.run_dir / "history.json").write_text(json.dumps(self.history))
         if self.skipped:

@@ -1,6 +1,7 @@
 """The stages of the pipeline, one module each, in the order they run:
 
-    decode (the source) -> flow -> faces -> people -> preprocess -> stylize -> compose -> postprocess -> encode
+    decode (the source) -> flow -> faces -> people -> preprocess -> stylize -> compose
+      -> postprocess -> encode
 
 Each reads and writes declared fields of :class:`~vidstyle.pipeline.item.Item`; the math lives in
 the libraries below (``flow``, ``faces``, ``compose``, ``stylize``), a stage only schedules it.
@@ -15,5 +16,13 @@ from .postprocess import PostprocessStage
 from .preprocess import PreprocessStage
 from .stylize import StylizeStage
 
-__all__ = ["ComposeStage", "EncodeStage", "FaceDetectStage", "FlowStage", "PeopleSegmentStage",
-           "PostprocessStage", "PreprocessStage", "StylizeStage"]
+__all__ = [
+    "ComposeStage",
+    "EncodeStage",
+    "FaceDetectStage",
+    "FlowStage",
+    "PeopleSegmentStage",
+    "PostprocessStage",
+    "PreprocessStage",
+    "StylizeStage",
+]

@@ -25,11 +25,20 @@ class ComposeStage(BaseStage):
 
     name = "compose"
 
-    def __init__(self, temporal: TemporalConfig, faces: FacesConfig | None = None, stylizer=None,
-                 keep_per_frame: bool = False, people=None):
+    def __init__(
+        self,
+        temporal: TemporalConfig,
+        faces: FacesConfig | None = None,
+        stylizer=None,
+        keep_per_frame: bool = False,
+        people=None,
+    ):
         """``people``: a :class:`~vidstyle.compose.people.PeopleRegions` (per-region looks)."""
-        self.temporal = TemporalState(temporal.alpha, temporal.scene_cut, temporal.detail) \
-            if temporal.mode == "blend" else None
+        self.temporal = (
+            TemporalState(temporal.alpha, temporal.scene_cut, temporal.detail)
+            if temporal.mode == "blend"
+            else None
+        )
         self.faces = FacePreserver(faces, stylizer) if faces is not None and faces.mode != "off" else None
         self.people = people
         self.debug_faces = bool(faces and faces.debug)
@@ -42,16 +51,20 @@ class ComposeStage(BaseStage):
             flow_bw, consistency, flow_from = item.flow_bw, item.consistency, item.flow_from
             item.flow_bw = item.consistency = item.flow_from = None
             if flow_from != self._last_index:
-                flow_bw = consistency = None   # a frame was dropped after the flow stage: no pair
+                flow_bw = consistency = None  # a frame was dropped after the flow stage: no pair
             self._last_index = item.frame.index
             frame_hw = (item.frame.height, item.frame.width)
             detections, item.faces = item.faces, None
             tracks, regions = None, None
             if self.people is not None:
-                tracks = self.faces.track(frame_hw, detections, flow_bw) if self.faces is not None \
+                tracks = (
+                    self.faces.track(frame_hw, detections, flow_bw)
+                    if self.faces is not None
                     else self.people.track(frame_hw, detections, flow_bw)
-                out, regions, persons = self.people.compose(item.styles, item.image[None], item.person_prob,
-                                                            tracks, flow_bw, consistency, frame_hw)
+                )
+                out, regions, persons = self.people.compose(
+                    item.styles, item.image[None], item.person_prob, tracks, flow_bw, consistency, frame_hw
+                )
                 item.styles = item.person_prob = None
                 if self.people.debug:
                     item.people_debug = persons
@@ -60,8 +73,9 @@ class ComposeStage(BaseStage):
             if self.temporal is not None:
                 out = self.temporal.blend(out, flow_bw, consistency)
             if self.faces is not None:
-                out, mask, tracks = self.faces.apply(out, item.image[None], frame_hw, detections, flow_bw,
-                                                     tracks)
+                out, mask, tracks = self.faces.apply(
+                    out, item.image[None], frame_hw, detections, flow_bw, tracks
+                )
                 if self.debug_faces:
                     item.face_debug = FaceDebug(mask, tracks)
             if regions is not None:

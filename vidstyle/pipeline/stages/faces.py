@@ -31,8 +31,9 @@ class FaceDetectStage(BaseStage):
 
     def start(self) -> None:
         detector = MTCNNDetector(self.device, min_face=self.cfg.min_face, score_min=self.cfg.score_min)
-        self.passes = DetectionPasses(detector, self.cfg.detect_long_side, self.cfg.min_face,
-                                      self.cfg.small_face, self.cfg.small_every)
+        self.passes = DetectionPasses(
+            detector, self.cfg.detect_long_side, self.cfg.min_face, self.cfg.small_face, self.cfg.small_every
+        )
 
     def process(self, items: list[Item]) -> list[Item]:
         picked = [it for it in items if it.frame.index % self.cfg.every == 0]
@@ -48,5 +49,10 @@ class FaceDetectStage(BaseStage):
         return items
 
     def summary(self) -> dict:
-        return {"face_detections": {"frames": self.detections, "faces": self.faces_found,
-                                    "small_face_passes": self.passes.small_passes if self.passes else 0}}
+        return {
+            "face_detections": {
+                "frames": self.detections,
+                "faces": self.faces_found,
+                "small_face_passes": self.passes.small_passes if self.passes else 0,
+            }
+        }

@@ -11,7 +11,8 @@ from ..stage import BaseStage
 
 class PostprocessStage(BaseStage):
     """``Item.stylized`` -> ``Item.output`` (H x W x 3 uint8, host); also ``per_frame`` ->
-    ``per_frame_rgb`` when kept, and the ``--debug-faces`` / ``--debug-people`` overlays. Releases the device tensors."""
+    ``per_frame_rgb`` when kept, and the ``--debug-faces`` / ``--debug-people`` overlays.
+    Releases the device tensors."""
 
     name = "postprocess"
 
@@ -33,5 +34,5 @@ class PostprocessStage(BaseStage):
             per_frame, item.per_frame = item.per_frame, None
             if per_frame is not None:
                 item.per_frame_rgb = to_uint8(resize(per_frame, size))
-            item.image = item.stylized = item.styles = None   # release device memory early
+            item.image = item.stylized = item.styles = None  # release device memory early
         return items

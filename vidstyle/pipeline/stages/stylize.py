@@ -31,7 +31,7 @@ class StylizeStage(BaseStage):
 
     def process(self, items: list[Item]) -> list[Item]:
         start = 0
-        while start < len(items):   # runs of equal size (image folders may mix sizes)
+        while start < len(items):  # runs of equal size (image folders may mix sizes)
             end = start + 1
             shape = items[start].image.shape
             while end < len(items) and items[end].image.shape == shape:
@@ -44,7 +44,7 @@ class StylizeStage(BaseStage):
         chunk = len(items)
         i = 0
         while i < len(items):
-            part = items[i:i + chunk]
+            part = items[i : i + chunk]
             try:
                 if self.bank is not None:
                     self._run_bank(part)
@@ -54,8 +54,9 @@ class StylizeStage(BaseStage):
             except torch.OutOfMemoryError:
                 if chunk == 1:
                     h, w = part[0].image.shape[-2:]
-                    raise VidstyleError(f"out of GPU memory stylizing one {w}x{h} frame; "
-                                        f"lower --max-side or use --device cpu") from None
+                    raise VidstyleError(
+                        f"out of GPU memory stylizing one {w}x{h} frame; lower --max-side or use --device cpu"
+                    ) from None
                 torch.cuda.empty_cache()
                 chunk = max(1, chunk // 2)
                 self.batch_size = chunk
