@@ -44,3 +44,14 @@ def setup_logging(verbosity: int = 0) -> None:
     log.handlers[:] = [handler]
     log.setLevel(level)
     log.propagate = False
+
+
+PROGRESS_MODES = ("auto", "on", "off")
+
+
+def progress_enabled(mode: str) -> bool:
+    """Whether to draw a progress bar: ``"on"``, ``"off"``, or ``"auto"`` (when stderr is a terminal).
+
+    The one rule behind every command's ``run.progress`` setting.
+    """
+    return mode == "on" or (mode == "auto" and sys.stderr.isatty())

@@ -38,7 +38,7 @@ CONTAINERS = {
 }
 # animated-image output extension -> Pillow format (for animated and video inputs)
 ANIMATED_OUTPUTS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}
-STILL_OUTPUTS = IMAGE_SUFFIXES | {".gif"}
+STILL_OUTPUTS = (IMAGE_SUFFIXES - {".pgm"}) | {".gif"}  # .pgm is grey-only
 
 
 # MP4/MOV in fragments of at most about 1 s (and at every keyframe): a file cut off anywhere,

@@ -26,7 +26,8 @@ from ..log import log, redact
 from .animated import MAYBE_ANIMATED, AnimatedImageSource, animation, apng_frames, cut_short, opaque_rgb
 from .frame import Frame, VideoInfo
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+# Still-image file suffixes, for inputs and training folders alike (FFmpeg/Pillow read each).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 _DEMUX_RETRIES = 32  # demuxer errors in a row before a damaged file counts as ended
 _TIMED_FRAMES = {"gif", "apng"}  # demuxers whose frames each state their own display duration
 VIDEO_SUFFIXES = {

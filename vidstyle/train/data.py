@@ -17,10 +17,10 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from ..faces.detector import Faces
+from ..io.source import IMAGE_SUFFIXES
 from .config import DataConfig, MotionConfig
 from .temporal import frame_pair
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
 _FLIP_LANDMARKS = [1, 0, 2, 4, 3]  # left/right swap under a horizontal flip
 
 
