@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test check bench clean
 
 # The stamp depends on pyproject.toml, so changed dependencies reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -26,8 +26,14 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/vidstyle demo
 
-test: install
+# lint, format and type checks first (seconds), then the suite
+test: install check
 	$(BIN)/python -m pytest -q
+
+check: install
+	$(BIN)/ruff check vidstyle tests benchmarks
+	$(BIN)/ruff format --check vidstyle tests benchmarks
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/stylize_vs_naive.py
