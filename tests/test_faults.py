@@ -74,6 +74,9 @@ class Exploding:
     def __call__(self, batch):
         self.calls += 1
         if self.calls == self.FAIL_AT:
+            # give the frames stylized before this one time to reach the encoder, so a partial
+            # file exists to check even on a loaded machine (CI once saw none without this)
+            time.sleep(1.0)
             raise RuntimeError("boom in the network")
         return self.inner(batch)
 
