@@ -22,7 +22,7 @@ from ..config import PipelineConfig, config_yaml, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
 from ..io.sink import CONTAINERS, check_output
-from ..log import log
+from ..log import log, progress_enabled
 from ..optional import require
 from ..sysinfo import cpu_count
 from .plan import Chunk, FileScan, InputFile, collect_inputs, file_chunks, scan
@@ -436,14 +436,13 @@ class _Bar:
     def __init__(self, mode: str, total: int, done_before: int):
         from tqdm import tqdm
 
-        enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         self.base = done_before
         self.bar = tqdm(
             total=total,
             initial=done_before,
             unit="frame",
             desc="batch",
-            disable=not enabled,
+            disable=not progress_enabled(mode),
             dynamic_ncols=True,
             file=sys.stderr,
             smoothing=0.1,
