@@ -27,7 +27,7 @@ from ..io.sink import FrameSink, VideoFileSink
 from ..log import log, redact
 
 
-def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction) -> tuple[EncodeConfig, dict]:
+def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction | None) -> tuple[EncodeConfig, dict]:
     """x264 for live: the stream preset, zero-latency tuning, a keyframe every 2 s, no B-frames."""
     gop = str(max(1, int(round(2 * float(rate or 30)))))
     return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), {
@@ -43,6 +43,7 @@ class RtspOutput(FrameSink):
     def __init__(self, url: str, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
         self.url = url
         self.closed = False
+        self.frames_written = 0
         try:
             self.container = av.open(
                 url,
@@ -56,12 +57,9 @@ class RtspOutput(FrameSink):
         live_cfg, extra = _live_encode(cfg, stream, info.rate)
         self.video = VideoEncoder(self.container, info, "libx264", live_cfg, extra, where=redact(url))
 
-    @property
-    def frames_written(self) -> int:
-        return self.video.frames_written
-
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         self.video.write(frame, rgb)
+        self.frames_written = self.video.frames_written
 
     def close(self, complete: bool = True) -> str:
         self.closed = True
@@ -139,6 +137,8 @@ class SegmentedFile(FrameSink):
         self.frames_written += 1
 
     def _rotate(self) -> None:
+        if self._sink is None:
+            return
         done = self._sink.close(complete=True)
         if done is not None:
             self.segments.append(done)
@@ -302,7 +302,7 @@ class LiveSink(FrameSink):
             return None
         return float(np.percentile(np.fromiter(self.latencies, float), q))
 
-    def close(self, complete: bool = True) -> list:
+    def close(self, complete: bool = True) -> list:  # type: ignore[override]  # one result per output
         """Close every output; their results (paths, URLs) in order."""
         self.closed = True
         results = []
