@@ -52,8 +52,8 @@ class Response:
 
     @classmethod
     def file(cls, root: Path, relative: str) -> Response:
-        """The file ``relative`` under the folder ``root`` (Content-Type from its suffix); 404 when it
-        is missing or lies outside ``root``."""
+        """The file ``relative`` under the folder ``root`` (Content-Type from its suffix); raises
+        HttpError 404 when it is missing or lies outside ``root``."""
         base = Path(root).resolve()
         path = (base / relative.lstrip("/")).resolve()
         if not path.is_relative_to(base) or not path.is_file():
