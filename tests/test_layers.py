@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "vidstyle"
 
 LAYERS: dict[str, int] = {
-    # 0 foundation: errors, logging, machine facts, the typed config
+    # 0 foundation: errors, logging, machine facts, the typed config, the local HTTP server
     "version": 0,
     "geometry": 0,
     "optional": 0,
@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "sysinfo": 0,
     "configtools": 0,
     "config": 0,
+    "httpd": 0,
     # 1 pure libraries: never import the pipeline
     "io": 1,
     "flow": 1,
@@ -54,6 +55,8 @@ SAME_LAYER = {
     ("configtools", "errors"),
     ("config", "errors"),
     ("optional", "errors"),
+    ("httpd", "errors"),
+    ("httpd", "log"),
     ("stylize", "export"),  # the backends load engines and cache exports
     ("people", "flow"),
 }  # person masks are carried along the flow (flow.ops.warp)

@@ -240,3 +240,22 @@ def test_a_face_printed_on_a_shirt_does_not_split_its_wearer():
         (80, 120),
     )
     assert two.ids == [1, 2]
+
+
+@pytest.mark.parametrize("long_side", [0, 256, 300, 1000])
+@pytest.mark.parametrize(
+    "h,w", [(1080, 1920), (1920, 1080), (720, 1280), (480, 640), (97, 1281), (1, 4000), (257, 256)]
+)
+def test_segmenter_input_size_is_the_shared_long_side_rule(h, w, long_side):
+    """The segmenter scales by geometry.fit_long_side now; the sizes are the ones its own copy gave."""
+    from vidstyle.people.segmenter import SelfieSegmenter
+
+    segmenter = SelfieSegmenter.__new__(SelfieSegmenter)  # no MediaPipe graph: sizes only
+    segmenter.long_side = long_side
+    if long_side <= 0 or max(h, w) <= long_side:  # the segmenter's former arithmetic, kept as the reference
+        before = (h, w)
+    else:
+        s = long_side / max(h, w)
+        before = (max(1, round(h * s)), max(1, round(w * s)))
+    assert segmenter.input_size(h, w) == before
+    assert max(before) <= max(h, w) and (long_side <= 0 or max(before) <= max(long_side, 1))

@@ -82,3 +82,67 @@ def test_preview_serves_the_newest_side_by_side():
         img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (96, 256, 3)  # two 128-wide tiles
         assert img[:, :100].mean() < 20 and img[:, 156:].mean() > 235
+
+
+def _answer(port: int, path: str, method: str = "GET", read: int = -1):
+    """(status, headers without Server/Date, first ``read`` bytes of the body) of one request."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path)
+        resp = conn.getresponse()
+        headers = [(k, v) for k, v in resp.getheaders() if k not in ("Server", "Date")]
+        return resp.status, headers, resp.read(read) if read >= 0 else resp.read()
+    finally:
+        conn.close()
+
+
+def test_preview_paths_types_codes_and_headers():
+    """What a browser sees of the preview, header by header (the server is vidstyle.httpd now)."""
+    with PreviewServer("127.0.0.1", 0, 256) as server:
+        port = server.port
+        page = [
+            ("Content-Type", "text/html"),
+            ("Content-Length", str(len(server.PAGE))),
+            ("Cache-Control", "no-store"),
+        ]
+        assert _answer(port, "/") == (200, page, server.PAGE)
+        assert _answer(port, "/index.html") == (200, page, server.PAGE)
+        missing = [("Content-Type", "text/plain"), ("Content-Length", "9"), ("Cache-Control", "no-store")]
+        assert _answer(port, "/nothing") == (404, missing, b"not found")
+        assert _answer(port, "/frame.jpg")[::2] == (503, b"no frame yet")
+        server.update(np.zeros((96, 128, 3), np.uint8), np.zeros((96, 128, 3), np.uint8))
+        status, headers, jpeg = _answer(port, "/frame.jpg?t=123")  # a cache-busting query
+        assert status == 200 and jpeg.startswith(b"\xff\xd8")
+        assert headers == [
+            ("Content-Type", "image/jpeg"),
+            ("Content-Length", str(len(jpeg))),
+            ("Cache-Control", "no-store"),
+        ]
+        status, headers, part = _answer(port, "/stream.mjpg", read=60)
+        assert status == 200
+        assert headers == [
+            ("Content-Type", "multipart/x-mixed-replace; boundary=frame"),
+            ("Cache-Control", "no-store"),
+        ]
+        assert part.startswith(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ")
+        assert _answer(port, "/frame.jpg", "POST")[0] == 501  # GET only, as ever
+    with pytest.raises(urllib.error.URLError):  # closed: the port is free
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_a_closed_preview_ends_its_mjpeg_streams():
+    import http.client
+    import threading
+
+    server = PreviewServer("127.0.0.1", 0, 256)
+    server.update(np.zeros((96, 128, 3), np.uint8), np.zeros((96, 128, 3), np.uint8))
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/stream.mjpg")
+    resp = conn.getresponse()
+    first = resp.read(10)
+    threading.Timer(0.3, server.close).start()
+    rest = resp.read()  # returns once the server closes the stream
+    conn.close()
+    assert first == b"--frame\r\nC" and rest.count(b"--frame") == 0

@@ -381,3 +381,35 @@ def test_a_busy_metrics_port_is_one_line():
         port = int(first.url.rsplit(":", 1)[1].split("/")[0])
         with pytest.raises(OutputError, match=f"metrics server cannot listen on 127.0.0.1:{port}: "):
             MetricsServer("127.0.0.1", port)
+
+
+def test_metrics_server_paths_types_and_codes():
+    """/metrics (with or without a query) is the text; any other path a 404 that says where to look."""
+    import http.client
+
+    from vidstyle.stream.metrics import CONTENT_TYPE, MetricsServer
+
+    def answer(port: int, path: str, method: str = "GET"):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request(method, path)
+            resp = conn.getresponse()
+            return (
+                resp.status,
+                [(k, v) for k, v in resp.getheaders() if k not in ("Server", "Date")],
+                resp.read(),
+            )
+        finally:
+            conn.close()
+
+    with MetricsServer("127.0.0.1", 0) as server:
+        port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+        assert server.url == f"http://127.0.0.1:{port}/metrics"
+        server.text = lambda: "vidstyle_stream_up 1\n"
+        ok = [("Content-Type", CONTENT_TYPE), ("Content-Length", "21")]
+        assert answer(port, "/metrics") == (200, ok, b"vidstyle_stream_up 1\n")
+        assert answer(port, "/metrics?x=1") == (200, ok, b"vidstyle_stream_up 1\n")
+        missing = b"not found: try /metrics\n"
+        assert answer(port, "/") == (404, [("Content-Type", CONTENT_TYPE), ("Content-Length", "24")], missing)
+        assert answer(port, "/metrics/x")[0] == 404
+        assert answer(port, "/metrics", "POST")[0] == 501

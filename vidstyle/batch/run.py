@@ -22,7 +22,7 @@ from ..config import PipelineConfig, config_yaml, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError, VidstyleError
 from ..io.sink import CONTAINERS, check_output
-from ..log import log
+from ..log import log, progress_enabled
 from ..optional import require
 from ..sysinfo import cpu_count
 from .plan import Chunk, FileScan, InputFile, collect_inputs, file_chunks, scan
@@ -125,6 +125,13 @@ class _File:
     started: float = 0.0  # time.time() its first chunk began on a worker
     written: int | None = None  # frames the worker wrote, for a file that is one chunk
 
+    @property
+    def scanned(self) -> FileScan:
+        """The scan of a file that was planned (every one but those that failed at planning)."""
+        if self.scan is None:
+            raise RuntimeError(f"{self.item.source} was not scanned")
+        return self.scan
+
 
 def run_batch(
     specs: list[str], out_dir: Path, cfg: PipelineConfig, json_path: Path | None = None
@@ -226,7 +233,7 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
     try:
         if len(f.chunks) == 1:
             os.replace(state.whole_path(), state.output)
-            frames = f.written if f.written is not None else f.scan.frames
+            frames = f.written if f.written is not None else f.scanned.frames
         else:
             segments = [state.chunk_path(c.index) for c in f.chunks]
             frames = stitch(
@@ -235,8 +242,8 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
                 f.item.source,
                 state.output,
                 cfg.encode,
-                f.scan.time_base,
-                f.scan.rate,
+                f.scanned.time_base,
+                f.scanned.rate,
             )
     except (VidstyleError, OSError) as exc:
         _fail(f, f"{f.item.source}: {exc}")
@@ -347,7 +354,7 @@ class _Scheduler:
         self.worker_cfg = config_yaml(cfg_worker)
         self.progress_name = f"vidstyle-batch-progress-{os.getpid()}-{time.monotonic_ns()}"
         self.progress = ray.remote(_Progress).options(num_cpus=0, name=self.progress_name).remote()
-        total = sum(f.scan.frames for f in files if f.report.status == "pending")
+        total = sum(f.scanned.frames for f in files if f.report.status == "pending")
         done_before = total - sum(job.chunk.frames for job in jobs)
         self.bar = _Bar(cfg.run.progress, total, done_before)
 
@@ -436,21 +443,20 @@ class _Bar:
     def __init__(self, mode: str, total: int, done_before: int):
         from tqdm import tqdm
 
-        enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
-        self.base = done_before
+        self.base, self.total = done_before, total
         self.bar = tqdm(
             total=total,
             initial=done_before,
             unit="frame",
             desc="batch",
-            disable=not enabled,
+            disable=not progress_enabled(mode),
             dynamic_ncols=True,
             file=sys.stderr,
             smoothing=0.1,
         )
 
     def show(self, frames_this_run: int) -> None:
-        n = min(self.base + frames_this_run, self.bar.total)
+        n = min(self.base + frames_this_run, self.total)
         if n > self.bar.n:
             self.bar.update(n - self.bar.n)
 

@@ -91,7 +91,7 @@ def _remux(
                     packet.dts += offset
                     if packet.pts is not None:
                         packet.pts += offset
-                    last_dts = _fix_dts(packet, last_dts)
+                    last_dts = _fix_dts(packet, packet.dts, last_dts)
                     packet.stream = video
                     out.mux(packet)
                     frames += 1
@@ -105,13 +105,13 @@ def _remux(
     return frames
 
 
-def _fix_dts(packet: av.Packet, last: Fraction | None) -> Fraction:
-    """Keep decode times strictly increasing across segment joins (a packet's dts is moved just
-    past ``last``, the previous packet's dts in seconds); returns this packet's dts in seconds."""
+def _fix_dts(packet: av.Packet, dts: int, last: Fraction | None) -> Fraction:
+    """Keep decode times strictly increasing across segment joins (the packet's ``dts`` is moved
+    just past ``last``, the previous packet's dts in seconds); returns this packet's dts in seconds."""
     tb = Fraction(packet.time_base)
-    if last is not None and packet.dts * tb <= last:
-        new = int(last / tb) + 1
-        if packet.pts is not None and new > packet.pts:
+    if last is not None and dts * tb <= last:
+        dts = int(last / tb) + 1
+        if packet.pts is not None and dts > packet.pts:
             raise OutputError("chunk timestamps overlap; cannot join without re-encoding")
-        packet.dts = new
-    return packet.dts * tb
+        packet.dts = dts
+    return dts * tb

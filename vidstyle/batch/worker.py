@@ -14,11 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..config import PipelineConfig, load_yaml_text
 from ..configtools import override
 from ..errors import VidstyleError
 from ..io.frame import Frame
-from ..io.sink import CONTAINERS, VideoFileSink
+from ..io.sink import CONTAINERS, FrameSink, VideoFileSink
 from ..io.source import VideoFileSource
 from ..log import log
 from ..pipeline.api import Pipeline
@@ -123,13 +125,14 @@ class ChunkWorker:
         finally:
             source.close()
         warnings = [f"chunk {chunk.index}: {source.truncated}"] if source.truncated else []
-        if sink.written != chunk.frames:
+        if sink.frames_written != chunk.frames:
             warnings.append(
-                f"chunk {chunk.index}: wrote {sink.written} frames, the packets promised {chunk.frames}"
+                f"chunk {chunk.index}: wrote {sink.frames_written} frames, "
+                f"the packets promised {chunk.frames}"
             )
         for w in warnings:
             log.warning(w)
-        return sink.written, warnings
+        return sink.frames_written, warnings
 
     def _run_stages(self, source: VideoFileSource, sink: _WarmupDropSink, key: str, mem: MemoryPlan) -> None:
         """The pipeline's stages from ``source`` into ``sink``; the segment is complete or removed."""
@@ -139,7 +142,7 @@ class ChunkWorker:
         )
         runner = Runner(source, stages, mem.queue_size)
         try:
-            result = runner.run(on_tick=lambda _r: self._tick(key, sink.written))
+            result = runner.run(on_tick=lambda _r: self._tick(key, sink.frames_written))
         except BaseException:
             runner.abort()
             sink.abort()
@@ -148,14 +151,14 @@ class ChunkWorker:
             sink.abort()
             result.raise_error()
         sink.close()
-        self._tick(key, sink.written)
+        self._tick(key, sink.frames_written)
 
     def _tick(self, key: str, frames: int) -> None:
         if self.progress is not None:
             self.progress.report.remote(key, frames)
 
 
-class _WarmupDropSink:
+class _WarmupDropSink(FrameSink):
     """Passes frames with ``pts >= start_pts`` on to ``sink``, timed from ``start_pts`` (the
     segment starts at 0; the join adds ``start_pts`` back). The warm-up frames before them are
     stylized and blended like any other (that is their purpose) but not written."""
@@ -164,19 +167,25 @@ class _WarmupDropSink:
         self.sink = sink
         self.start_pts = start_pts
         self.kill_at = kill_at
-        self.written = 0
+        self.frames_written = 0
+        self.closed = False
 
-    def write(self, frame: Frame, rgb) -> None:
-        if frame.pts is not None and frame.pts < self.start_pts:
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        pts = frame.pts
+        if pts is not None and pts < self.start_pts:
             return
-        if self.kill_at is not None and self.written >= self.kill_at:
+        if self.kill_at is not None and self.frames_written >= self.kill_at:
             os._exit(17)  # test hook only: a worker dying mid-chunk (see KILL_ONCE_ENV)
-        self.sink.write(dataclasses.replace(frame, pts=frame.pts - self.start_pts), rgb)
-        self.written += 1
+        self.sink.write(dataclasses.replace(frame, pts=None if pts is None else pts - self.start_pts), rgb)
+        self.frames_written += 1
 
-    def close(self) -> None:
-        if self.sink.close(complete=True) is None:
+    def close(self, complete: bool = True) -> Path:
+        self.closed = True
+        path = self.sink.close(complete=True)
+        if path is None:
             raise VidstyleError(f"{self.sink.path.name}: no frames in this chunk")
+        return path
 
     def abort(self) -> None:
+        self.closed = True
         self.sink.abort()

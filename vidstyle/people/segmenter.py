@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError
+from ..geometry import fit_long_side
 from ..log import log
 from ..optional import require
 
@@ -82,10 +83,7 @@ class SelfieSegmenter:
 
     def input_size(self, h: int, w: int) -> tuple[int, int]:
         """(h, w) the frame is segmented at."""
-        if self.long_side <= 0 or max(h, w) <= self.long_side:
-            return h, w
-        s = self.long_side / max(h, w)
-        return max(1, round(h * s)), max(1, round(w * s))
+        return fit_long_side(h, w, self.long_side)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         h, w = self.input_size(*rgb.shape[:2])

@@ -112,12 +112,14 @@ class PersonTracker:
         frame_hw: tuple[int, int],
         seg_hw: tuple[int, int] | None = None,
     ) -> PersonMasks | None:
-        shape = (
-            tuple(prob.shape)
-            if prob is not None
-            else (seg_hw or (self.masks.shape[-2:] if self.masks is not None else None))
-        )
-        if shape is None:
+        shape: tuple[int, int]
+        if prob is not None:
+            shape = (prob.shape[0], prob.shape[1])
+        elif seg_hw is not None:
+            shape = seg_hw
+        elif self.masks is not None:
+            shape = (int(self.masks.shape[-2]), int(self.masks.shape[-1]))
+        else:
             return None
         carried, c = self._carried(shape, flow_bw, consistency)
         carried_labels = self._labels(carried)
@@ -152,9 +154,9 @@ class PersonTracker:
                 for k, pid in enumerate(self.ids):
                     old[:, ids.index(pid)] = carried[:, k]
                 masks = fresh + (self.smoothing * c) * (old - fresh)
-        self._keep(masks, ids)
-        labels = self._labels(self.masks)
-        arr = self.masks[0].numpy()
+        kept = self._keep(masks, ids)
+        labels = self._labels(kept)
+        arr = kept[0].numpy()
         return PersonMasks(list(self.ids), arr, labels, self._anchors(labels, faces, sx), faces)
 
     def _labels(self, masks: torch.Tensor | None) -> np.ndarray:
@@ -185,8 +187,9 @@ class PersonTracker:
             labels[blob] = self._new_id()
         return labels
 
-    def _keep(self, masks: torch.Tensor, ids: list[int]) -> None:
-        """Store the masks for the next frame, dropping people absent for ``forget`` frames."""
+    def _keep(self, masks: torch.Tensor, ids: list[int]) -> torch.Tensor:
+        """Store the masks for the next frame, dropping people absent for ``forget`` frames; returns
+        what was stored (1 x P' x h x w)."""
         keep = []
         for k, pid in enumerate(ids):
             present = float(masks[0, k].max()) > self.threshold
@@ -195,6 +198,7 @@ class PersonTracker:
                 keep.append(k)
         self.ids = [ids[k] for k in keep]
         self.masks = masks[:, keep].contiguous()
+        return self.masks
 
     @staticmethod
     def _anchors(

@@ -4,15 +4,14 @@ unless ``stream.metrics_host`` says otherwise."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..errors import OutputError
+from ..httpd import HttpServer, Response
 from .status import Counters, latency_ms
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_FRAMES = 100  # the latency gauges cover the frames written last
+NOT_FOUND = b"not found: try /metrics\n"
 
 
 def metrics_text(now: Counters, recent_latencies_s: list[float]) -> str:
@@ -69,33 +68,17 @@ class MetricsServer:
 
     def __init__(self, host: str, port: int):
         self.text: Callable[[], str] = lambda: metrics_text(Counters(state="starting"), [])
-        server = self
+        self.http = HttpServer("metrics", host, port, not_found=lambda request: self._plain(404, NOT_FOUND))
+        self.http.route("/metrics", lambda request: self._plain(200, self.text().encode()))
+        self.http.start()
+        self.url = self.http.url("/metrics")
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # scrapes do not belong in the log
-                pass
-
-            def do_GET(self) -> None:
-                found = self.path.split("?")[0] == "/metrics"
-                body = server.text().encode() if found else b"not found: try /metrics\n"
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", CONTENT_TYPE)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        try:
-            self.httpd = ThreadingHTTPServer((host, port), Handler)
-        except OSError as exc:
-            raise OutputError(f"metrics server cannot listen on {host}:{port}: {exc.strerror}") from None
-        self.httpd.daemon_threads = True
-        self.url = f"http://{host}:{self.httpd.server_address[1]}/metrics"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="vidstyle-metrics", daemon=True)
-        self._thread.start()
+    @staticmethod
+    def _plain(status: int, body: bytes) -> Response:
+        return Response(status, CONTENT_TYPE, body)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.close()
 
     def __enter__(self) -> MetricsServer:
         return self

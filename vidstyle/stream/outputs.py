@@ -9,9 +9,9 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
@@ -20,13 +20,14 @@ import numpy as np
 
 from ..config import EncodeConfig, StreamConfig
 from ..errors import OutputError
+from ..httpd import HttpServer, Request, Response
 from ..io.encoder import VideoEncoder
 from ..io.frame import Frame, VideoInfo
 from ..io.sink import FrameSink, VideoFileSink
 from ..log import log, redact
 
 
-def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction) -> tuple[EncodeConfig, dict]:
+def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction | None) -> tuple[EncodeConfig, dict]:
     """x264 for live: the stream preset, zero-latency tuning, a keyframe every 2 s, no B-frames."""
     gop = str(max(1, int(round(2 * float(rate or 30)))))
     return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), {
@@ -42,6 +43,7 @@ class RtspOutput(FrameSink):
     def __init__(self, url: str, info: VideoInfo, cfg: EncodeConfig, stream: StreamConfig):
         self.url = url
         self.closed = False
+        self.frames_written = 0
         try:
             self.container = av.open(
                 url,
@@ -55,12 +57,9 @@ class RtspOutput(FrameSink):
         live_cfg, extra = _live_encode(cfg, stream, info.rate)
         self.video = VideoEncoder(self.container, info, "libx264", live_cfg, extra, where=redact(url))
 
-    @property
-    def frames_written(self) -> int:
-        return self.video.frames_written
-
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         self.video.write(frame, rgb)
+        self.frames_written = self.video.frames_written
 
     def close(self, complete: bool = True) -> str:
         self.closed = True
@@ -138,6 +137,8 @@ class SegmentedFile(FrameSink):
         self.frames_written += 1
 
     def _rotate(self) -> None:
+        if self._sink is None:
+            return
         done = self._sink.close(complete=True)
         if done is not None:
             self.segments.append(done)
@@ -179,64 +180,45 @@ class PreviewServer:
         self._jpeg: bytes | None = None
         self._seq = 0
         self._closed = False
-        server = self
+        self.http = HttpServer(
+            "preview", host, port, not_found=lambda request: self._plain(404, b"not found")
+        )
+        self.http.route("/", self._page)
+        self.http.route("/index.html", self._page)
+        # by prefix, as they always were: /frame.jpg?t=... (a cache buster) is the frame too
+        self.http.route("/frame.jpg", self._frame, prefix=True)
+        self.http.route("/stream.mjpg", self._stream, prefix=True)
+        self.http.start()
+        self.port = self.http.port
+        self.url = self.http.url()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # keep the terminal for the progress line
-                pass
+    @staticmethod
+    def _plain(status: int, body: bytes, content_type: str = "text/plain") -> Response:
+        return Response(status, content_type, body, {"Cache-Control": "no-store"})
 
-            def do_GET(self) -> None:
-                if self.path in ("/", "/index.html"):
-                    self._send(200, "text/html", server.PAGE)
-                elif self.path.startswith("/frame.jpg"):
-                    jpeg = server.latest_jpeg()
-                    if jpeg is None:
-                        self._send(503, "text/plain", b"no frame yet")
-                    else:
-                        self._send(200, "image/jpeg", jpeg)
-                elif self.path.startswith("/stream.mjpg"):
-                    self._stream()
-                else:
-                    self._send(404, "text/plain", b"not found")
+    def _page(self, request: Request) -> Response:
+        return self._plain(200, self.PAGE, "text/html")
 
-            def _send(self, code: int, ctype: str, body: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+    def _frame(self, request: Request) -> Response:
+        jpeg = self.latest_jpeg()
+        return self._plain(503, b"no frame yet") if jpeg is None else self._plain(200, jpeg, "image/jpeg")
 
-            def _stream(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                seq = -1
-                try:
-                    while True:
-                        jpeg, seq = server.wait_jpeg(seq)
-                        if jpeg is None:
-                            return
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpeg)).encode()
-                            + b"\r\n\r\n"
-                            + jpeg
-                            + b"\r\n"
-                        )
-                except (BrokenPipeError, ConnectionResetError):
-                    return
+    def _stream(self, request: Request) -> Response:
+        return Response(
+            200, "multipart/x-mixed-replace; boundary=frame", self._parts(), {"Cache-Control": "no-store"}
+        )
 
-        try:
-            self.httpd = ThreadingHTTPServer((host, port), Handler)
-        except OSError as exc:
-            raise OutputError(f"preview server cannot listen on {host}:{port}: {exc.strerror}") from None
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://{host}:{self.port}/"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="vidstyle-preview", daemon=True)
-        self._thread.start()
+    def _parts(self) -> Iterator[bytes]:
+        """One multipart part per new frame, until the server closes (or a frame cannot be encoded)."""
+        seq = -1
+        while True:
+            jpeg, seq = self.wait_jpeg(seq)
+            if jpeg is None:
+                return
+            yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%b\r\n" % (
+                len(jpeg),
+                jpeg,
+            )
 
     def update(self, original: np.ndarray, stylized: np.ndarray) -> None:
         """Keep the newest side-by-side (JPEG-encoded only when someone asks)."""
@@ -274,8 +256,7 @@ class PreviewServer:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.close()
         return self.url
 
     def abort(self) -> None:
@@ -321,7 +302,7 @@ class LiveSink(FrameSink):
             return None
         return float(np.percentile(np.fromiter(self.latencies, float), q))
 
-    def close(self, complete: bool = True) -> list:
+    def close(self, complete: bool = True) -> list:  # type: ignore[override]  # one result per output
         """Close every output; their results (paths, URLs) in order."""
         self.closed = True
         results = []

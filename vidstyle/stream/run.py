@@ -83,8 +83,9 @@ def _run(
 ) -> StreamReport:
     source.in_flight_limit = cfg.stream.in_flight or frames_in_parallel(cfg, pipeline.stylizer.device) + 1
     described = [_describe(o) for o in sink.outputs]
+    fps = float(source.info.rate or 0)  # a live source always has a rate (30 when it says none)
     log.info(
-        f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{float(source.info.rate):.2f} fps "
+        f"{redact(spec)}: {source.info.width}x{source.info.height} at ~{fps:.2f} fps "
         f"-> {', '.join(described)} [{pipeline.stylizer.name}]"
     )
     runner = Runner(
@@ -130,7 +131,8 @@ def _open(
     """The source and every output, opened; an error while opening closes what was opened."""
     outputs: list = []
     with contextlib.ExitStack() as opening:
-        source = opening.enter_context(LiveSource(spec, cfg.stream, realtime))
+        source = LiveSource(spec, cfg.stream, realtime)
+        opening.enter_context(source)
         info = source.info
         if file_out is not None:
             outputs.append(opening.enter_context(SegmentedFile(file_out, info, cfg.encode, cfg.stream)))
@@ -156,6 +158,7 @@ def _failure(result) -> VidstyleError | None:
         result.raise_error()
     except VidstyleError as exc:
         return exc
+    return None
 
 
 def _describe(out) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -151,8 +151,9 @@ class LiveSource(FrameSource):
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self._rate = Fraction(rate) if rate and 0 < rate < 1000 else Fraction(30)
-        own_clock = self.kind == "file" and stream.time_base
-        self._time_base = Fraction(stream.time_base) if own_clock else TIME_BASE
+        own_time_base = stream.time_base if self.kind == "file" else None
+        own_clock = bool(own_time_base)
+        self._time_base = Fraction(own_time_base) if own_time_base else TIME_BASE
         self._audio_streams = len(container.streams.audio)
         self._duration = stream_duration(stream) if own_clock else None
         self._frames = self._decode(container, stream)
@@ -160,7 +161,7 @@ class LiveSource(FrameSource):
             self._frame_deadline = time.monotonic() + cfg.open_timeout
         return container
 
-    def _decode(self, container, stream) -> Iterator[Frame]:
+    def _decode(self, container, stream) -> Generator[Frame, None, None]:
         rotation = None
         first_time = None
         start = time.monotonic()
@@ -188,7 +189,7 @@ class LiveSource(FrameSource):
 
     def _stall_reason(self, first: bool) -> str:
         """``first``: no frame has come since this open."""
-        if first:
+        if first or self.last_frame_at is None:
             return f"no video frame within {self.cfg.open_timeout:g} s of connecting"
         return f"no video frame for {time.monotonic() - self.last_frame_at:.1f} s"
 

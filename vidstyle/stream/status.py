@@ -37,7 +37,7 @@ class StreamReport:
     def line(self) -> str:
         lat = (
             "-"
-            if self.latency_p50 is None
+            if self.latency_p50 is None or self.latency_p95 is None
             else f"{1000 * self.latency_p50:.0f}/{1000 * self.latency_p95:.0f} ms"
         )
         return (
@@ -220,6 +220,8 @@ class Status:
         self._shown = True
 
     def _write_json(self, now: Counters, error: str | None = None) -> None:
+        if self.json is None:
+            return
         written_since = now.frames_out - (self._before.frames_out if self._before else 0)
         window = list(self.sink.latencies)[-written_since:] if written_since > 0 else []
         self.json.write(status_record(now, self._before, window, self.spec, self.outputs, error))
