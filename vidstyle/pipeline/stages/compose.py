@@ -6,11 +6,18 @@ what the next frame warps (so preserved faces are carried, not re-stylized by th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...compose.faces import FacePreserver
+from ...compose.people import PeopleRegions
 from ...compose.temporal import TemporalState
 from ...config import FacesConfig, TemporalConfig
 from ..item import FaceDebug, Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class ComposeStage(BaseStage):
@@ -94,3 +101,17 @@ class ComposeStage(BaseStage):
         if self.people is not None:
             out["people"] = self.people.summary()
         return out
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> ComposeStage:
+    """Keeps the per-frame stylization when a comparison video is written."""
+    cfg, plan = pipeline.cfg, pipeline.people_plan
+    return ComposeStage(
+        cfg.temporal,
+        cfg.faces,
+        pipeline.stylizer,
+        keep_per_frame=run.compare is not None,
+        people=PeopleRegions(plan, pipeline.style_bank.specs, cfg.people, cfg.faces)
+        if plan is not None
+        else None,
+    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...io.compare import CompareSink
 from ...io.sink import FrameSink
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class EncodeStage(BaseStage):
@@ -25,3 +31,7 @@ class EncodeStage(BaseStage):
                 self.compare.write(item.frame, [item.frame.rgb, per_frame, item.output])
             item.frame.rgb = item.output = None
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> EncodeStage:
+    return EncodeStage(run.sink, run.compare)

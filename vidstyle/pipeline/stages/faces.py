@@ -3,6 +3,8 @@ now and then, see :mod:`vidstyle.faces.passes`), batched, on the pipeline's devi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ...config import FacesConfig
@@ -10,6 +12,10 @@ from ...faces.detector import MTCNNDetector
 from ...faces.passes import DetectionPasses
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class FaceDetectStage(BaseStage):
@@ -56,3 +62,7 @@ class FaceDetectStage(BaseStage):
                 "small_face_passes": self.passes.small_passes if self.passes else 0,
             }
         }
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> FaceDetectStage:
+    return FaceDetectStage(pipeline.cfg.faces, pipeline.stylizer.device)

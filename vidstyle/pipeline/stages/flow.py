@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...config import FlowConfig, TemporalConfig
@@ -9,6 +11,10 @@ from ...flow.estimators import flow_size, make_estimator, to_gray
 from ...flow.ops import consistency_mask, erode, feather, flow_to_tensor
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class FlowStage(BaseStage):
@@ -47,3 +53,7 @@ class FlowStage(BaseStage):
             item.flow_bw = flow_bw
             item.consistency = feather(erode(mask, t.erode), t.feather)
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> FlowStage:
+    return FlowStage(pipeline.cfg.flow, pipeline.cfg.temporal)

@@ -3,13 +3,20 @@ person features, through every style of the people plan into ``Item.styles``).""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ...errors import VidstyleError
 from ...stylize.bank import StyleBank
 from ...stylize.base import Stylizer
 from ..item import Item
+from ..scheduling import stylize_batch, stylize_workers
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class StylizeStage(BaseStage):
@@ -70,3 +77,14 @@ class StylizeStage(BaseStage):
         for j, it in enumerate(part):
             it.styles = [o[j] for o in outs]
             it.stylized = it.styles[0] if it.styles else it.image
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> StylizeStage:
+    """Batch and workers for the stylizer's device; with person features, the style bank."""
+    stylizer, cfg = pipeline.stylizer, pipeline.cfg
+    return StylizeStage(
+        stylizer,
+        stylize_batch(cfg, stylizer.device),
+        stylize_workers(cfg, stylizer.device),
+        bank=pipeline.style_bank if pipeline.people_plan is not None else None,
+    )
