@@ -378,7 +378,8 @@ class Pipeline:
                 else "no frames were written"
             )
             raise Interrupted(f"interrupted by {name}: {where}", result.stopped_by)
-        report.output = sinks.close(complete=True)
+        written = sinks.close(complete=True)
+        report.output = Path(written) if written is not None else None
         report.compare = sinks.compare_path
         if source.truncated:
             msg = (
@@ -407,7 +408,7 @@ class _Sinks:
         self.compare = compare
         self.compare_path: Path | None = None
 
-    def close(self, complete: bool) -> Path | None:
+    def close(self, complete: bool) -> Path | str | None:
         kept = self.main.close(complete=complete)
         if self.compare is not None:
             self.compare_path = self.compare.close(complete=complete)

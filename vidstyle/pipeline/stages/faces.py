@@ -31,7 +31,7 @@ class FaceDetectStage(BaseStage):
         self.cfg = cfg
         self.device = device
         self.batch_size = cfg.every * cfg.batch if cfg.batch > 1 else 1
-        self.passes = None
+        self.passes: DetectionPasses | None = None
         self.detections = 0
         self.faces_found = 0
 
@@ -47,6 +47,8 @@ class FaceDetectStage(BaseStage):
             it.faces = None
         if not picked:
             return items
+        if self.passes is None:
+            raise RuntimeError("FaceDetectStage.start() was not called")
         found = self.passes.detect([it.frame.index for it in picked], [it.frame.rgb for it in picked])
         for it, faces in zip(picked, found):
             it.faces = faces

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ...faces.overlay import draw_tracks, tint_mask
 from ...people.overlay import draw_people, tint_people
 from ..convert import resize, to_uint8
-from ..item import Item
+from ..item import Item, need
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class PostprocessStage(BaseStage):
         for item in items:
             size = (item.frame.height, item.frame.width)
             debug, item.face_debug = item.face_debug, None
-            stylized = item.stylized
+            stylized = need(item.stylized, "stylized")
             if debug is not None and debug.mask is not None:
                 stylized = tint_mask(stylized, debug.mask[0])
             people, item.people_debug = item.people_debug, None
