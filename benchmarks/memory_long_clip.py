@@ -44,7 +44,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_clip(Path(tmp) / "long.mp4", frames, 25, crf=23)
         pipeline = Pipeline(cfg)
-        _ = pipeline.stylizer
+        pipeline.load()
         stop = threading.Event()
         progress = {"n": 0}
 

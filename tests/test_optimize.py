@@ -313,6 +313,26 @@ def test_multipass_runs_passes_in_both_directions(random_vgg, painting, tmp_path
     assert [n for _, n, _ in seen] == [0, 1, 1, 0, 1, 1, 0, 1, 1]  # first frame of each direction alone
 
 
+def test_optimize_pipeline_brings_its_own_stages_and_job_through_the_public_hooks(
+    random_vgg, painting, tmp_path
+):
+    from PIL import Image
+
+    from vidstyle.optimize.run import OptimizePipeline
+
+    Image.fromarray(moving_frames(1, 24, 32)[0]).save(tmp_path / "photo.png")
+    job = OptimizePipeline(
+        opt_cfg(size=32, iters=2, style_image=str(painting), **FAST_LAYERS), vgg=random_vgg
+    )
+    assert job.stage_names() == ["preprocess", "optimize", "postprocess", "encode"]
+    with pytest.raises(RuntimeError, match="built by OptimizePipeline.run"):
+        _ = job.job  # no run in progress
+    report = job.run(tmp_path / "photo.png", tmp_path / "out.png")
+    assert report.frames_out == 1 and report.stylizer.startswith(f"optimize {painting.name} (")
+    assert [s["stage"] for s in report.stats] == ["decode", "preprocess", "optimize", "postprocess", "encode"]
+    assert job._job is None and job._stylizer is None  # the job is gone; no feed-forward model was loaded
+
+
 # ------------------------------------------------------------------------------ errors (CLI)
 def cli(capsys, *args) -> tuple[int, str]:
     from vidstyle.cli import main

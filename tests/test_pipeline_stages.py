@@ -150,3 +150,10 @@ def test_encode_stage_writes_outputs_and_comparison_panels():
     panels = compare.written[0][1]
     assert [int(p.max()) for p in panels] == [0, 2, 1]  # original | per-frame | output
     assert it.frame.rgb is None and it.output is None and it.per_frame_rgb is None
+
+
+def test_a_field_no_earlier_stage_set_is_named_in_the_error():
+    from vidstyle.pipeline.item import MissingField
+
+    with pytest.raises(MissingField, match=r"Item\.stylized is not set"):
+        PostprocessStage().process([item(0, np.zeros((8, 8, 3), np.uint8))])

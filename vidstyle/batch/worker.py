@@ -81,7 +81,7 @@ class ChunkWorker:
         if device == "cpu":
             cfg = worker_config(cfg, cpus)
         self.pipeline = Pipeline(cfg)
-        _ = self.pipeline.stylizer  # load now: the first chunk should not pay for it
+        self.pipeline.load()  # now: the first chunk should not pay for it
         self.progress = None
         if progress:
             import ray

@@ -29,11 +29,11 @@ def region_weights(masks: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Te
 
 
 def composite(images: dict[str, torch.Tensor], weights: dict[str, torch.Tensor]) -> torch.Tensor:
-    """sum_s weights[s] * images[s] over the sources present in ``weights``."""
-    out = None
-    for source, w in weights.items():
-        term = w * images[source]
-        out = term if out is None else out + term
+    """sum_s weights[s] * images[s] over the sources present in ``weights`` (at least one)."""
+    terms = [w * images[source] for source, w in weights.items()]
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
     return out
 
 
@@ -81,7 +81,7 @@ class PeopleComposer:
         self, stylized: list[torch.Tensor], original: torch.Tensor, people: PersonMasks | None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """(composite, images by source, weights by source); tensors 1 x C x h x w."""
-        size = tuple(original.shape[-2:])
+        size = (original.shape[-2], original.shape[-1])
         weights = self.weights(people, size, original.device, original.dtype)
         images = self.sources(stylized, original)
         if BLUR in weights:

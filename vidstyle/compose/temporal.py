@@ -95,8 +95,13 @@ class TemporalState:
         self, stylized: torch.Tensor, flow_bw: torch.Tensor | None, consistency: torch.Tensor | None
     ) -> torch.Tensor:
         out = stylized
-        if self.prev is not None and flow_bw is not None and self.prev.shape == stylized.shape:
-            size = tuple(stylized.shape[-2:])
+        if (
+            self.prev is not None
+            and flow_bw is not None
+            and consistency is not None
+            and self.prev.shape == stylized.shape
+        ):
+            size = (stylized.shape[-2], stylized.shape[-1])
             share = float(consistency.mean())  # at flow scale, on the host: no device sync
             c = resize_mask(upload(consistency, stylized.device).to(stylized.dtype), size)
             self.pairs += 1

@@ -158,11 +158,9 @@ class Gatys:
     ) -> SolveResult:
         """Optimize from ``init`` towards ``content``'s content and the painting's style,
         coarse to fine when the image is longer than ``coarse_side``."""
-        size = tuple(content.shape[-2:])
-        levels = pyramid(size, self.cfg.coarse_side)
-        x = init
-        result = None
-        for level in levels:  # memory: checked once per job at full size (check_memory)
+        size = (content.shape[-2], content.shape[-1])
+
+        def at(level: tuple[int, int], x: torch.Tensor) -> SolveResult:
             scale = level[0] / size[0]
             objective = Objective(
                 self.vgg,
@@ -177,9 +175,14 @@ class Gatys:
                 identity_net=self.identity_net,
                 autocast=self.autocast,
             )
-            result = minimize(objective, resize(x, level), iters, self.cfg, on_iter)
-            x = result.image
-        return result
+            return minimize(objective, resize(x, level), iters, self.cfg, on_iter)
+
+        # memory: checked once per job at full size (check_memory)
+        *coarse, full = pyramid(size, self.cfg.coarse_side)
+        x = init
+        for level in coarse:
+            x = at(level, x).image
+        return at(full, x)
 
 
 def _scaled_faces(faces: FaceTerms | None, size: tuple[int, int], scale: float) -> FaceTerms | None:

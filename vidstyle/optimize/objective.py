@@ -86,14 +86,15 @@ class Objective:
             "tv": cfg.tv_weight * 0.5 * x[0].numel() * P.tv_loss(x),
         }
         if self.temporal and self.temporal_weight > 0:
-            out["temporal"] = self.temporal_weight * sum(
-                P.masked_mse(x, t.warped, t.mask) for t in self.temporal
+            out["temporal"] = self.temporal_weight * _total(
+                [P.masked_mse(x, t.warped, t.mask) for t in self.temporal]
             )
         f = self.faces
         if (
             self.identity_net is not None
             and f is not None
             and f.descriptors is not None
+            and f.landmarks is not None
             and len(f.descriptors)
         ):
             from ..faces.align import face_chips
@@ -101,6 +102,14 @@ class Objective:
             chips = face_chips(x, torch.zeros(len(f.landmarks), dtype=torch.long), f.landmarks)
             out["identity"] = cfg.identity_weight * P.identity_loss(self.identity_net(chips), f.descriptors)
         return out
+
+
+def _total(terms: list[torch.Tensor]) -> torch.Tensor:
+    """The sum of one or more scalar tensors, in order."""
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
+    return out
 
 
 def style_grams(vgg: torch.nn.Module, painting: torch.Tensor, layers) -> dict[str, torch.Tensor]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import sys
 
+from tqdm import tqdm
+
+from ..log import progress_enabled
+
 
 class OptimizeProgress:
-    def __init__(self, mode: str, frames: int, passes: int, iters: int):
-        from tqdm import tqdm
+    """``mode``: ``run.progress`` (on, off, auto); ``frames`` of the input (0: unknown), run
+    ``passes`` times; ``iters``: a frame's iteration budget."""
 
-        self.enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
-        kw = dict(disable=not self.enabled, dynamic_ncols=True, file=sys.stderr, leave=False)
-        self.frames = tqdm(total=(frames * passes) or None, unit="frame", desc="frames", position=0, **kw)
-        self.iters = tqdm(total=iters, unit="it", desc="iterations", position=1, **kw)
+    def __init__(self, mode: str, frames: int, passes: int, iters: int):
+        self.enabled = progress_enabled(mode)
+        self.frames = self._bar((frames * passes) or None, "frame", "frames", 0)
+        self.iters = self._bar(iters, "it", "iterations", 1)
         self.passes = passes
         self._open = False
         self.last: dict[str, float] = {}
@@ -44,3 +48,15 @@ class OptimizeProgress:
         self._finish_frame()
         self.iters.close()
         self.frames.close()
+
+    def _bar(self, total: int | None, unit: str, desc: str, position: int) -> tqdm:
+        return tqdm(
+            total=total,
+            unit=unit,
+            desc=desc,
+            position=position,
+            disable=not self.enabled,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            leave=False,
+        )

@@ -1,13 +1,17 @@
 """``OptimizePipeline(cfg).run(input, output)``: the pipeline with the stylize step replaced by
 optimization. Decoding, resizing, encoding, timing, audio, partial outputs and signals are the
 :class:`~vidstyle.pipeline.api.Pipeline`'s own; this module builds the job (VGG, painting, face
-networks, start images) and the work folder that makes video jobs resumable.
+networks, start images) and the work folder that makes video jobs resumable, through the
+pipeline's public hooks (``stage_specs``, ``run_scope``, ``stylizer_name``, ``memory_plan``,
+``max_side_for``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,26 +21,32 @@ from ..config import PipelineConfig, load_config
 from ..configtools import to_dict
 from ..errors import ConfigError, InputError, VidstyleError
 from ..geometry import fit_long_side
+from ..io.frame import VideoInfo
 from ..io.sink import default_output
 from ..io.source import input_kind, load_image
 from ..log import log
 from ..optional import require
-from ..pipeline.api import Pipeline, RunReport
+from ..pipeline.api import Pipeline, PipelineRun, RunReport, apply_overrides
 from ..pipeline.memory import MemoryPlan
-from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage
+from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage, StageOutputs, StageSpec
+from ..stylize.base import Stylizer
 from .gatys import Gatys, check_memory, load_identity, noise_image
 from .progress import OptimizeProgress
 from .stage import OptimizeStage
 from .video import Motion, RuderVideo
 from .workdir import WorkDir
 
+Fill = Callable[[torch.Tensor, int], torch.Tensor]
+"""(content 1 x 3 x h x w in 0..255, frame index) -> an image of the same shape and range."""
+
 
 @dataclass
-class _JobInfo:
-    """What the pipeline reports as its "stylizer"."""
+class OptimizeJob:
+    """The state of one run: set up by ``run_scope``, read by the optimize stage."""
 
-    name: str
-    device: torch.device
+    temporal: bool  # a video optimized in order (Ruder), not independent images
+    progress: OptimizeProgress
+    work: WorkDir | None = None  # finished frames of a multi-frame job (resume)
 
 
 class OptimizePipeline(Pipeline):
@@ -54,7 +64,7 @@ class OptimizePipeline(Pipeline):
         detector=None,
         **overrides: object,
     ):
-        super().__init__(cfg or load_config(search_cwd=False), **overrides)
+        super().__init__(apply_overrides(cfg or load_config(search_cwd=False), overrides))
         from ..stylize.device import resolve_device
 
         self.opt = self.cfg.optimize
@@ -65,44 +75,53 @@ class OptimizePipeline(Pipeline):
         self.device = resolve_device(self.opt.device)
         self._vgg, self._identity, self._detector = vgg, identity_net, detector
         self._gatys: Gatys | None = None
-        self._style_net = None
-        self._job: dict = {}
+        self._style_net: Stylizer | None = None
+        self._job: OptimizeJob | None = None
 
     # ------------------------------------------------------------------ the Pipeline hooks
     def label(self) -> str:
         self.painting()  # unreadable painting: fail before any decoding
         return Path(self.opt.style_image).stem
 
-    @property
-    def stylizer(self) -> _JobInfo:
+    def stylizer_name(self) -> str:
         o = self.opt
-        return _JobInfo(
-            f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, {self.device.type})",
-            self.device,
-        )
+        return f"optimize {Path(o.style_image).name} ({o.optimizer}, init {o.init}, {self.device.type})"
 
     def max_side_for(self, h: int, w: int, planned: int = 0) -> int:
         return self.opt.size
 
-    def memory_plan(self, info, out, compare: bool = False) -> MemoryPlan:
+    def memory_plan(self, info: VideoInfo, out: Path, compare: bool = False) -> MemoryPlan:
         """Unchanged settings: optimization checks its own memory (``gatys.check_memory``), and
         one frame at a time is in its hands."""
         q = self.cfg.run.queue_size
         return MemoryPlan(budget=0, estimate=0, queue_size=q, max_side=self.opt.size, lookahead=None)
 
-    def stages(self, sink, compare=None, max_side: int | None = None) -> list:
-        job = self._job
+    def stage_specs(self) -> Sequence[StageSpec]:
+        """preprocess (to ``--size`` on the job's device) -> optimize -> postprocess -> encode."""
+        return (
+            StageSpec("preprocess", self._preprocess_stage),
+            StageSpec("optimize", self._optimize_stage),
+            StageSpec("postprocess", lambda pipeline, run: PostprocessStage()),
+            StageSpec("encode", lambda pipeline, run: EncodeStage(run.sink)),
+        )
+
+    def _preprocess_stage(self, pipeline: Pipeline, run: StageOutputs) -> PreprocessStage:
+        return PreprocessStage(self.device, self.opt.size if run.max_side is None else run.max_side)
+
+    def _optimize_stage(self, pipeline: Pipeline, run: StageOutputs) -> OptimizeStage:
+        job = self.job
         gatys = self.gatys()
         motion = Motion(self.cfg.flow, self.cfg.temporal, self.device)
         first_fill, fill = self._fills()
-        video = RuderVideo(gatys, self.opt, motion, fill, first_fill, on_iter=job["progress"].iteration)
-        stage = OptimizeStage(self.opt, gatys, video, job["temporal"], job["work"], job["progress"])
-        return [
-            PreprocessStage(self.device, self.opt.size if max_side is None else max_side),
-            stage,
-            PostprocessStage(),
-            EncodeStage(sink),
-        ]
+        video = RuderVideo(gatys, self.opt, motion, fill, first_fill, on_iter=job.progress.iteration)
+        return OptimizeStage(self.opt, gatys, video, job.temporal, job.work, job.progress)
+
+    @property
+    def job(self) -> OptimizeJob:
+        """The run in progress (its stages are built inside :meth:`run`)."""
+        if self._job is None:
+            raise RuntimeError("an optimize job's stages are built by OptimizePipeline.run")
+        return self._job
 
     def run(self, input, output=None, compare=None, on_progress=None) -> RunReport:
         spec = str(input)
@@ -110,52 +129,45 @@ class OptimizePipeline(Pipeline):
         if compare is not None:
             raise ConfigError("--compare is not available with optimize")
         out = Path(output) if output is not None else default_output(spec, self.label(), kind)
-        self._job = {
-            "spec": spec,
-            "out": out,
-            "work": None,
-            "temporal": kind == "video" and self.opt.sequence == "ruder",
-        }
         self.gatys()  # VGG, painting, face networks and the style net
         self._fills()  # load before any output file exists
+        return super().run(input, out, compare, on_progress)
+
+    @contextlib.contextmanager
+    def run_scope(self, run: PipelineRun) -> Iterator[None]:
+        """Memory check, progress bars and (several frames) the work folder; on failure the
+        finished frames stay for the next run, on success the folder goes."""
+        info = run.info
+        check_memory(*fit_long_side(info.height, info.width, self.opt.size), self.opt, self.device)
+        temporal = input_kind(run.input) == "video" and self.opt.sequence == "ruder"
+        passes = self.opt.passes if temporal else 1
+        job = OptimizeJob(temporal, OptimizeProgress(self.progress_mode, info.frames, passes, self.opt.iters))
+        self._job = job
         try:
-            report = super().run(input, out, compare, on_progress)
+            if not run.single_image:
+                where = (
+                    Path(self.opt.work_dir).expanduser()
+                    if self.opt.work_dir
+                    else run.output.with_name(run.output.name + ".optimize")
+                )
+                job.work = WorkDir(where, self._fingerprint(run)).open()
+            yield
         except VidstyleError:
-            self._close_progress()
-            work = self._job.get("work")
-            if work is not None and any(work.path.glob("pass*/*.png")):
+            job.progress.close()
+            if job.work is not None and any(job.work.path.glob("pass*/*.png")):
                 log.warning(
-                    f"finished frames are kept in {work.path}: run the same command again "
+                    f"finished frames are kept in {job.work.path}: run the same command again "
                     f"to continue from there"
                 )
             raise
         except BaseException:
-            self._close_progress()
+            job.progress.close()
             raise
-        self._close_progress()
-        if self._job.get("work") is not None:
-            self._job["work"].remove()
-        return report
-
-    def _run(self, source, out, single_image, compare_path, on_progress=None):
-        info = source.info
-        check_memory(*fit_long_side(info.height, info.width, self.opt.size), self.opt, self.device)
-        multi = not single_image
-        passes = self.opt.passes if self._job["temporal"] else 1
-        self._job["progress"] = OptimizeProgress(self.progress_mode, info.frames, passes, self.opt.iters)
-        if multi:
-            where = (
-                Path(self.opt.work_dir).expanduser()
-                if self.opt.work_dir
-                else out.with_name(out.name + ".optimize")
-            )
-            self._job["work"] = WorkDir(where, self._fingerprint(info)).open()
-        return super()._run(source, out, single_image, compare_path, on_progress)
-
-    def _close_progress(self) -> None:
-        progress = self._job.get("progress")
-        if progress is not None:
-            progress.close()
+        finally:
+            self._job = None
+        job.progress.close()
+        if job.work is not None:
+            job.work.remove()
 
     # ------------------------------------------------------------------ the job's parts
     def painting(self):
@@ -197,26 +209,26 @@ class OptimizePipeline(Pipeline):
         f = self.cfg.faces
         return MTCNNDetector(device=str(self.device), min_face=f.min_face, score_min=f.score_min)
 
-    def _fills(self):
+    def _fills(self) -> tuple[Fill, Fill]:
         """(first frame's start image, fill of disoccluded regions) as functions of the content."""
         init, seed = self.opt.init, self.opt.seed
+
+        def same(content: torch.Tensor, index: int) -> torch.Tensor:
+            return content
+
         if init == "content":
-            same = lambda content, index: content  # noqa: E731
             return same, same
         if init == "noise":
-            return (
-                lambda content, index: noise_image(content.shape, seed + index, content.device),
-                lambda content, index: content,
-            )
+            return (lambda content, index: noise_image(content.shape, seed + index, content.device)), same
         net = self.style_net(init.split(":", 1)[1])
 
-        def stylized(content, index):
+        def stylized(content: torch.Tensor, index: int) -> torch.Tensor:
             with torch.no_grad():
                 return net(content / 255.0).float().clamp(0, 1) * 255.0
 
         return stylized, stylized
 
-    def style_net(self, name: str):
+    def style_net(self, name: str) -> Stylizer:
         """The feed-forward model of ``--init style-net:NAME`` (torch, fp32, on the job's device)."""
         if self._style_net is None:
             from ..pipeline.scheduling import load_stylizer
@@ -233,9 +245,9 @@ class OptimizePipeline(Pipeline):
             self._style_net = load_stylizer(dataclasses.replace(self.cfg, model=m))
         return self._style_net
 
-    def _fingerprint(self, info) -> dict:
+    def _fingerprint(self, run: PipelineRun) -> dict:
         """What a work folder's frames depend on (a resumed job must match all of it)."""
-        path = Path(self._job["spec"])
+        info, path = run.info, Path(run.input)
         stat = path.stat() if path.is_file() else None
         style = Path(self.opt.style_image).expanduser()
         settings = to_dict(self.opt)

@@ -34,6 +34,7 @@ def minimize(
 ) -> SolveResult:
     """Optimise from ``x0`` (1 x 3 x H x W, 0..255) for at most ``iters`` iterations."""
     x = x0.detach().float().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    opt: torch.optim.Optimizer
     if cfg.optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
             [x], lr=1.0, max_iter=1, history_size=cfg.history, tolerance_grad=0.0, tolerance_change=0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..config import OptimizeConfig
-from ..pipeline.item import Item
+from ..pipeline.item import Item, need
 from ..pipeline.stage import BaseStage
 from .color import preserve_color
 from .gatys import Gatys
@@ -40,15 +40,15 @@ class OptimizeStage(BaseStage):
         self._held: list[tuple[Item, Frame]] = []
 
     def _frame(self, item: Item) -> Frame:
-        content = item.image[None].float() * 255.0
+        content = need(item.image, "image")[None].float() * 255.0
         rgb = content[0].round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
         return Frame(item.frame.index, content, rgb, self.video.motion.gray(rgb) if self.temporal else None)
 
     def _output(self, item: Item, frame: Frame) -> Item:
-        out = frame.result
+        out = frame.finished()
         if self.cfg.preserve_color:
             out = preserve_color(out, frame.content)
-        item.stylized = (out[0] / 255.0).to(item.image.dtype)
+        item.stylized = (out[0] / 255.0).to(need(item.image, "image").dtype)
         return item
 
     def process(self, items: list[Item]) -> list[Item]:
@@ -74,7 +74,7 @@ class OptimizeStage(BaseStage):
                     frame.content, init, self.cfg.iters, faces=faces, on_iter=self.progress.iteration
                 ).image
             if self.work is not None and loaded is None:
-                self.work.save(1, frame.index, frame.result)
+                self.work.save(1, frame.index, frame.finished())
             out.append(self._output(item, frame))
         return out
 
@@ -94,7 +94,7 @@ class OptimizeStage(BaseStage):
         def saved(p: int, fs: list[Frame]) -> None:
             if self.work is not None:
                 for f in fs:
-                    self.work.save(p, f.index, f.result)
+                    self.work.save(p, f.index, f.finished())
 
         self.video.multipass(
             frames,

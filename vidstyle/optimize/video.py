@@ -37,6 +37,8 @@ class Motion:
     def __init__(self, flow: FlowConfig, temporal: TemporalConfig, device: torch.device):
         self.cfg, self.temporal, self.device = flow, temporal, device
         self.estimator = make_estimator(flow)
+        (occ_a, occ_b), (mb_a, mb_b) = temporal.occlusion, temporal.motion_boundary
+        self.occlusion, self.motion_boundary = (occ_a, occ_b), (mb_a, mb_b)  # Ruder's a, b of each test
 
     def gray(self, rgb: np.ndarray) -> np.ndarray:
         return to_gray(rgb, flow_size(rgb.shape[0], rgb.shape[1], self.cfg.long_side))
@@ -44,9 +46,7 @@ class Motion:
     def pair(self, gray_t: np.ndarray, gray_s: np.ndarray, size: tuple[int, int]) -> FlowPair:
         t_to_s = _tensor(self.estimator(gray_t, gray_s))
         s_to_t = _tensor(self.estimator(gray_s, gray_t))
-        mask = consistency_mask(
-            s_to_t, t_to_s, tuple(self.temporal.occlusion), tuple(self.temporal.motion_boundary)
-        )
+        mask = consistency_mask(s_to_t, t_to_s, self.occlusion, self.motion_boundary)
         return FlowPair(
             resize_flow(t_to_s, size).to(self.device), (resize_mask(mask, size) > 0.5).float().to(self.device)
         )
@@ -57,9 +57,17 @@ def _tensor(flow: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
 
 
+def _size(image: torch.Tensor) -> tuple[int, int]:
+    """(h, w) of an N x C x h x w tensor."""
+    return image.shape[-2], image.shape[-1]
+
+
 def long_term_masks(masks: list[torch.Tensor]) -> list[torch.Tensor]:
     """Ruder's long-term weights: c_j minus the masks of the nearer frames (j ascending), >= 0."""
-    out, seen = [], torch.zeros_like(masks[0]) if masks else None
+    out: list[torch.Tensor] = []
+    if not masks:
+        return out
+    seen = torch.zeros_like(masks[0])
     for m in masks:
         out.append((m - seen).clamp(min=0))
         seen = seen + m
@@ -73,8 +81,20 @@ class Frame:
     index: int
     content: torch.Tensor  # 1 x 3 x h x w, 0..255
     rgb: np.ndarray  # h x w x 3 uint8 (faces, flow)
-    gray: np.ndarray
-    result: torch.Tensor | None = None
+    gray: np.ndarray | None  # at flow size (Motion.gray); None outside a video job
+    result: torch.Tensor | None = None  # 1 x 3 x h x w, 0..255, once optimized
+
+    def flow_gray(self) -> np.ndarray:
+        """``gray``; ValueError for a frame made without one."""
+        if self.gray is None:
+            raise ValueError(f"frame {self.index} has no flow image (not a video job)")
+        return self.gray
+
+    def finished(self) -> torch.Tensor:
+        """``result``; ValueError before the frame is optimized."""
+        if self.result is None:
+            raise ValueError(f"frame {self.index} is not optimized yet")
+        return self.result
 
 
 class RuderVideo:
@@ -105,11 +125,9 @@ class RuderVideo:
 
     def frame(self, frame: Frame) -> torch.Tensor:
         """The next frame of a single forward pass; returns its result (1 x 3 x h x w)."""
-        size = tuple(frame.content.shape[-2:])
+        size = _size(frame.content)
         earlier = [
-            f
-            for f in self.history
-            if frame.index - f.index in self.offsets and tuple(f.content.shape[-2:]) == size
+            f for f in self.history if frame.index - f.index in self.offsets and _size(f.content) == size
         ]
         earlier.sort(key=lambda f: frame.index - f.index)
         faces = self.gatys.face_terms(frame.rgb)
@@ -119,8 +137,8 @@ class RuderVideo:
                 frame.content, init, self._iters(True), faces=faces, on_iter=self.on_iter
             ).image
         else:
-            pairs = [self.motion.pair(frame.gray, f.gray, size) for f in earlier]
-            warped = [warp(f.result, p.flow) for f, p in zip(earlier, pairs)]
+            pairs = [self.motion.pair(frame.flow_gray(), f.flow_gray(), size) for f in earlier]
+            warped = [warp(f.finished(), p.flow) for f, p in zip(earlier, pairs)]
             masks = long_term_masks([p.mask for p in pairs])
             nearest = earlier[0].index == frame.index - 1
             fill = self.fill(frame.content, frame.index)
@@ -151,9 +169,12 @@ class RuderVideo:
         whose frames already hold the results of pass ``start_pass - 1``."""
         cfg = self.cfg
         n = len(frames)
-        size = tuple(frames[0].content.shape[-2:])
-        back = [None] + [self.motion.pair(frames[t].gray, frames[t - 1].gray, size) for t in range(1, n)]
-        fwd = [self.motion.pair(frames[t].gray, frames[t + 1].gray, size) for t in range(n - 1)] + [None]
+        size = _size(frames[0].content)
+        gray = [f.flow_gray() for f in frames]
+        back: list[FlowPair | None] = [None]
+        back += [self.motion.pair(gray[t], gray[t - 1], size) for t in range(1, n)]
+        fwd: list[FlowPair | None] = [self.motion.pair(gray[t], gray[t + 1], size) for t in range(n - 1)]
+        fwd.append(None)
         for p in range(start_pass, cfg.passes + 1):
             forward = p % 2 == 1
             weight = cfg.pass_temporal_weight if p >= cfg.pass_temporal_from else 0.0
@@ -163,16 +184,16 @@ class RuderVideo:
                 pair = (back if forward else fwd)[t]
                 neighbour = frames[t - 1 if forward else t + 1] if k > 0 else None
                 faces = self.gatys.face_terms(f.rgb)
-                if neighbour is None:
+                if neighbour is None or pair is None:  # the first frame of the direction
                     init = f.result if f.result is not None else self.first_fill(f.content, t)
                     terms = []
                 else:
-                    warped = warp(neighbour.result, pair.flow)
+                    warped = warp(neighbour.finished(), pair.flow)
                     if p == 1:
                         init = pair.mask * warped + (1 - pair.mask) * self.fill(f.content, t)
                     else:
                         dc = cfg.pass_blend * pair.mask
-                        init = dc * warped + (1 - dc) * f.result
+                        init = dc * warped + (1 - dc) * f.finished()
                     terms = [TemporalTerm(warped, pair.mask)]
                 if on_frame is not None:
                     on_frame(p, t)

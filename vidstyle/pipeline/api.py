@@ -1,6 +1,8 @@
 """Python API: ``Pipeline(cfg).run(input, output)`` and the one-call ``stylize_file``.
 
-The CLI is a thin layer over this module.
+The CLI is a thin layer over this module. A subclass changes a run through the public hooks of
+:class:`Pipeline`: ``stage_specs`` (the stage list), ``run_scope`` (what runs around the stages,
+given the run as a :class:`PipelineRun`), ``stylizer_name``, ``memory_plan`` and ``max_side_for``.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ import dataclasses
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ..compose.people import PeopleRegions
 from ..config import EncodeConfig, PipelineConfig, load_config
 from ..configtools import override
 from ..errors import Interrupted, OutputError
@@ -24,7 +25,7 @@ from ..io.compare import CompareSink
 from ..io.frame import VideoInfo
 from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
 from ..io.source import FrameSource, input_kind, open_source
-from ..log import log, redact
+from ..log import log, progress_enabled, redact
 from ..people.segmenter import check_available
 from ..people.styles import PeoplePlan
 from ..stylize.bank import StyleBank, build_style_bank
@@ -34,25 +35,9 @@ from ..sysinfo import cpu_count
 from .memory import GB, MemoryPlan, Shape, encoder_frames, settable_lookahead
 from .memory import plan as plan_memory
 from .runner import Runner, RunResult
-from .scheduling import (
-    frames_in_parallel,
-    load_stylizer,
-    memory_limited_side,
-    stylize_batch,
-    stylize_threads,
-    stylize_workers,
-)
+from .scheduling import frames_in_parallel, load_stylizer, memory_limited_side, stylize_threads
 from .stage import Stage
-from .stages import (
-    ComposeStage,
-    EncodeStage,
-    FaceDetectStage,
-    FlowStage,
-    PeopleSegmentStage,
-    PostprocessStage,
-    PreprocessStage,
-    StylizeStage,
-)
+from .stages import STAGES, StageOutputs, StageSpec
 
 
 @dataclass
@@ -73,6 +58,17 @@ class RunReport:
     @property
     def fps(self) -> float:
         return self.frames_out / self.wall_s if self.wall_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One call of :meth:`Pipeline.run` as the hooks see it, once its source is open."""
+
+    input: str  # the input as given: file, directory, glob
+    output: Path
+    info: VideoInfo  # the source's
+    single_image: bool  # one image file in, one image file out
+    compare: Path | None = None  # the side-by-side video, when asked for
 
 
 STOP_SIGNALS = tuple(
@@ -107,12 +103,11 @@ def signals_stop(runner: Runner):
 
 class _Progress:
     def __init__(self, mode: str, total: int, desc: str, callback: Callable[[int], None] | None = None):
-        enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         self.bar = tqdm(
             total=total or None,
             unit="frame",
             desc=desc,
-            disable=not enabled,
+            disable=not progress_enabled(mode),
             dynamic_ncols=True,
             leave=False,
             file=sys.stderr,
@@ -141,10 +136,7 @@ class Pipeline:
     def __init__(
         self, cfg: PipelineConfig | None = None, *, stylizer: Stylizer | None = None, **overrides: object
     ):
-        cfg = cfg or load_config(search_cwd=False)
-        for key, value in overrides.items():
-            cfg = override(cfg, key.replace("__", "."), value)
-        self.cfg = cfg
+        self.cfg = apply_overrides(cfg or load_config(search_cwd=False), overrides)
         self._stylizer: Stylizer | None = stylizer
         self._bank: StyleBank | None = None
 
@@ -154,6 +146,14 @@ class Pipeline:
         if self._stylizer is None:
             self._stylizer = load_stylizer(self.cfg)
         return self._stylizer
+
+    def load(self) -> Stylizer:
+        """Load the model now (so the first frames do not wait for it) and return the stylizer."""
+        return self.stylizer
+
+    def stylizer_name(self) -> str:
+        """What the log line and :attr:`RunReport.stylizer` call the engine of a run (a hook)."""
+        return self.stylizer.name
 
     def label(self) -> str:
         """Short name of the style (checked before any decoding), for default output names."""
@@ -170,9 +170,12 @@ class Pipeline:
     def style_bank(self) -> StyleBank:
         """One stylizer pass per model the people plan uses (several styles of one model: one pass)."""
         if self._bank is None:
+            plan = self.people_plan
+            if plan is None:
+                raise ValueError("the style bank is for person features (people.enabled), which are off")
             m, device = self.cfg.model, self.stylizer.device
             self._bank = build_style_bank(
-                m, self.people_plan.styles(), device, stylize_threads(self.cfg, device), self.stylizer
+                m, plan.styles(), device, stylize_threads(self.cfg, device), self.stylizer
             )
         return self._bank
 
@@ -185,55 +188,25 @@ class Pipeline:
         for spec in plan.styles():
             style_label(spec)
 
+    def stage_specs(self) -> Sequence[StageSpec]:
+        """The stages a run may have, in order (a hook: :data:`~vidstyle.pipeline.stages.STAGES`
+        here; a subclass returns its own sequence)."""
+        return STAGES
+
     def stages(
         self, sink: FrameSink, compare: CompareSink | None = None, max_side: int | None = None
     ) -> list[Stage]:
         """decode -> [flow] -> [faces] -> [people] -> preprocess -> stylize -> [compose] -> postprocess
-        -> encode.
+        -> encode, built from :meth:`stage_specs`.
 
         ``max_side`` overrides ``model.max_side`` (the memory guard lowers it for huge frames).
         """
-        cfg, stylizer, plan = self.cfg, self.stylizer, self.people_plan
-        build = {
-            "flow": lambda: FlowStage(cfg.flow, cfg.temporal),
-            "faces": lambda: FaceDetectStage(cfg.faces, stylizer.device),
-            "people": lambda: PeopleSegmentStage(cfg.people),
-            "preprocess": lambda: PreprocessStage(
-                stylizer.device, cfg.model.max_side if max_side is None else max_side
-            ),
-            "stylize": lambda: StylizeStage(
-                stylizer,
-                stylize_batch(cfg, stylizer.device),
-                stylize_workers(cfg, stylizer.device),
-                bank=self.style_bank if plan is not None else None,
-            ),
-            "compose": lambda: ComposeStage(
-                cfg.temporal,
-                cfg.faces,
-                stylizer,
-                keep_per_frame=compare is not None,
-                people=PeopleRegions(plan, self.style_bank.specs, cfg.people, cfg.faces)
-                if plan is not None
-                else None,
-            ),
-            "postprocess": PostprocessStage,
-            "encode": lambda: EncodeStage(sink, compare),
-        }
-        return [build[name]() for name in self.stage_names(compare is not None)]
+        comparing, run = compare is not None, StageOutputs(sink, compare, max_side)
+        return [spec.build(self, run) for spec in self.stage_specs() if spec.enabled(self, comparing)]
 
     def stage_names(self, compare: bool = False) -> list[str]:
         """The stages a run of this configuration has, in order."""
-        cfg, people = self.cfg, self.people_plan is not None
-        temporal, faces = cfg.temporal.mode != "off", cfg.faces.mode != "off"
-        names = (
-            (["flow"] if temporal else [])
-            + (["faces"] if faces or people else [])
-            + (["people"] if people else [])
-            + ["preprocess", "stylize"]
-        )
-        if temporal or faces or compare or people:
-            names.append("compose")
-        return names + ["postprocess", "encode"]
+        return [spec.name for spec in self.stage_specs() if spec.enabled(self, compare)]
 
     def memory_plan(self, info: VideoInfo, out: Path, compare: bool = False) -> MemoryPlan:
         """Queue depth, encoder look-ahead and stylization size that keep a run of ``info``'s frames
@@ -305,19 +278,23 @@ class Pipeline:
         with open_source(
             spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start, inp.duration
         ) as source:
-            return self._run(source, out, kind == "images" and Path(spec).is_file(), compare, on_progress)
+            run = PipelineRun(spec, out, source.info, kind == "images" and Path(spec).is_file(), compare)
+            with self.run_scope(run):
+                return self._run(source, run, on_progress)
+
+    @contextlib.contextmanager
+    def run_scope(self, run: PipelineRun) -> Iterator[None]:
+        """What runs around the stages of ``run`` (a hook): entered once the source is open and
+        before the memory plan, the sinks and the stages; left after the sinks are closed, by
+        the run's exception when it fails (which must propagate). Nothing here."""
+        yield
 
     def _run(
-        self,
-        source: FrameSource,
-        out: Path,
-        single_image: bool,
-        compare_path: Path | None,
-        on_progress: Callable[[int], None] | None = None,
+        self, source: FrameSource, run: PipelineRun, on_progress: Callable[[int], None] | None = None
     ) -> RunReport:
         cfg = self.cfg
-        info = source.info
-        stylizer = self.stylizer
+        info, out, compare_path = source.info, run.output, run.compare
+        name = self.stylizer_name()
         # leaving this block by an exception aborts both sinks (no half-written final names)
         with contextlib.ExitStack() as opened:
             mem = self.memory_plan(info, out, compare_path is not None)
@@ -328,7 +305,7 @@ class Pipeline:
                     f"--set run.memory_limit=GB to choose)"
                 )
             encode = self.encode_config(mem)
-            main = opened.enter_context(open_sink(out, info, encode, single_image))
+            main = opened.enter_context(open_sink(out, info, encode, run.single_image))
             compare = (
                 opened.enter_context(CompareSink(compare_path, info, encode))
                 if compare_path is not None
@@ -340,7 +317,7 @@ class Pipeline:
                 f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
                 f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
                 + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
-                + f" -> {out} [{stylizer.name}]"
+                + f" -> {out} [{name}]"
             )
             stages = self.stages(main, compare, self.max_side_for(info.height, info.width, mem.max_side))
             runner = Runner(source, stages, mem.queue_size)
@@ -359,7 +336,7 @@ class Pipeline:
                 result.frames_out,
                 result.wall_s,
                 stats=[s.to_dict(result.wall_s) for s in result.stats],
-                stylizer=stylizer.name,
+                stylizer=name,
             )
             for stage in stages:
                 report.summary.update(stage.summary())
@@ -401,7 +378,8 @@ class Pipeline:
                 else "no frames were written"
             )
             raise Interrupted(f"interrupted by {name}: {where}", result.stopped_by)
-        report.output = sinks.close(complete=True)
+        written = sinks.close(complete=True)
+        report.output = Path(written) if written is not None else None
         report.compare = sinks.compare_path
         if source.truncated:
             msg = (
@@ -430,7 +408,7 @@ class _Sinks:
         self.compare = compare
         self.compare_path: Path | None = None
 
-    def close(self, complete: bool) -> Path | None:
+    def close(self, complete: bool) -> Path | str | None:
         kept = self.main.close(complete=complete)
         if self.compare is not None:
             self.compare_path = self.compare.close(complete=complete)
@@ -452,6 +430,13 @@ def _rate_text(rate) -> str:
     )
 
 
+def apply_overrides(cfg: PipelineConfig, overrides: Mapping[str, object]) -> PipelineConfig:
+    """``cfg`` with ``section__key=value`` overrides (e.g. ``model__style="wave"``) applied."""
+    for key, value in overrides.items():
+        cfg = override(cfg, key.replace("__", "."), value)
+    return cfg
+
+
 def stylize_file(
     input: str | Path,
     output: str | Path | None = None,
@@ -461,4 +446,4 @@ def stylize_file(
 ) -> RunReport:
     """Stylize one file. ``overrides`` use ``section__key=value``, e.g. ``model__style="wave"``."""
     cfg = config if isinstance(config, PipelineConfig) else load_config(config, search_cwd=False)
-    return Pipeline(cfg, **overrides).run(input, output)
+    return Pipeline(apply_overrides(cfg, overrides)).run(input, output)

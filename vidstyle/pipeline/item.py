@@ -9,7 +9,7 @@ A new stage (person masks, say) adds its fields here the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -21,6 +21,19 @@ if TYPE_CHECKING:
     from ..faces.detector import Faces
     from ..faces.tracker import Track
     from ..people.tracker import PersonMasks
+
+T = TypeVar("T")
+
+
+class MissingField(RuntimeError):
+    """A stage needed an Item field that no earlier stage set (a stage list out of order)."""
+
+
+def need(value: T | None, field: str) -> T:
+    """``value``, read from the Item field ``field``; MissingField when it is None."""
+    if value is None:
+        raise MissingField(f"Item.{field} is not set: the stage that fills it did not run before")
+    return value
 
 
 @dataclass

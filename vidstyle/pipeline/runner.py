@@ -18,14 +18,19 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import NoReturn
 
 from ..errors import VidstyleError
 from ..io.frame import Frame
 from .stage import Item, Stage, StageStats
 
-_END = object()  # end of stream marker, passed down the queues
-_ABORTED = object()  # returned by _get when the run is aborted
+
+class _Signal(Enum):
+    END = "end"  # end of stream marker, passed down the queues
+    ABORTED = "aborted"  # returned by _get when the run is aborted
+
+
 _POLL_S = 0.1
 
 
@@ -69,7 +74,9 @@ class Runner:
         self.frames = frames
         self.stages = stages
         self.live = live
-        self.queues = [queue.Queue(maxsize=max(queue_size, s.batch_size)) for s in stages]
+        self.queues: list[queue.Queue[Item | _Signal]] = [
+            queue.Queue(maxsize=max(queue_size, s.batch_size)) for s in stages
+        ]
         self.drain_s = drain_s
         self.stop_event = threading.Event()
         self.abort_event = threading.Event()
@@ -106,7 +113,7 @@ class Runner:
         self.abort()
 
     # -- queue helpers ---------------------------------------------------------------------
-    def _put(self, q: queue.Queue, item: object) -> bool:
+    def _put(self, q: queue.Queue[Item | _Signal], item: Item | _Signal) -> bool:
         while not self.abort_event.is_set():
             try:
                 q.put(item, timeout=_POLL_S)
@@ -115,13 +122,13 @@ class Runner:
                 continue
         return False
 
-    def _get(self, q: queue.Queue) -> object:
+    def _get(self, q: queue.Queue[Item | _Signal]) -> Item | _Signal:
         while not self.abort_event.is_set():
             try:
                 return q.get(timeout=_POLL_S)
             except queue.Empty:
                 continue
-        return _ABORTED
+        return _Signal.ABORTED
 
     # -- threads ---------------------------------------------------------------------------
     def _source_loop(self) -> None:
@@ -147,16 +154,15 @@ class Runner:
             self._fail(stats.name, exc)
             return
         if out is not None:
-            self._put(out, _END)
+            self._put(out, _Signal.END)
 
     def _stage_loop(self, k: int) -> None:
         stage, stats = self.stages[k], self.result.stats[k + 1]
         q_in = self.queues[k]
         q_out = self.queues[k + 1] if k + 1 < len(self.queues) else None
-        last = q_out is None
 
         def emit(items: list[Item]) -> bool:
-            if last:
+            if q_out is None:  # the last stage
                 self.result.frames_out += len(items)
                 return True
             return all(self._put(q_out, it) for it in items)
@@ -172,22 +178,26 @@ class Runner:
             stats.begin()
             tail = stage.close()
             stats.end(0)
-            if emit(tail) and not last:
-                self._put(q_out, _END)
+            if emit(tail) and q_out is not None:
+                self._put(q_out, _Signal.END)
         except BaseException as exc:  # noqa: BLE001 - reported by the caller
             self._fail(stage.name, exc)
 
     def _batch_loop(
-        self, stage: Stage, stats: StageStats, q_in: queue.Queue, emit: Callable[[list[Item]], bool]
+        self,
+        stage: Stage,
+        stats: StageStats,
+        q_in: queue.Queue[Item | _Signal],
+        emit: Callable[[list[Item]], bool],
     ) -> bool:
         while True:
             batch: list[Item] = []
             ended = False
             while len(batch) < stage.batch_size:
                 got = self._get(q_in)
-                if got is _ABORTED:
+                if got is _Signal.ABORTED:
                     return False
-                if got is _END:
+                if got is _Signal.END:
                     ended = True
                     break
                 stage.prepare(got)
@@ -202,7 +212,11 @@ class Runner:
                 return True
 
     def _pool_loop(
-        self, stage: Stage, stats: StageStats, q_in: queue.Queue, emit: Callable[[list[Item]], bool]
+        self,
+        stage: Stage,
+        stats: StageStats,
+        q_in: queue.Queue[Item | _Signal],
+        emit: Callable[[list[Item]], bool],
     ) -> bool:
         def timed(item: Item) -> tuple[list[Item], float]:
             t0 = time.perf_counter()
@@ -224,9 +238,9 @@ class Runner:
             try:
                 while True:
                     got = self._get(q_in)
-                    if got is _ABORTED:
+                    if got is _Signal.ABORTED:
                         return False
-                    if got is _END:
+                    if got is _Signal.END:
                         return drain(0)
                     stage.prepare(got)
                     pending.append(pool.submit(timed, got))

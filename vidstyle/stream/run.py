@@ -57,7 +57,7 @@ def run_stream(
         try:
             pipeline = pipeline or Pipeline(cfg)
             pipeline.cfg = cfg
-            _ = pipeline.stylizer  # load the model before connecting, so the first frames do not pile up
+            pipeline.load()  # the model before connecting, so the first frames do not pile up
             source, outputs = _open(spec, cfg, file_out, rtsp_out, preview, realtime)
         except VidstyleError as exc:  # the JSON reader learns why the run never started
             if json_out:

@@ -6,11 +6,18 @@ what the next frame warps (so preserved faces are carried, not re-stylized by th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...compose.faces import FacePreserver
+from ...compose.people import PeopleRegions
 from ...compose.temporal import TemporalState
 from ...config import FacesConfig, TemporalConfig
-from ..item import FaceDebug, Item
+from ..item import FaceDebug, Item, need
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class ComposeStage(BaseStage):
@@ -47,7 +54,7 @@ class ComposeStage(BaseStage):
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            out = item.stylized[None]
+            out, image = need(item.stylized, "stylized")[None], item.image
             flow_bw, consistency, flow_from = item.flow_bw, item.consistency, item.flow_from
             item.flow_bw = item.consistency = item.flow_from = None
             if flow_from != self._last_index:
@@ -63,7 +70,13 @@ class ComposeStage(BaseStage):
                     else self.people.track(frame_hw, detections, flow_bw)
                 )
                 out, regions, persons = self.people.compose(
-                    item.styles, item.image[None], item.person_prob, tracks, flow_bw, consistency, frame_hw
+                    need(item.styles, "styles"),
+                    need(image, "image")[None],
+                    item.person_prob,
+                    tracks,
+                    flow_bw,
+                    consistency,
+                    frame_hw,
                 )
                 item.styles = item.person_prob = None
                 if self.people.debug:
@@ -74,7 +87,7 @@ class ComposeStage(BaseStage):
                 out = self.temporal.blend(out, flow_bw, consistency)
             if self.faces is not None:
                 out, mask, tracks = self.faces.apply(
-                    out, item.image[None], frame_hw, detections, flow_bw, tracks
+                    out, need(image, "image")[None], frame_hw, detections, flow_bw, tracks
                 )
                 if self.debug_faces:
                     item.face_debug = FaceDebug(mask, tracks)
@@ -94,3 +107,17 @@ class ComposeStage(BaseStage):
         if self.people is not None:
             out["people"] = self.people.summary()
         return out
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> ComposeStage:
+    """Keeps the per-frame stylization when a comparison video is written."""
+    cfg, plan = pipeline.cfg, pipeline.people_plan
+    return ComposeStage(
+        cfg.temporal,
+        cfg.faces,
+        pipeline.stylizer,
+        keep_per_frame=run.compare is not None,
+        people=PeopleRegions(plan, pipeline.style_bank.specs, cfg.people, cfg.faces)
+        if plan is not None
+        else None,
+    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...io.compare import CompareSink
 from ...io.sink import FrameSink
-from ..item import Item
+from ..item import Item, need
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class EncodeStage(BaseStage):
@@ -19,9 +25,15 @@ class EncodeStage(BaseStage):
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            self.sink.write(item.frame, item.output)
+            output = need(item.output, "output")
+            self.sink.write(item.frame, output)
             if self.compare is not None:
-                per_frame, item.per_frame_rgb = item.per_frame_rgb, None
-                self.compare.write(item.frame, [item.frame.rgb, per_frame, item.output])
-            item.frame.rgb = item.output = None
+                per_frame, item.per_frame_rgb = need(item.per_frame_rgb, "per_frame_rgb"), None
+                self.compare.write(item.frame, [item.frame.rgb, per_frame, output])
+            item.output = None
+            item.frame.rgb = None  # type: ignore[assignment]  # pixels released once written; io's Frame.rgb is not Optional
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> EncodeStage:
+    return EncodeStage(run.sink, run.compare)

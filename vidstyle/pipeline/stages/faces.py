@@ -3,6 +3,8 @@ now and then, see :mod:`vidstyle.faces.passes`), batched, on the pipeline's devi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ...config import FacesConfig
@@ -10,6 +12,10 @@ from ...faces.detector import MTCNNDetector
 from ...faces.passes import DetectionPasses
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class FaceDetectStage(BaseStage):
@@ -25,7 +31,7 @@ class FaceDetectStage(BaseStage):
         self.cfg = cfg
         self.device = device
         self.batch_size = cfg.every * cfg.batch if cfg.batch > 1 else 1
-        self.passes = None
+        self.passes: DetectionPasses | None = None
         self.detections = 0
         self.faces_found = 0
 
@@ -41,6 +47,8 @@ class FaceDetectStage(BaseStage):
             it.faces = None
         if not picked:
             return items
+        if self.passes is None:
+            raise RuntimeError("FaceDetectStage.start() was not called")
         found = self.passes.detect([it.frame.index for it in picked], [it.frame.rgb for it in picked])
         for it, faces in zip(picked, found):
             it.faces = faces
@@ -56,3 +64,7 @@ class FaceDetectStage(BaseStage):
                 "small_face_passes": self.passes.small_passes if self.passes else 0,
             }
         }
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> FaceDetectStage:
+    return FaceDetectStage(pipeline.cfg.faces, pipeline.stylizer.device)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...config import FlowConfig, TemporalConfig
 from ...flow.estimators import flow_size, make_estimator, to_gray
 from ...flow.ops import consistency_mask, erode, feather, flow_to_tensor
-from ..item import Item
+from ..item import Item, need
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class FlowStage(BaseStage):
@@ -20,6 +26,8 @@ class FlowStage(BaseStage):
     def __init__(self, flow: FlowConfig, temporal: TemporalConfig):
         self.cfg = flow
         self.temporal = temporal
+        (occ_a, occ_b), (mb_a, mb_b) = temporal.occlusion, temporal.motion_boundary
+        self.occlusion, self.motion_boundary = (occ_a, occ_b), (mb_a, mb_b)  # Ruder's a, b of each test
         self.workers = flow.workers
         self.estimator = make_estimator(flow)
         self._prev_gray: np.ndarray | None = None
@@ -35,7 +43,7 @@ class FlowStage(BaseStage):
 
     def process(self, items: list[Item]) -> list[Item]:
         for item in items:
-            prev, gray = item.flow_pair
+            prev, gray = need(item.flow_pair, "flow_pair")
             item.flow_pair = None
             if prev is None:
                 item.flow_bw = item.consistency = None
@@ -43,7 +51,11 @@ class FlowStage(BaseStage):
             flow_bw = flow_to_tensor(self.estimator(gray, prev))
             flow_fw = flow_to_tensor(self.estimator(prev, gray))
             t = self.temporal
-            mask = consistency_mask(flow_fw, flow_bw, tuple(t.occlusion), tuple(t.motion_boundary))
+            mask = consistency_mask(flow_fw, flow_bw, self.occlusion, self.motion_boundary)
             item.flow_bw = flow_bw
             item.consistency = feather(erode(mask, t.erode), t.feather)
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> FlowStage:
+    return FlowStage(pipeline.cfg.flow, pipeline.cfg.temporal)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...config import PeopleConfig
 from ...people.segmenter import SelfieSegmenter
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class PeopleSegmentStage(BaseStage):
@@ -36,3 +42,7 @@ class PeopleSegmentStage(BaseStage):
 
     def summary(self) -> dict:
         return {"people_segmented": self.segmented}
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> PeopleSegmentStage:
+    return PeopleSegmentStage(pipeline.cfg.people)

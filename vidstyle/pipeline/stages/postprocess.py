@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...faces.overlay import draw_tracks, tint_mask
 from ...people.overlay import draw_people, tint_people
 from ..convert import resize, to_uint8
-from ..item import Item
+from ..item import Item, need
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class PostprocessStage(BaseStage):
@@ -20,7 +26,7 @@ class PostprocessStage(BaseStage):
         for item in items:
             size = (item.frame.height, item.frame.width)
             debug, item.face_debug = item.face_debug, None
-            stylized = item.stylized
+            stylized = need(item.stylized, "stylized")
             if debug is not None and debug.mask is not None:
                 stylized = tint_mask(stylized, debug.mask[0])
             people, item.people_debug = item.people_debug, None
@@ -36,3 +42,7 @@ class PostprocessStage(BaseStage):
                 item.per_frame_rgb = to_uint8(resize(per_frame, size))
             item.image = item.stylized = item.styles = None  # release device memory early
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> PostprocessStage:
+    return PostprocessStage()

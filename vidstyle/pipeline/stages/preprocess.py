@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ...stylize.base import fit_max_side
 from ..convert import resize, to_tensor
 from ..item import Item
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class PreprocessStage(BaseStage):
@@ -26,3 +32,9 @@ class PreprocessStage(BaseStage):
             size = fit_max_side(item.frame.height, item.frame.width, self.max_side)
             item.image = resize(image, size)
         return items
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> PreprocessStage:
+    """At ``run.max_side``, else ``model.max_side``, on the stylizer's device."""
+    max_side = pipeline.cfg.model.max_side if run.max_side is None else run.max_side
+    return PreprocessStage(pipeline.stylizer.device, max_side)

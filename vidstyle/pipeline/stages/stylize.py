@@ -3,13 +3,20 @@ person features, through every style of the people plan into ``Item.styles``).""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ...errors import VidstyleError
 from ...stylize.bank import StyleBank
 from ...stylize.base import Stylizer
-from ..item import Item
+from ..item import Item, need
+from ..scheduling import stylize_batch, stylize_workers
 from ..stage import BaseStage
+
+if TYPE_CHECKING:
+    from ..api import Pipeline
+    from .spec import StageOutputs
 
 
 class StylizeStage(BaseStage):
@@ -33,8 +40,8 @@ class StylizeStage(BaseStage):
         start = 0
         while start < len(items):  # runs of equal size (image folders may mix sizes)
             end = start + 1
-            shape = items[start].image.shape
-            while end < len(items) and items[end].image.shape == shape:
+            shape = need(items[start].image, "image").shape
+            while end < len(items) and need(items[end].image, "image").shape == shape:
                 end += 1
             self._run(items[start:end])
             start = end
@@ -47,13 +54,13 @@ class StylizeStage(BaseStage):
             part = items[i : i + chunk]
             try:
                 if self.bank is not None:
-                    self._run_bank(part)
+                    self._run_bank(self.bank, part)
                     i += len(part)
                     continue
-                out = self.stylizer(torch.stack([it.image for it in part]))
+                out = self.stylizer(_images(part))
             except torch.OutOfMemoryError:
                 if chunk == 1:
-                    h, w = part[0].image.shape[-2:]
+                    h, w = need(part[0].image, "image").shape[-2:]
                     raise VidstyleError(
                         f"out of GPU memory stylizing one {w}x{h} frame; lower --max-side or use --device cpu"
                     ) from None
@@ -65,8 +72,25 @@ class StylizeStage(BaseStage):
                 it.stylized = y
             i += len(part)
 
-    def _run_bank(self, part: list[Item]) -> None:
-        outs = self.bank(torch.stack([it.image for it in part]))
+    @staticmethod
+    def _run_bank(bank: StyleBank, part: list[Item]) -> None:
+        outs = bank(_images(part))
         for j, it in enumerate(part):
             it.styles = [o[j] for o in outs]
             it.stylized = it.styles[0] if it.styles else it.image
+
+
+def _images(items: list[Item]) -> torch.Tensor:
+    """The items' images as one N x 3 x h x w batch (equal sizes)."""
+    return torch.stack([need(it.image, "image") for it in items])
+
+
+def build(pipeline: Pipeline, run: StageOutputs) -> StylizeStage:
+    """Batch and workers for the stylizer's device; with person features, the style bank."""
+    stylizer, cfg = pipeline.stylizer, pipeline.cfg
+    return StylizeStage(
+        stylizer,
+        stylize_batch(cfg, stylizer.device),
+        stylize_workers(cfg, stylizer.device),
+        bank=pipeline.style_bank if pipeline.people_plan is not None else None,
+    )
