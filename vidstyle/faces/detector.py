@@ -82,7 +82,8 @@ class MTCNNDetector:
 
         self.score_min = score_min
         self.min_face = min_face
-        self.mtcnn = MTCNN(device, min_face=min_face, thresholds=tuple(thresholds))
+        cutoffs = (thresholds[0], thresholds[1], thresholds[2])  # P-, R-, O-Net
+        self.mtcnn = MTCNN(device, min_face=min_face, thresholds=cutoffs)
 
     def detect(self, images: list[np.ndarray], min_face: float | None = None) -> list[Faces]:
         if not images:

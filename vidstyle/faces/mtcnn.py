@@ -122,15 +122,16 @@ class MTCNN:
         points = torch.zeros(0, 5, 2, device=self.device)
         if len(boxes):
             boxes, idx, points = self._stage3(x, boxes, idx)
-        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()  # one copy each
+        # one host copy each
+        boxes_np, points_np, idx_np = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()
         out = []
         for i in range(x.shape[0]):
-            sel = idx == i
+            sel = idx_np == i
             out.append(
                 (
-                    boxes[sel, :4].astype(np.float32),
-                    points[sel].astype(np.float32),
-                    boxes[sel, 4].astype(np.float32),
+                    boxes_np[sel, :4].astype(np.float32),
+                    points_np[sel].astype(np.float32),
+                    boxes_np[sel, 4].astype(np.float32),
                 )
             )
         return out
