@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -73,7 +76,7 @@ class MTCNNDetector:
 
     def __init__(
         self,
-        device="cpu",
+        device: torch.device | str = "cpu",
         min_face: int = 20,
         thresholds: Sequence[float] = (0.6, 0.7, 0.7),
         score_min: float = 0.9,

@@ -77,7 +77,7 @@ class FaceRecognitionNet(nn.Module):
 
     mean: torch.Tensor  # 1 x 3 x 1 x 1 buffer, MEAN_RGB
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.conv32_down = ScaledConv(3, 32, 7, 2)
         self.blocks = nn.ModuleDict({name: ResBlock(ci, co, down) for name, ci, co, down in BLOCKS})

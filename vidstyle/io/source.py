@@ -402,7 +402,7 @@ def _frame_notes(frame: av.VideoFrame) -> list[str]:
     return notes
 
 
-def stream_duration(stream) -> float | None:
+def stream_duration(stream: av.video.stream.VideoStream) -> float | None:
     """The video stream's own duration in seconds (MKV keeps it in a DURATION tag)."""
     if stream.duration is not None and stream.time_base:
         return float(stream.duration * stream.time_base)
