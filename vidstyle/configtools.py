@@ -15,13 +15,16 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from .errors import ConfigError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 # YAML 1.1 reads 1e5 (no dot) as a string, yet that is how loss weights and the like are written.
 _EXP_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
@@ -35,7 +38,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+012
 
 
 def yaml_load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader subclass
 
 
 def knob(default: Any, help: str, **checks: Any) -> Any:
@@ -66,7 +69,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         if value is None:
             return None
         return _convert(value, args[0], key)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping of settings, got {value!r}")
         return from_dict(tp, value, prefix=f"{key}.")

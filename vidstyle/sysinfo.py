@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import platform
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +56,7 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def available_memory(device=None) -> int:
+def available_memory(device: torch.device | None = None) -> int:
     """Bytes free for work: for a cuda ``device`` the driver's free memory plus what torch's caching
     allocator holds unused (reserved, not allocated); else MemAvailable."""
     if device is not None and getattr(device, "type", "cpu") == "cuda":

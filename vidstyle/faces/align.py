@@ -83,7 +83,7 @@ def face_chips(
     if len(landmarks) == 0:
         return images.new_zeros((0, images.shape[1], size, size))
     theta = torch.as_tensor(
-        chip_thetas(landmarks, tuple(images.shape[-2:]), size, padding),
+        chip_thetas(landmarks, (images.shape[-2], images.shape[-1]), size, padding),
         device=images.device,
         dtype=images.dtype,
     )

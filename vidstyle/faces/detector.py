@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -73,7 +76,7 @@ class MTCNNDetector:
 
     def __init__(
         self,
-        device="cpu",
+        device: torch.device | str = "cpu",
         min_face: int = 20,
         thresholds: Sequence[float] = (0.6, 0.7, 0.7),
         score_min: float = 0.9,
@@ -82,7 +85,8 @@ class MTCNNDetector:
 
         self.score_min = score_min
         self.min_face = min_face
-        self.mtcnn = MTCNN(device, min_face=min_face, thresholds=tuple(thresholds))
+        cutoffs = (thresholds[0], thresholds[1], thresholds[2])  # P-, R-, O-Net
+        self.mtcnn = MTCNN(device, min_face=min_face, thresholds=cutoffs)
 
     def detect(self, images: list[np.ndarray], min_face: float | None = None) -> list[Faces]:
         if not images:

@@ -75,7 +75,9 @@ class ResBlock(nn.Module):
 class FaceRecognitionNet(nn.Module):
     """150 x 150 RGB (0..255) chips, N x 3 x 150 x 150 -> N x 128 descriptors."""
 
-    def __init__(self):
+    mean: torch.Tensor  # 1 x 3 x 1 x 1 buffer, MEAN_RGB
+
+    def __init__(self) -> None:
         super().__init__()
         self.conv32_down = ScaledConv(3, 32, 7, 2)
         self.blocks = nn.ModuleDict({name: ResBlock(ci, co, down) for name, ci, co, down in BLOCKS})

@@ -104,10 +104,10 @@ def ellipse_masks(
         xs = torch.arange(x1, x2, device=device, dtype=dtype)[None, :]
         m = weight * _one(e, ys, xs, feather)
         mask[0, 0, y1:y2, x1:x2] = torch.maximum(mask[0, 0, y1:y2, x1:x2], m)
-        if values is not None:
+        if values is not None and num is not None and den is not None:
             num[0, 0, y1:y2, x1:x2] += m * float(values[i])
             den[0, 0, y1:y2, x1:x2] += m
-    if values is None:
+    if num is None or den is None:
         return mask, None
     return mask, torch.where(den > 0, num / den.clamp_min(1e-12), torch.zeros_like(den))
 

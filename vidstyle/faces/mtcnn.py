@@ -109,7 +109,7 @@ class MTCNN:
 
     @torch.inference_mode()
     def detect(
-        self, images, min_face: float | None = None
+        self, images: np.ndarray | torch.Tensor, min_face: float | None = None
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``min_face`` overrides the instance's smallest face for this call."""
         x = torch.as_tensor(np.asarray(images)).to(self.device)
@@ -122,15 +122,16 @@ class MTCNN:
         points = torch.zeros(0, 5, 2, device=self.device)
         if len(boxes):
             boxes, idx, points = self._stage3(x, boxes, idx)
-        boxes, points, idx = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()  # one copy each
+        # one host copy each
+        boxes_np, points_np, idx_np = boxes.cpu().numpy(), points.cpu().numpy(), idx.cpu().numpy()
         out = []
         for i in range(x.shape[0]):
-            sel = idx == i
+            sel = idx_np == i
             out.append(
                 (
-                    boxes[sel, :4].astype(np.float32),
-                    points[sel].astype(np.float32),
-                    boxes[sel, 4].astype(np.float32),
+                    boxes_np[sel, :4].astype(np.float32),
+                    points_np[sel].astype(np.float32),
+                    boxes_np[sel, 4].astype(np.float32),
                 )
             )
         return out
@@ -174,7 +175,15 @@ class MTCNN:
             roi_align(x, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
         )
 
-    def _refine(self, x, boxes, idx, net, size, thresh):
+    def _refine(
+        self,
+        x: torch.Tensor,
+        boxes: torch.Tensor,
+        idx: torch.Tensor,
+        net: torch.nn.Module,
+        size: int,
+        thresh: float,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         reg, prob = net(self._crops(x, boxes, idx, size))
         keep = prob[:, 1] > thresh
         boxes, idx, reg, score = boxes[keep], idx[keep], reg[keep], prob[keep, 1]
@@ -182,7 +191,9 @@ class MTCNN:
         boxes, idx, reg, score = boxes[pick], idx[pick], reg[pick], score[pick]
         return torch.cat([_square(_regress(boxes[:, :4], reg)), score[:, None]], 1), idx
 
-    def _stage3(self, x, boxes, idx):
+    def _stage3(
+        self, x: torch.Tensor, boxes: torch.Tensor, idx: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         reg, marks, prob = self.onet(self._crops(x, boxes, idx, 48))
         keep = prob[:, 1] > self.thresholds[2]
         boxes, idx, reg, marks, score = boxes[keep], idx[keep], reg[keep], marks[keep], prob[keep, 1]

@@ -34,6 +34,11 @@ def _resized(rgb: np.ndarray, long_side: int) -> np.ndarray:
     return rgb if (sh, sw) == (h, w) else cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
 
 
+def _heights(faces: Faces) -> np.ndarray:
+    """Box heights (px) of ``faces``, shape (N,)."""
+    return faces.boxes[:, 3] - faces.boxes[:, 1]
+
+
 class DetectionPasses:
     """Runs the regular or the small-face pass on each detection frame (see the module doc)."""
 
@@ -85,27 +90,27 @@ class DetectionPasses:
             small.append(self.is_small_pass(i, h, w))
             if small[-1]:
                 self.last_small = i
-        out: list[Faces | None] = [None] * len(frames)
+        plan = self.small_plan(h, w)  # not None whenever a frame is in the small-face pass
+        by_frame: dict[int, Faces] = {}
         reg = [k for k, s in enumerate(small) if not s]
         if reg:
             scale = long_side_scale(h, w, self.long_side)
             found = self.detector.detect([_resized(frames[k], self.long_side) for k in reg], self.min_face)
             for k, faces in zip(reg, found):
                 faces.min_side = float(self.min_face)
-                out[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
+                by_frame[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
         sml = [k for k, s in enumerate(small) if s]
-        if sml:
-            scale, min_px = self.small_plan(h, w)
+        if sml and plan is not None:
+            scale, min_px = plan
             found = self.detector.detect([_resized(frames[k], SMALL_MAX_SIDE) for k in sml], min_px)
             for k, faces in zip(sml, found):
                 faces.min_side = float(min_px)
-                out[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
+                by_frame[k] = faces.scaled(1.0 / scale) if scale != 1.0 else faces
             self.small_passes += len(sml)
         floor = NEAR_FLOOR * self.regular_floor(h, w)
-        if any(len(out[k]) and ((out[k].boxes[:, 3] - out[k].boxes[:, 1]) < floor).any() for k in reg):
+        if any(len(by_frame[k]) and (_heights(by_frame[k]) < floor).any() for k in reg):
             self.small_in_view = True  # faces at the regular pass's floor: smaller ones are likely
         latest = max(range(len(frames)), key=lambda k: (small[k], indices[k])) if sml else None
         if latest is not None:  # the newest small-face pass says whether small faces are around
-            heights = out[latest].boxes[:, 3] - out[latest].boxes[:, 1]
-            self.small_in_view = bool((heights < floor).any())
-        return out
+            self.small_in_view = bool((_heights(by_frame[latest]) < floor).any())
+        return [by_frame[k] for k in range(len(frames))]

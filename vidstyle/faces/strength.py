@@ -19,11 +19,14 @@ kept NME <= 0.03.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 STROKE_PX = 4.0
 
 
-def size_strength(face_px, s_max: float, stroke_px: float = STROKE_PX, n0: float = 3.0, n1: float = 10.0):
+def size_strength(
+    face_px: npt.ArrayLike, s_max: float, stroke_px: float = STROKE_PX, n0: float = 3.0, n1: float = 10.0
+) -> float | np.ndarray:
     """Strength for faces ``face_px`` high (px at stylization resolution; scalar or array)."""
     n = np.asarray(face_px, np.float64) / stroke_px
     ramp = np.clip((n - n0) / max(n1 - n0, 1e-6), 0.0, 1.0)

@@ -31,6 +31,11 @@ class Track:
     missed: int = 0  # detection rounds in a row without a match
 
 
+def _box_area(boxes: np.ndarray) -> np.ndarray:
+    """Area of each (x1, y1, x2, y2) box in ``boxes`` (N x 4), pixels^2."""
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box in ``a`` (N x 4) with every box in ``b`` (M x 4)."""
     if len(a) == 0 or len(b) == 0:
@@ -40,8 +45,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-6)
+    return inter / np.maximum(_box_area(a)[:, None] + _box_area(b)[None, :] - inter, 1e-6)
 
 
 def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:

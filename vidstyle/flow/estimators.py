@@ -8,6 +8,7 @@ backward flow (t -> t-1, used to warp frame t-1 onto frame t) is ``estimator(gra
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 import cv2
@@ -53,12 +54,15 @@ class DISFlow:
     def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         dis = getattr(self._local, "dis", None)
         if dis is None:
-            dis = self._local.dis = cv2.DISOpticalFlow_create(self.preset)
-        return dis.calc(prev, nxt, None)
+            dis = self._local.dis = cv2.DISOpticalFlow.create(self.preset)
+        return dis.calc(prev, nxt, None)  # type: ignore[call-overload]  # stubs lack None (a new flow)
+
+
+ESTIMATORS: dict[str, Callable[[FlowConfig], FlowEstimator]] = {"farneback": FarnebackFlow, "dis": DISFlow}
 
 
 def make_estimator(cfg: FlowConfig) -> FlowEstimator:
-    return {"farneback": FarnebackFlow, "dis": DISFlow}[cfg.backend](cfg)
+    return ESTIMATORS[cfg.backend](cfg)
 
 
 def flow_size(h: int, w: int, long_side: int) -> tuple[int, int]:

@@ -18,6 +18,11 @@ def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
 
 
+def _norm_sq(flow: torch.Tensor) -> torch.Tensor:
+    """|flow|^2 per pixel, N x 1 x H x W."""
+    return (flow * flow).sum(1, keepdim=True)
+
+
 def _base_grid(h: int, w: int, like: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(h, device=like.device, dtype=like.dtype)
     xs = torch.arange(w, device=like.device, dtype=like.dtype)
@@ -64,9 +69,10 @@ def consistency_mask(
     Returns N x 1 x H x W float (0 or 1).
     """
     fw_at_t = warp(flow_fw, flow_bw)
-    sq = lambda f: (f * f).sum(1, keepdim=True)  # noqa: E731 - |f|^2 per pixel
-    occluded = sq(fw_at_t + flow_bw) > occlusion[0] * (sq(fw_at_t) + sq(flow_bw)) + occlusion[1]
-    boundary = flow_gradient_sq(flow_bw) > motion_boundary[0] * sq(flow_bw) + motion_boundary[1]
+    occluded = (
+        _norm_sq(fw_at_t + flow_bw) > occlusion[0] * (_norm_sq(fw_at_t) + _norm_sq(flow_bw)) + occlusion[1]
+    )
+    boundary = flow_gradient_sq(flow_bw) > motion_boundary[0] * _norm_sq(flow_bw) + motion_boundary[1]
     return (~occluded & ~boundary & inside_frame(flow_bw)).to(flow_bw.dtype)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 
 import av
 
 from ..errors import OutputError
 from ..log import log
 
+AudioEncoder = Literal["libopus", "aac"]
 # what to transcode to when the output container cannot take the source codec
-TRANSCODE_CODEC = {"webm": "libopus", "ogg": "libopus"}
-DEFAULT_TRANSCODE = "aac"
+TRANSCODE_CODEC: dict[str, AudioEncoder] = {"webm": "libopus", "ogg": "libopus"}
+DEFAULT_TRANSCODE: AudioEncoder = "aac"
 
 
 class AudioPassthrough:
@@ -33,9 +35,9 @@ class AudioPassthrough:
     ):
         """``start`` (s): source time that is time 0 of the output (--start); audio before it is
         left out and the rest moved earlier by as much."""
-        self._input = None
-        self._packets: Iterator | None = None
-        self._pending = None
+        self._input: av.container.InputContainer | None = None
+        self._packets: Iterator[av.Packet[av.AudioStream]] | None = None
+        self._pending: av.Packet[av.AudioStream] | None = None
         self.copied: list[str] = []
         self.transcoded: list[str] = []
         if mode == "none":
@@ -45,7 +47,7 @@ class AudioPassthrough:
             inp.close()
             return
         self._input = inp
-        self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
+        self._map: dict[int, tuple[av.AudioStream, bool]] = {}
         fmt = output.format.name.split(",")[0]
         for s in inp.streams.audio:
             name = s.codec_context.name
@@ -56,6 +58,7 @@ class AudioPassthrough:
                     f"cannot copy {name} audio into a {fmt} file; "
                     f"use --audio transcode or another output container"
                 )
+            out_stream: av.AudioStream
             if copy:
                 out_stream = output.add_stream_from_template(s)
                 self.copied.append(name)
@@ -78,7 +81,7 @@ class AudioPassthrough:
                 inp.seek(int(start * av.time_base), backward=True)
             except (av.error.FFmpegError, OSError) as exc:
                 log.warning(f"audio: cannot seek to {start:g} s ({exc}); the audio is read from the start")
-        self._packets = inp.demux(*inp.streams.audio)
+        self._packets = inp.demux(inp.streams.audio)
 
     @property
     def active(self) -> bool:
@@ -89,12 +92,12 @@ class AudioPassthrough:
         parts += [f"transcoded {', '.join(self.transcoded)}"] if self.transcoded else []
         return "; ".join(parts)
 
-    def _next(self):
+    def _next(self, packets: Iterator[av.Packet[av.AudioStream]]) -> av.Packet[av.AudioStream] | None:
         if self._pending is not None:
             pkt, self._pending = self._pending, None
             return pkt
         try:
-            return next(self._packets)
+            return next(packets)
         except StopIteration:
             return None
         except av.error.FFmpegError as exc:
@@ -103,10 +106,11 @@ class AudioPassthrough:
 
     def write_until(self, t: float | None) -> None:
         """Mux audio packets that start before ``t`` seconds (all remaining when None)."""
-        if self._packets is None:
+        packets = self._packets
+        if packets is None:
             return
         while True:
-            pkt = self._next()
+            pkt = self._next(packets)
             if pkt is None:
                 self._finish_streams()
                 return
@@ -116,7 +120,7 @@ class AudioPassthrough:
                 return
             self._mux(pkt)
 
-    def _shift(self, pkt: av.Packet) -> bool:
+    def _shift(self, pkt: av.Packet[av.AudioStream]) -> bool:
         """Move ``pkt`` by --start; False when it ends before the start (left out)."""
         if not self._start or pkt.pts is None or not pkt.time_base:
             return True
@@ -128,7 +132,7 @@ class AudioPassthrough:
             pkt.dts -= offset
         return True
 
-    def _mux(self, pkt: av.Packet) -> None:
+    def _mux(self, pkt: av.Packet[av.AudioStream]) -> None:
         out_stream, copy = self._map[pkt.stream.index]
         if pkt.size and not self._shift(pkt):
             return
@@ -169,7 +173,7 @@ class AudioPassthrough:
 
     def close(self) -> None:
         if self._packets is not None:
-            self._packets.close()
+            self._packets.close()  # type: ignore[attr-defined]  # demux() is a generator; stubs say Iterator
             self._packets = None
         if self._input is not None:
             self._input.close()

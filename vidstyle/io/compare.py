@@ -75,5 +75,5 @@ class CompareSink:
     def __enter__(self) -> CompareSink:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.inner.__exit__(*exc)
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.inner.__exit__(exc_type, *exc)

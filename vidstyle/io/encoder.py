@@ -95,6 +95,8 @@ class VideoEncoder:
             stream = container.add_stream(codec, rate=info.rate)
         except (av.error.FFmpegError, ValueError) as exc:
             raise OutputError(f"video encoder {codec} is not available: {exc}") from None
+        if not isinstance(stream, av.VideoStream):  # the configurable codecs are all video encoders
+            raise OutputError(f"{codec} is not a video encoder")
         stream.width, stream.height = info.width, info.height
         pix_fmt = cfg.pix_fmt
         if pix_fmt == "yuv420p" and (info.width % 2 or info.height % 2) and codec != "libvpx-vp9":
@@ -114,7 +116,10 @@ class VideoEncoder:
         if info.colorspace is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = info.colorspace, 1  # limited (MPEG) range
-            cc.color_primaries, cc.color_trc = info.color_primaries, info.color_trc
+            if info.color_primaries is not None:  # sources set all three tags or none
+                cc.color_primaries = info.color_primaries
+            if info.color_trc is not None:
+                cc.color_trc = info.color_trc
         self.stream = stream
 
     def next_pts(self, frame: Frame) -> int:
@@ -171,8 +176,10 @@ class VideoEncoder:
             self._stated_durations(packets)
         if self._lead is None and packets:
             first = packets[0]
-            known = first.pts is not None and first.dts is not None and first.time_base
-            self._lead = float((first.pts - first.dts) * first.time_base) if known else 0.0
+            if first.pts is not None and first.dts is not None and first.time_base:
+                self._lead = float((first.pts - first.dts) * first.time_base)
+            else:
+                self._lead = 0.0
         if self._hold_last and packets:
             packets, self._held = ([self._held] if self._held is not None else []) + packets[:-1], packets[-1]
         self._write(packets)

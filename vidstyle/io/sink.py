@@ -213,20 +213,24 @@ class VideoFileSink(FrameSink):
         self.path = Path(path)
         fmt, auto_codec = video_container(self.path)
         self.info = info
-        self.audio = None
+        self.audio: AudioPassthrough | None = None
+        self.frames_written = 0
+        self.closed = False  # closed or aborted
+        self._container: av.container.OutputContainer | None = None
         recover_stale(self.path)
         self._tmp = temp_name(self.path)
         options = FRAGMENTED_MP4 if (fragmented or cfg.fragmented) and fmt in ("mp4", "mov") else {}
         try:
-            self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
+            container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
         except av.error.FFmpegError as exc:
             self._tmp.unlink(missing_ok=True)
             raise OutputError(f"cannot create {self.path}: {exc}") from None
+        self._container = container
         try:
             codec = auto_codec if cfg.codec == "auto" else cfg.codec
-            self.video = VideoEncoder(self._container, info, codec, cfg, where=str(self.path))
+            self.video = VideoEncoder(container, info, codec, cfg, where=str(self.path))
             self.audio = (
-                AudioPassthrough(info.path, self._container, cfg.audio, cfg.audio_bitrate, info.clip_start)
+                AudioPassthrough(info.path, container, cfg.audio, cfg.audio_bitrate, info.clip_start)
                 if info.audio_streams and info.path is not None
                 else None
             )
@@ -235,19 +239,12 @@ class VideoFileSink(FrameSink):
             raise
 
     @property
-    def frames_written(self) -> int:
-        return self.video.frames_written
-
-    @property
-    def closed(self) -> bool:
-        return getattr(self, "_container", None) is None
-
-    @property
     def pts_fixed(self) -> int:
         return self.video.pts_fixed
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         t = self.video.write(frame, rgb)
+        self.frames_written += 1
         if self.audio is not None:  # interleave: audio up to this frame's time (never past the
             self.audio.write_until(t)  # video, so an interrupted file ends with both together)
 
@@ -267,6 +264,7 @@ class VideoFileSink(FrameSink):
                 f"finishing {self.path} failed: {getattr(exc, 'strerror', None) or exc}"
             ) from None
         self._container = None
+        self.closed = True
         if self.frames_written == 0:
             self._tmp.unlink(missing_ok=True)
             return None
@@ -287,12 +285,13 @@ class VideoFileSink(FrameSink):
         """Drop everything: close without finalising and remove the temporary file."""
         if self.audio is not None:
             self.audio.close()
-        if getattr(self, "_container", None) is not None:
+        if self._container is not None:
             try:
                 self._container.close()
-            except Exception:  # noqa: BLE001 - best effort on a failing output
+            except Exception:  # best effort: the output is failing already
                 pass
             self._container = None
+        self.closed = True
         self._tmp.unlink(missing_ok=True)
 
 

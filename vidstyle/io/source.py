@@ -12,7 +12,7 @@ import glob as globlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -120,7 +120,7 @@ class VideoFileSource(FrameSource):
     def _open_stream(self, decode_threads: int, choice: int = 0) -> None:
         c = self._container
         if not c.streams.video:
-            kinds = sorted({s.type for s in c.streams}) or ["no streams"]
+            kinds: list[str] = sorted({s.type for s in c.streams}) or ["no streams"]
             raise InputError(f"{self.path}: no video stream (contains: {', '.join(kinds)})")
         if choice >= len(c.streams.video):
             raise InputError(
@@ -132,6 +132,8 @@ class VideoFileSource(FrameSource):
         if decode_threads:
             stream.codec_context.thread_count = decode_threads
         self._stream = stream
+        # FFmpeg gives every demuxed stream a time base; 1/90000 (MPEG's clock) stands in otherwise
+        self._time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000)
         notes = []
         if len(c.streams.video) > 1:
             which = "the first" if choice == 0 else f"stream {choice}"
@@ -144,7 +146,7 @@ class VideoFileSource(FrameSource):
         start, length = self._clip
         clipped = bool(start or length)
         if clipped:
-            tb, origin = stream.time_base, stream.start_time or 0
+            tb, origin = self._time_base, stream.start_time or 0
             lo = origin + int(round(start / tb))
             self._range = (lo, lo + int(round(length / tb)) if length else None)
             self._offset = lo if start else 0
@@ -175,7 +177,7 @@ class VideoFileSource(FrameSource):
             width=first.width,
             height=first.height,
             rate=Fraction(rate) if rate else None,
-            time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000),
+            time_base=self._time_base,
             frames=0 if clipped else int(stream.frames or 0),
             duration=duration,
             rotation=self._rotation,
@@ -186,11 +188,11 @@ class VideoFileSource(FrameSource):
             audio_streams=len(c.streams.audio),
             notes=notes,
             **self._color,
-            clip_start=float((self._offset - (stream.start_time or 0)) * stream.time_base) if start else 0.0,
+            clip_start=float((self._offset - (stream.start_time or 0)) * self._time_base) if start else 0.0,
             clipped=clipped,
         )
 
-    def _decode(self) -> Iterator[Frame]:
+    def _decode(self) -> Generator[Frame, None, None]:
         """Frames until EOF (or the range's end); ``truncated`` says why when decoding stops early."""
         index = 0
         self._rotation = 0
@@ -224,7 +226,7 @@ class VideoFileSource(FrameSource):
                     index,
                     rgb,
                     pts,
-                    Fraction(frame.time_base or self._stream.time_base),
+                    Fraction(frame.time_base or self._time_base),
                     capture_time=time.monotonic(),
                     duration=shown or None,
                 )
@@ -271,7 +273,7 @@ class VideoFileSource(FrameSource):
         """Frames from the first with pts >= ``start``: seek to the keyframe before it, and
         further back (1 s, 2 s, 4 s...) when the demuxer's index lands after it."""
         floor = self._stream.start_time or 0
-        target, back = start, max(1, int(round(1 / self._stream.time_base)))
+        target, back = start, max(1, int(round(1 / self._time_base)))
         while True:
             self._container.seek(target, stream=self._stream, backward=True)
             frames = (f for packet in self._container.demux(self._stream) for f in packet.decode())
@@ -290,10 +292,9 @@ class VideoFileSource(FrameSource):
         """Start times (s, from the stream's start) of frames whose packets did not decode."""
         if self._untimed:
             return []
-        tb = self._stream.time_base or Fraction(1, 90000)
         start = self._stream.start_time or 0
         missing = sorted(set(self._packet_pts) - self._frame_pts)
-        return [float((pts - start) * tb) for pts in missing]
+        return [float((pts - start) * self._time_base) for pts in missing]
 
     def damage(self) -> str:
         """One sentence on frames skipped as undecodable (with their times), or ''."""
@@ -324,8 +325,7 @@ class VideoFileSource(FrameSource):
             self.truncated = f"the container announces {info.frames} frames but only {self.decoded} decoded"
         elif self._packet_pts and info.duration and info.rate:
             # frames demuxed but undecodable at the end are reported as lost, not as truncation
-            tb = self._stream.time_base
-            end = float((max(self._packet_pts) - (self._stream.start_time or 0)) * tb)
+            end = float((max(self._packet_pts) - (self._stream.start_time or 0)) * self._time_base)
             missing = info.duration - end - 1 / float(info.rate)
             if missing > max(3 / float(info.rate), 0.25):
                 self.truncated = f"frames stop at {end:.2f} s of a {info.duration:.2f} s stream"
@@ -354,7 +354,7 @@ class ImageSource(FrameSource):
             rate=rate,
             time_base=1 / rate,
             frames=len(paths),
-            duration=len(paths) / rate,
+            duration=float(len(paths) / rate),
             path=paths[0],
             kind="images",
         )
@@ -402,7 +402,7 @@ def _frame_notes(frame: av.VideoFrame) -> list[str]:
     return notes
 
 
-def stream_duration(stream) -> float | None:
+def stream_duration(stream: av.video.stream.VideoStream) -> float | None:
     """The video stream's own duration in seconds (MKV keeps it in a DURATION tag)."""
     if stream.duration is not None and stream.time_base:
         return float(stream.duration * stream.time_base)

@@ -21,7 +21,7 @@ def demo_photo() -> np.ndarray:
     import matplotlib.cbook as cbook
     from PIL import Image
 
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as im:
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as im:
         return np.asarray(im.convert("RGB"))
 
 
@@ -168,7 +168,9 @@ def pan_zoom(
         yield cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def tone(seconds: float, sample_rate: int = 48000, freq: float = 440.0, channels: int = 2) -> np.ndarray:
+def tone(
+    seconds: float | Fraction, sample_rate: int = 48000, freq: float = 440.0, channels: int = 2
+) -> np.ndarray:
     """A sine tone with a slow tremolo, float32 (channels, samples) in [-0.5, 0.5]."""
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
     wave = 0.4 * np.sin(2 * np.pi * freq * t) * (0.75 + 0.25 * np.sin(2 * np.pi * 0.5 * t))
@@ -226,7 +228,7 @@ def write_clip(
             vf.time_base = tb
             out.mux(vs.encode(vf))
         out.mux(vs.encode(None))
-        if as_ is not None:
+        if as_ is not None and audio is not None:
             step = 1024
             for start in range(0, audio.shape[1], step):
                 chunk = np.ascontiguousarray(audio[:, start : start + step])
