@@ -1,5 +1,5 @@
 """Layers point down only: every import inside ``vidstyle`` goes to a lower layer (or stays in
-its own package), never up. The table is the one in the README's "How it works"; packages that
+its own package), never up. The table is the one in docs/architecture.md ("Layers"); packages that
 do not exist yet have their place already, so they land in the right layer when they appear.
 """
 

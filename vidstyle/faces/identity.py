@@ -1,7 +1,7 @@
 """128-d face descriptor network (a ResNet-34-like port of dlib's face recognition model).
 
 Input: aligned 150 x 150 RGB chips in 0..255 (see :mod:`vidstyle.faces.align`); output: 128-d
-descriptors whose Euclidean distance is below ~0.6 for the same person. Layers (DESIGN.md §5):
+descriptors whose Euclidean distance is below ~0.6 for the same person. Layers (docs/design.md §5):
 a 7x7/2 "valid" conv with a per-channel scale, ReLU, 3x3/2 max-pool, then residual blocks with
 TF-style padding, global average pooling and a 256 x 128 matrix. Weights: a float32 state dict.
 """

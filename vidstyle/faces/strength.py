@@ -11,7 +11,7 @@ resolution (after ``model.max_side``), measured in strokes:
 Faces up to ``n0`` strokes high keep no style (the original face), faces from ``n1`` strokes
 keep ``s_max``, linearly in between. ``stroke_px`` defaults to 4: TransformerNet paints on the
 grid of its two stride-2 convolutions, 4 x 4 output px per cell. ``n0`` = 3 and ``n1`` = 10 (12 and
-40 px at that stroke) come from measuring starry_night on faces 12..128 px high (README, Faces):
+40 px at that stroke) come from measuring starry_night on faces 12..128 px high (docs/faces.md):
 at strength 0.35, faces of 16-20 px lost detection or kept NME > 0.05; faces of 40 px and more
 kept NME <= 0.03.
 """

@@ -1,7 +1,7 @@
 """The Gatys/Ruder objective for one image: content + style + TV (+ temporal, + faces).
 
 Units (chosen so the reference weights of manuelruder/artistic-videos keep their balance, see
-DESIGN.md section 8): images are 1 x 3 x H x W float in 0..255. VGG16 features (torchvision's
+docs/design.md section 8): images are 1 x 3 x H x W float in 0..255. VGG16 features (torchvision's
 ImageNet normalisation) are multiplied by ``FEATURE_SCALE`` = 255 x mean ImageNet std, the factor
 between torchvision's input range and caffe's 0..255 mean-subtracted one, so content/style losses
 land near the magnitudes the reference's caffe VGG-19 gives.

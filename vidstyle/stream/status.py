@@ -3,7 +3,7 @@
 The status line is for people (a self-overwriting line on a terminal, a log line every
 ``stream.status_every`` seconds elsewhere). ``stream.status_json`` is for machines: one JSON
 object per line, appended and flushed, every ``status_every`` seconds, at each change of state
-and at the end. Its fields are documented in the README ("Status for operators") and stay stable.
+and at the end. Its fields are documented in docs/streams.md ("Status for operators") and stay stable.
 """
 
 from __future__ import annotations
