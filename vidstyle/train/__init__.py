@@ -7,6 +7,7 @@ temporal     synthetic frame pairs with a known motion for the temporal loss
 faces_cache  MTCNN faces of the content images, detected once, cached as JSON
 targets      the style images and their Gram matrices
 network      the network to train: fresh, warm-started (init) or extended (extend)
+loss_nets    the frozen loss networks (VGG16, the face descriptor network)
 precision    device, mixed precision, memory format
 schedule     the learning rate as a pure function of the step
 step         one step's weighted loss terms and the optimizer update

@@ -5,6 +5,7 @@ and the face detector can be injected (tests use random-initialised ones). Each 
 own module; this one wires them and runs the loop:
 
 styles and Grams  :mod:`.targets`      network (fresh / init / extend)  :mod:`.network`
+loss networks     :mod:`.loss_nets`    device and mixed precision       :mod:`.precision`
 faces             :mod:`.faces_cache`  batches                          :mod:`.data`, :mod:`.batch`
 learning rate     :mod:`.schedule`     losses and the update            :mod:`.step`
 loss history      :mod:`.history`      sample grid                      :mod:`.samples`, :mod:`.report`
@@ -31,6 +32,7 @@ from .batch import TrainBatch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, dump
 from .data import StepBatches, check_readable, list_images
+from .loss_nets import loss_networks
 from .network import build_network, resolve_start
 from .precision import precision_for
 from .report import loss_curve, sample_grid
@@ -129,25 +131,7 @@ class Trainer:
 
     def _setup_networks(self) -> None:
         cfg, dev, precision = self.cfg, self.device, self.precision
-        vgg = self._vgg
-        if vgg is None:
-            from ..perceptual.vgg import load_vgg
-
-            vgg = load_vgg(cfg.resolve(cfg.paths.vgg_weights) if cfg.paths.vgg_weights else None)
-        vgg = vgg.to(dev).eval().requires_grad_(False)
-        idnet = None
-        if cfg.uses_identity:
-            idnet = self._identity
-            if idnet is None and cfg.paths.identity_weights:
-                from ..faces.identity import load_identity_net
-
-                idnet = load_identity_net(cfg.resolve(cfg.paths.identity_weights))
-            if idnet is None:
-                raise ConfigError(
-                    "loss.face_mode uses the identity loss but no identity network "
-                    "weights are given (--identity-weights PATH, or set loss.identity=0)"
-                )
-            idnet = idnet.to(dev).eval().requires_grad_(False)
+        vgg, idnet = loss_networks(cfg, dev, self._vgg, self._identity)
         built = build_network(self.start, cfg.model.arch, self.styles.names, cfg.run.seed, dev)
         self.net, self.init_meta = built.net, built.init_meta
         if precision.channels_last:
