@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -134,27 +135,49 @@ def make_trainer(cfg, tmp_path, vgg, idnet, **kw):
     )
 
 
+def tensors(batch) -> dict[str, torch.Tensor]:
+    """Every tensor of a TrainBatch by a dotted name (``faces.mask``, ``pairs.grid``, ...)."""
+    out = {"content": batch.content, "style": batch.style}
+    for part in ("faces", "pairs"):
+        value = getattr(batch, part)
+        if value is not None:
+            out.update({f"{part}.{f.name}": getattr(value, f.name) for f in dataclasses.fields(value)})
+    return out
+
+
 def test_batches_are_pure_functions_of_the_step(data, tmp_path, vgg, idnet):
     t = make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, idnet)
     t.setup()
     a, b = t.batches[3], t.batches[3]
-    assert set(a) >= {
-        "content",
-        "style",
-        "face_mask",
-        "landmarks",
-        "face_ok",
-        "next",
-        "next_clean",
-        "grid",
-        "mask",
+    assert a.faces is not None and a.pairs is not None and a.skipped == ()
+    got, want = tensors(a), tensors(b)
+    assert len(got) == 9
+    for k in got:
+        assert torch.equal(got[k], want[k]), k
+    assert a.content.shape == (2, 3, SIZE, SIZE)
+    assert a.faces.mask.sum() > 0 and a.faces.usable.any()
+    assert not torch.equal(t.batches[4].content, a.content)
+
+
+def test_batch_draws_are_pinned(data, tmp_path):
+    """The random draws of a step (style, scale, flip, crop, motion, light, noise) keep their
+    values and order: the bundled recipes' runs are reproduced by seed and step. Values from the
+    trainer before it was split up (torch 2.x CPU generator, Pillow's bilinear resize)."""
+    from vidstyle.train.data import StepBatches, list_images
+
+    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"))
+    batches = StepBatches(list_images([data / "content"]), cfg.data, cfg.motion, 2, 2, 0, temporal=True)
+    want = {
+        0: ([0, 1], 779854.0, 784600.4375),
+        1: ([1, 1], 790613.0, 787442.5),
+        2: ([0, 1], 725129.0, 719192.5625),
+        3: ([0, 0], 726529.0, 716619.5),
     }
-    for k in a:
-        if isinstance(a[k], torch.Tensor):
-            assert torch.equal(a[k], b[k]), k
-    assert a["content"].shape == (2, 3, SIZE, SIZE)
-    assert a["face_mask"].sum() > 0 and a["face_ok"].any()
-    assert not torch.equal(t.batches[4]["content"], a["content"])
+    for step, (styles, content_sum, next_sum) in want.items():
+        b = batches[step]
+        assert b.style.tolist() == styles, step
+        assert float(b.content.sum()) == content_sum, step  # whole 0..255 values: exact
+        assert b.pairs is not None and float(b.pairs.next.sum()) == pytest.approx(next_sum, rel=1e-6)
 
 
 def test_loader_processes_give_the_same_batches(data, tmp_path, vgg, idnet):
@@ -164,17 +187,15 @@ def test_loader_processes_give_the_same_batches(data, tmp_path, vgg, idnet):
     got = list(t._loader())
     assert len(got) == 2
     for step, batch in zip((1, 2), got):
-        want = t.batches[step]
-        assert torch.equal(batch["content"], want["content"])
-        assert torch.equal(batch["grid"], want["grid"])
+        want = tensors(t.batches[step])
+        for k, v in tensors(batch).items():
+            assert torch.equal(v, want[k]), k
 
 
 def test_each_loss_term_descends_along_its_gradient(data, tmp_path, vgg, idnet):
     t = make_trainer(make_cfg(data, tmp_path), tmp_path, vgg, idnet)
     t.setup()
-    from vidstyle.train.data import to_device
-
-    batch = to_device({k: v for k, v in t.batches[0].items() if k != "skipped"}, t.device)
+    batch = t.batches[0].to(t.device)
     terms = t.compute_losses(batch)
     assert set(terms) == {"content", "style", "tv", "face", "identity", "temporal"}
     params = [p for p in t.net.parameters()]
@@ -203,7 +224,6 @@ def test_training_steps_lower_the_total(data, tmp_path, vgg, idnet):
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     t.setup()
     batch = t.batches[0]
-    batch.pop("skipped")
     totals = [t.train_step(batch)["total"] for _ in range(8)]
     assert totals[-1] < totals[0]
 
@@ -213,24 +233,48 @@ def test_resume_gives_the_identical_next_step(data, tmp_path, vgg, idnet):
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     t.setup()
     for s in range(2):
-        b = t.batches[s]
-        b.pop("skipped")
-        t.train_step(b)
+        t.train_step(t.batches[s])
     ckpt = t.save_checkpoint(tmp_path / "ckpt.safetensors")
-    b = t.batches[2]
-    b.pop("skipped")
-    expected = t.train_step(b)
+    expected = t.train_step(t.batches[2])
     expected_params = {k: v.clone() for k, v in t.net.state_dict().items()}
 
     r = make_trainer(cfg, tmp_path, vgg, idnet, resume=ckpt)
     r.setup()
     assert r.step == 2
-    b = r.batches[r.step]
-    b.pop("skipped")
-    got = r.train_step(b)
+    got = r.train_step(r.batches[r.step])
     assert got == expected
     for k, v in r.net.state_dict().items():
         assert torch.equal(v, expected_params[k]), k
+
+
+def test_run_resumed_from_a_checkpoint_ends_bit_identical(data, tmp_path, vgg, idnet):
+    """An interrupted run resumed with --resume ends with the weights, Adam state and loss history
+    of the run that was never interrupted (the warm-up and cosine schedule included)."""
+    sets = {
+        "optim.steps": 4,
+        "optim.schedule": "cosine",
+        "optim.warmup": 2,
+        "optim.grad_clip": 0.5,
+        "run.checkpoint_every": 2,
+        "loss.style_scale": [1.0, 2.0],
+    }
+    cfg = make_cfg(data, tmp_path / "a", styles=("swirl", "stripes"), **sets)
+    whole = make_trainer(cfg, tmp_path / "a", vgg, idnet)
+    whole.run()
+    ckpt = tmp_path / "a" / "run" / "checkpoints" / "step-0000002.safetensors"
+    cfg_b = make_cfg(data, tmp_path / "b", styles=("swirl", "stripes"), **sets)
+    resumed = make_trainer(cfg_b, tmp_path / "b", vgg, idnet, resume=ckpt)
+    resumed.run()
+    assert resumed.step == whole.step == 4
+    for k, v in whole.net.state_dict().items():
+        assert torch.equal(v, resumed.net.state_dict()[k]), k
+    a, b = whole.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
+    assert all(torch.equal(a[i]["exp_avg_sq"], b[i]["exp_avg_sq"]) for i in a)
+
+    def losses(history: list[dict]) -> list[dict]:  # the records without the speed
+        return [{k: v for k, v in r.items() if k != "it_s"} for r in history]
+
+    assert losses(resumed.history) == losses(whole.history)
 
 
 def test_run_writes_model_samples_and_checkpoints(data, tmp_path, vgg, idnet):
@@ -472,7 +516,7 @@ def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, i
     )
     t = make_trainer(cfg, tmp_path, vgg, idnet)
     t.setup()
-    picks = torch.cat([t.batches[s]["style"] for s in range(60)])
+    picks = torch.cat([t.batches[s].style for s in range(60)])
     assert 0.8 < float((picks == 1).float().mean()) < 0.97  # 0.9 expected
     step_cfg = make_cfg(
         data,
@@ -482,7 +526,7 @@ def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, i
     )
     t = make_trainer(step_cfg, tmp_path, vgg, idnet)
     t.setup()
-    assert all(len(set(t.batches[s]["style"].tolist())) == 1 for s in range(10))
+    assert all(len(set(t.batches[s].style.tolist())) == 1 for s in range(10))
     with pytest.raises(ConfigError, match="data.style_weights: 1 factors for 2 styles"):
         make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1]})
     with pytest.raises(ConfigError, match="exclude each other"):

@@ -50,6 +50,8 @@ def style_loss(
         sq = ((g - target.to(g.dtype).expand_as(g)) ** 2).mean(dim=(1, 2))
         term = sq.mean() if sample_weight is None else (sq * sample_weight.to(sq.dtype)).mean()
         total = term if total is None else total + term
+    if total is None:
+        raise ValueError("style_loss: target_grams names no layer")
     return total
 
 
@@ -79,4 +81,4 @@ def downsample_weight(weight: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """A per-pixel weight map (N x 1 x H x W) brought to the feature map size of ``like``."""
     if weight.shape[-2:] == like.shape[-2:]:
         return weight
-    return F.adaptive_avg_pool2d(weight, like.shape[-2:])
+    return F.adaptive_avg_pool2d(weight, (like.shape[-2], like.shape[-1]))

@@ -48,7 +48,7 @@ def vgg16_features() -> nn.Sequential:
     layers: list[nn.Module] = []
     c_in = 3
     for v in _VGG16_UPTO_CONV4_3:
-        if v == "M":
+        if isinstance(v, str):  # "M"
             layers.append(nn.MaxPool2d(2, 2))
         else:
             layers += [nn.Conv2d(c_in, v, 3, padding=1), nn.ReLU(inplace=True)]
@@ -58,6 +58,9 @@ def vgg16_features() -> nn.Sequential:
 
 class VGGFeatures(nn.Module):
     """``forward(x)`` with x N x 3 x H x W in 0..255 -> {layer name: activation} for ``layers``."""
+
+    mean: torch.Tensor  # 1 x 3 x 1 x 1, ImageNet mean in 0..255 (a buffer)
+    std: torch.Tensor  # 1 x 3 x 1 x 1, ImageNet std in 0..255 (a buffer)
 
     def __init__(self, layers=JOHNSON_LAYERS):
         super().__init__()

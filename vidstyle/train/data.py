@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -18,8 +19,9 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import InputError
 from ..faces.detector import Faces
 from ..io.source import IMAGE_SUFFIXES
+from .batch import FaceTargets, FramePairs, TrainBatch
 from .config import DataConfig, MotionConfig
-from .temporal import frame_pair
+from .temporal import FramePair, frame_pair
 
 _FLIP_LANDMARKS = [1, 0, 2, 4, 3]  # left/right swap under a horizontal flip
 
@@ -58,7 +60,8 @@ def list_images(dirs: list[Path]) -> list[Path]:
 
 def check_readable(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Split ``paths`` into (readable, bad) by their headers; all bad is an error."""
-    good, bad = [], []
+    good: list[Path] = []
+    bad: list[Path] = []
     for p in paths:
         try:
             with Image.open(p) as im:
@@ -81,7 +84,7 @@ def load_style(path: Path, size: int) -> torch.Tensor:
         raise InputError(f"style image cannot be read (not an image, or corrupt): {path}")
     im = Image.fromarray(rgb)
     f = size / max(im.size)
-    im = im.resize((max(4, round(im.width * f)), max(4, round(im.height * f))), Image.LANCZOS)
+    im = im.resize((max(4, round(im.width * f)), max(4, round(im.height * f))), Image.Resampling.LANCZOS)
     return torch.from_numpy(np.array(im)).permute(2, 0, 1)[None].float()
 
 
@@ -89,7 +92,9 @@ def center_crop(rgb: np.ndarray, size: int) -> torch.Tensor:
     """Shorter side resized to ``size``, centre crop: 3 x size x size float (0..255)."""
     im = Image.fromarray(rgb)
     f = size / min(im.size)
-    im = im.resize((max(size, round(im.width * f)), max(size, round(im.height * f))), Image.BILINEAR)
+    im = im.resize(
+        (max(size, round(im.width * f)), max(size, round(im.height * f))), Image.Resampling.BILINEAR
+    )
     x0, y0 = (im.width - size) // 2, (im.height - size) // 2
     return torch.from_numpy(np.array(im.crop((x0, y0, x0 + size, y0 + size)))).permute(2, 0, 1).float()
 
@@ -98,13 +103,19 @@ def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + stream) * 2_147_483_647 + step)
 
 
-class StepBatches(torch.utils.data.Dataset):
-    """``batches[step]`` -> the training batch of that step (a dict of stacked tensors).
+class _Sample(NamedTuple):
+    """One crop before batching: content 3 x S x S, its frame pair, its face targets."""
 
-    Keys: ``content`` N x 3 x S x S (0..255); ``style`` N (style index); with faces
-    ``face_mask`` N x 1 x S x S, ``landmarks`` N x F x 5 x 2, ``face_ok`` N x F (usable for the
-    identity loss); with ``temporal`` also ``next``, ``next_clean``, ``grid``, ``mask``;
-    ``skipped`` lists content files that failed to decode.
+    content: torch.Tensor
+    pair: FramePair | None
+    faces: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None  # mask, landmarks, usable
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """``batches[step]`` -> the :class:`~vidstyle.train.batch.TrainBatch` of that step.
+
+    Every batch has ``content`` and ``style``; ``faces`` when ``faces`` (detected faces per content
+    file) is given, ``pairs`` when ``temporal`` is on.
     """
 
     def __init__(
@@ -151,9 +162,8 @@ class StepBatches(torch.utils.data.Dataset):
             skipped.append(str(self.paths[i]))
         raise InputError("none of the content images can be decoded")
 
-    def __getitem__(self, step: int) -> dict:
+    def __getitem__(self, step: int) -> TrainBatch:
         gen = step_generator(self.seed, step)
-        S = self.cfg.image_size
         skipped: list[str] = []
         picks = 1 if self.cfg.style_pick == "step" else self.batch
         if self.cfg.style_weights:
@@ -163,37 +173,48 @@ class StepBatches(torch.utils.data.Dataset):
             styles = torch.randint(self.num_styles, (picks,), generator=gen)
         styles = styles.expand(self.batch).clone()
         samples = [self._sample(step * self.batch + j, gen, skipped) for j in range(self.batch)]
-        out = {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
-        out["style"] = styles
-        out["skipped"] = skipped
-        assert out["content"].shape[-1] == S
-        return out
+        faces = pairs = None
+        if self.faces is not None:
+            mask, marks, usable = (torch.stack(part) for part in zip(*(s.faces for s in samples if s.faces)))
+            faces = FaceTargets(mask, marks, usable)
+        if self.temporal:
+            frames = [s.pair for s in samples if s.pair]
+            pairs = FramePairs(
+                torch.stack([p.next for p in frames]),
+                torch.stack([p.next_clean for p in frames]),
+                torch.stack([p.grid for p in frames]),
+                torch.stack([p.mask for p in frames]),
+            )
+        content = torch.stack([s.content for s in samples])
+        return TrainBatch(content, styles, faces, pairs, tuple(skipped))
 
-    def _sample(self, pos: int, gen: torch.Generator, skipped: list[str]) -> dict:
+    def _sample(self, pos: int, gen: torch.Generator, skipped: list[str]) -> _Sample:
         rgb, path = self._load(pos, skipped)
         S, cfg = self.cfg.image_size, self.cfg
         h, w = rgb.shape[:2]
         short = S * (1.0 + cfg.scale_jitter * float(torch.rand((), generator=gen)))
         f = short / min(h, w)
         wc, hc = max(S, round(w * f)), max(S, round(h * f))
-        canvas_im = Image.fromarray(rgb).resize((wc, hc), Image.BILINEAR)
+        canvas_im = Image.fromarray(rgb).resize((wc, hc), Image.Resampling.BILINEAR)
         flip = cfg.hflip and bool(torch.rand((), generator=gen) < 0.5)
         if flip:
-            canvas_im = canvas_im.transpose(Image.FLIP_LEFT_RIGHT)
+            canvas_im = canvas_im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         canvas = torch.from_numpy(np.array(canvas_im)).permute(2, 0, 1).float()
         x0 = int(torch.randint(wc - S + 1, (), generator=gen))
         y0 = int(torch.randint(hc - S + 1, (), generator=gen))
-        sample = {"content": canvas[:, y0 : y0 + S, x0 : x0 + S].contiguous()}
-        if self.temporal:
-            pair = frame_pair(canvas, x0, y0, S, gen, self.motion)
-            sample.update(next=pair.next, next_clean=pair.next_clean, grid=pair.grid, mask=pair.mask)
+        content = canvas[:, y0 : y0 + S, x0 : x0 + S].contiguous()
+        pair = frame_pair(canvas, x0, y0, S, gen, self.motion) if self.temporal else None
+        targets = None
         if self.faces is not None:
             faces = self.faces.get(path, Faces.empty())
             faces = faces.scaled(wc / w) if len(faces) else faces
-            sample.update(self._face_targets(faces, wc, x0, y0, flip))
-        return sample
+            targets = self._face_targets(faces, wc, x0, y0, flip)
+        return _Sample(content, pair, targets)
 
-    def _face_targets(self, faces: Faces, wc: int, x0: int, y0: int, flip: bool) -> dict:
+    def _face_targets(
+        self, faces: Faces, wc: int, x0: int, y0: int, flip: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mask 1 x S x S, landmarks F x 5 x 2, usable F) of one crop; see FaceTargets."""
         S, m = self.cfg.image_size, self.cfg.max_faces
         mask = torch.zeros(1, S, S)
         lms = torch.zeros(m, 5, 2)
@@ -219,15 +240,4 @@ class StepBatches(torch.utils.data.Dataset):
             inside = bool(((marks[i] >= 0) & (marks[i] <= S - 1)).all())
             ok[kept] = inside and bool(x2 - x1 >= self.identity_min_face)
             kept += 1
-        return {"face_mask": mask, "landmarks": lms, "face_ok": ok}
-
-
-def to_device(batch: dict, device: torch.device, channels_last: bool = False) -> dict:
-    out = {}
-    for k, v in batch.items():
-        if isinstance(v, torch.Tensor):
-            v = v.to(device, non_blocking=True)
-            if channels_last and v.dim() == 4 and v.shape[1] == 3:
-                v = v.contiguous(memory_format=torch.channels_last)
-        out[k] = v
-    return out
+        return mask, lms, ok

@@ -15,13 +15,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..errors import ConfigError, InputError
 from ..faces.detector import FaceDetector, Faces
 from ..geometry import fit_long_side
 from ..log import log
+from ..optional import require
 from .data import read_rgb
 
 CACHE_VERSION = 1
 SAVE_EVERY = 50
+MTCNN_MIN_FACE = 20  # px
+MTCNN_THRESHOLDS = [0.6, 0.7, 0.7]  # the three cascade stages
+MTCNN_SCORE_MIN = 0.9
+FACE_SETTINGS = {
+    "detector": "mtcnn",
+    "min_face": MTCNN_MIN_FACE,
+    "thresholds": MTCNN_THRESHOLDS,
+    "score_min": MTCNN_SCORE_MIN,
+}  # part of the cache file: changing one starts a fresh cache
 
 
 def cache_key(path: Path) -> str:
@@ -34,7 +45,7 @@ def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     if max(h, w) <= max_side:
         return image, 1.0
     sh, sw = fit_long_side(h, w, max_side)
-    small = Image.fromarray(image).resize((sw, sh), Image.BILINEAR)
+    small = Image.fromarray(image).resize((sw, sh), Image.Resampling.BILINEAR)
     return np.asarray(small), w / small.width
 
 
@@ -101,3 +112,36 @@ class FaceCache:
             if (i + 1) % SAVE_EVERY == 0:
                 self.save()
         self.save()
+
+
+def mtcnn(device: str) -> FaceDetector:
+    """The training detector (MTCNN with :data:`FACE_SETTINGS`); ConfigError without facenet-pytorch."""
+    from ..faces.detector import MTCNNDetector
+
+    require(
+        "facenet_pytorch",
+        "the face losses need facenet-pytorch (pip install --no-deps "
+        "facenet-pytorch), or set loss.face_mode=off",
+        ConfigError,
+    )
+    return MTCNNDetector(
+        device=device, min_face=MTCNN_MIN_FACE, thresholds=MTCNN_THRESHOLDS, score_min=MTCNN_SCORE_MIN
+    )
+
+
+def content_faces(
+    paths: list[Path], cache: FaceCache, progress: bool = False
+) -> tuple[dict[Path, Faces], list[Path]]:
+    """({path: faces}, the decodable ``paths``) through ``cache``; files that fail to decode are
+    logged and left in ``cache.bad``. InputError when none can be decoded."""
+    faces = cache.faces(paths, progress=progress)
+    for p in cache.bad:
+        log.warning(f"skipping unreadable content image {p}")
+    bad = set(cache.bad)
+    kept = [p for p in paths if p not in bad]
+    if not kept:
+        raise InputError("none of the content images can be decoded")
+    n_faces = sum(len(f) for f in faces.values())
+    with_faces = sum(1 for f in faces.values() if len(f))
+    log.info(f"{n_faces} faces in {with_faces} of {len(faces)} content images")
+    return faces, kept

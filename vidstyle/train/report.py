@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .history import TERMS
+
 
 def sample_grid(columns: list[torch.Tensor], path: Path, gap: int = 4) -> Path:
     """Columns of N x 3 x H x W images (0..255): content | style 1 | style 2 ... as one PNG."""
@@ -32,11 +34,7 @@ def loss_curve(history: list[dict], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [
-        k
-        for k in ("total", "content", "style", "tv", "face", "identity", "temporal")
-        if any(k in r for r in history)
-    ]
+    keys = [k for k in TERMS if any(k in r for r in history)]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     for k in keys:
         pts = [(r["step"], r[k]) for r in history if k in r and r[k] > 0]
