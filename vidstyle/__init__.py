@@ -14,7 +14,7 @@ CLI's ``--help``) stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .version import __version__
 
@@ -46,7 +46,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "batch":  # the package itself is callable: vidstyle.batch(inputs, out_dir, ...)
         import importlib
 
