@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "train": 4,
     "bench": 4,
     "eval": 4,
+    "deploy": 4,  # export_model: an export checked through the stylize backends
     # 5 the command line
     "cli": 5,
     # the package facade (vidstyle/__init__.py re-exports the public API, __main__ runs the CLI)

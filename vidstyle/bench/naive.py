@@ -33,7 +33,7 @@ def naive_stylize(
         raise RuntimeError(f"OpenCV cannot open {src}")
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
     frames = 0
     with torch.inference_mode():  # warm-up outside the clock, as for the pipeline
         net(pad_to_multiple(torch.zeros(1, 3, h, w, device=device), 4)[0])

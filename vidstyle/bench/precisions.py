@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..config import PipelineConfig
 from ..configtools import override
-from ..errors import VidstyleError
+from ..errors import ConfigError, VidstyleError
 
 CPU_SPECS = ("onnx-fp32", "onnx-int8", "torch-bf16")
 
@@ -20,6 +20,16 @@ CPU_SPECS = ("onnx-fp32", "onnx-int8", "torch-bf16")
 def parse_specs(text: str) -> list[str]:
     """'onnx-fp32,torch-bf16' -> the list; 'none' or '' -> []."""
     return [] if text.strip().lower() in ("", "none") else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def check_specs(cfg: PipelineConfig, specs: list[str]) -> None:
+    """ConfigError naming the spec whose backend or precision is no known value (a spec that is
+    well-formed but cannot run here is reported in its row instead)."""
+    for spec in specs:
+        try:
+            spec_config(cfg, spec)
+        except ConfigError as exc:
+            raise ConfigError(f"--precisions {spec!r}: {exc}") from None
 
 
 def spec_config(cfg: PipelineConfig, spec: str) -> PipelineConfig:

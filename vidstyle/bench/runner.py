@@ -160,7 +160,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int, source: Path | Non
 
         images = scaled()
     try:
-        return write_clip(path, images, rate, audio=tone(frames / rate), crf=16)
+        return write_clip(path, images, rate, audio=tone(float(frames / rate)), crf=16)
     finally:
         if source is not None:
             src.close()

@@ -47,13 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from ..bench.precisions import CPU_SPECS, parse_specs
+    from ..bench.precisions import CPU_SPECS, check_specs, parse_specs
     from ..bench.runner import bench_resolution, machine_description, parse_resolutions
     from ..configtools import override
-    from ..errors import ConfigError
+    from ..errors import ConfigError, InputError
     from ..log import log
     from ..pipeline.api import Pipeline
     from ..stylize.device import resolve_device
+    from .files import check_plot_file, check_report_files, writing
 
     cfg = config_from_args(args)
     device = resolve_device(cfg.model.device)
@@ -63,10 +64,13 @@ def run(args: argparse.Namespace) -> int:
     if frames < 2 or args.repeats < 1:
         raise ConfigError("--frames must be >= 2 and --repeats >= 1")
     if args.input and not Path(args.input).is_file():
-        raise ConfigError(f"--input not found: {args.input}")
+        raise InputError(f"--input not found: {args.input}")
+    check_report_files([args.json, args.csv, args.plot], inputs=[args.input] if args.input else [])
+    check_plot_file(args.plot)
     specs = parse_specs(
         args.precisions if args.precisions is not None else ("none" if gpu else ",".join(CPU_SPECS))
     )
+    check_specs(cfg, specs)
     cfg = override(cfg, "run.progress", "off")
     pipeline = Pipeline(cfg)
     machine = machine_description()
@@ -102,11 +106,14 @@ def run(args: argparse.Namespace) -> int:
     print_report(results, machine, settings)
     data = {"machine": machine, "settings": settings, "results": [r.to_dict() for r in results]}
     if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+        with writing(args.json) as path:
+            path.write_text(json.dumps(data, indent=2))
     if args.csv:
-        write_csv(Path(args.csv), results)
+        with writing(args.csv) as path:
+            write_csv(path, results)
     if args.plot:
-        plot(Path(args.plot), results, f"{settings['stylizer']} on {machine['gpu'] or machine['cpu']}")
+        with writing(args.plot) as path:
+            plot(path, results, f"{settings['stylizer']} on {machine['gpu'] or machine['cpu']}")
     return 0
 
 

@@ -235,7 +235,7 @@ def parse_set_items(items: list[str]) -> dict[str, str]:
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     """Effective config: file, then ``--set`` items, then dedicated flags (most specific wins)."""
-    overrides: dict[str, object] = parse_set_items(getattr(args, "set_items", []) or [])
+    overrides: dict[str, object] = {**parse_set_items(getattr(args, "set_items", []) or [])}
     for dest, value in vars(args).items():
         if "." in dest and value is not None:
             overrides[dest] = value

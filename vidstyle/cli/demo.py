@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .common import add_pipeline_args, config_from_args
+
+MIN_SECONDS, MAX_SECONDS = 0.1, 3600.0  # sample length: a few frames .. an hour at 29.97 fps
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,19 +18,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where the sample and its stylized copy go (default: out/demo)",
     )
-    p.add_argument("--seconds", type=float, default=4.0, help="sample length (default 4)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=4.0,
+        help=f"sample length (default 4; {MIN_SECONDS:g} to {MAX_SECONDS:g})",
+    )
     add_pipeline_args(p, run=True)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..io.synth import demo_clip
     from ..log import log
     from ..pipeline.api import Pipeline
+    from .files import writing
 
     cfg = config_from_args(args)
-    out_dir = Path(args.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if not MIN_SECONDS <= args.seconds <= MAX_SECONDS:  # NaN too
+        raise ConfigError(f"--seconds must be {MIN_SECONDS:g} to {MAX_SECONDS:g}, got {args.seconds:g}")
+    with writing(args.output_dir) as out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
     sample = demo_clip(out_dir / "sample.mp4", seconds=args.seconds)
     log.info(f"sample clip: {sample} (640x360, 29.97 fps, {args.seconds:g} s, 440 Hz tone)")
     pipeline = Pipeline(cfg)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..eval.flicker import FlickerResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_faces(esub)
 
 
-def _frames(path: str):
+def _frames(path: str) -> Iterator[np.ndarray]:
+    """RGB frames (H x W x 3 uint8) of a video or images, decoded lazily."""
     from ..io.source import open_source
 
     source = open_source(path)
@@ -49,18 +58,24 @@ def _frames(path: str):
 
 def run_flicker(args: argparse.Namespace) -> int:
     from ..config import FlowConfig
+    from ..configtools import from_dict
     from ..errors import InputError
     from ..eval.flicker import warping_errors
+    from .files import check_plot_file, check_report_files, writing
     from .report import table
 
-    flow = FlowConfig(backend=args.flow, long_side=args.long_side)
+    flow = from_dict(FlowConfig, {"backend": args.flow, "long_side": args.long_side}, prefix="flow.")
     names = ["original (floor)", "stylized"] + (["reference"] if args.ref else [])
     paths = [args.original, args.stylized] + ([args.ref] if args.ref else [])
+    check_report_files([args.json, args.plot], inputs=paths)
+    check_plot_file(args.plot)
     try:
         results = warping_errors(_frames(args.original), [_frames(p) for p in paths], flow)
     except ValueError as exc:
         raise InputError(f"cannot compare: {exc}") from None
-    data = {name.split()[0]: {"path": p, **r.to_dict()} for name, p, r in zip(names, paths, results)}
+    data: dict[str, Any] = {
+        name.split()[0]: {"path": p, **r.to_dict()} for name, p, r in zip(names, paths, results)
+    }
     rows = [[n, p, f"{r.e_warp:.6f}"] for n, p, r in zip(names, paths, results)]
     if args.ref:
         ratio = results[1].e_warp / results[2].e_warp if results[2].e_warp > 0 else float("nan")
@@ -69,13 +84,16 @@ def run_flicker(args: argparse.Namespace) -> int:
     data["flow"] = {"backend": flow.backend, "long_side": flow.long_side}
     print(table(rows, ["video", "file", "E_warp"]))
     if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+        with writing(args.json) as path:
+            path.write_text(json.dumps(data, indent=2))
     if args.plot:
-        plot_flicker(Path(args.plot), names, results)
+        with writing(args.plot) as path:
+            plot_flicker(path, names, results)
     return 0
 
 
-def plot_flicker(path: Path, names: list[str], results) -> None:
+def plot_flicker(path: Path, names: list[str], results: list[FlickerResult]) -> None:
+    """Per-pair warping error of each video, one line each, to an image file."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,7 +112,7 @@ def plot_flicker(path: Path, names: list[str], results) -> None:
     plt.close(fig)
 
 
-def register_faces(esub) -> None:
+def register_faces(esub: argparse._SubParsersAction) -> None:
     fa = esub.add_parser("faces", help="face recall, landmark NME and identity of STYLIZED against ORIGINAL")
     fa.add_argument("original", metavar="ORIGINAL")
     fa.add_argument("stylized", metavar="STYLIZED")
@@ -118,37 +136,47 @@ def register_faces(esub) -> None:
     fa.set_defaults(func=run_faces)
 
 
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
 def run_faces(args: argparse.Namespace) -> int:
     import csv
 
-    from ..errors import InputError
+    from ..config import DEVICE_PATTERN
+    from ..errors import ConfigError, InputError
     from ..eval.faces import IdentityScorer, evaluate_faces, rows_as_dicts
     from ..faces.detector import MTCNNDetector
+    from ..stylize.device import resolve_device
+    from .files import check_report_files, writing
     from .report import table
 
     if args.every < 1:
-        raise InputError("--every must be at least 1")
+        raise ConfigError("--every must be at least 1")
     if args.min_face < 12:
-        raise InputError("--min-face must be at least 12 (px; MTCNN's smallest cell)")
-    identity = IdentityScorer(args.identity_weights, args.device) if args.identity_weights else None
-    detector = MTCNNDetector(args.device, min_face=args.min_face)
+        raise ConfigError("--min-face must be at least 12 (px; MTCNN's smallest cell)")
+    if not re.fullmatch(DEVICE_PATTERN, args.device):
+        raise ConfigError(f"--device: {args.device!r} is not valid (auto, cpu, cuda or cuda:N)")
+    device = str(resolve_device(args.device))
+    check_report_files([args.json, args.csv], inputs=[args.original, args.stylized])
+    identity = IdentityScorer(args.identity_weights, device) if args.identity_weights else None
+    detector = MTCNNDetector(device, min_face=args.min_face)
     try:
         summary, rows = evaluate_faces(
             _frames(args.original), _frames(args.stylized), detector, identity, every=args.every
         )
     except ValueError as exc:
         raise InputError(f"cannot compare: {exc}") from None
-    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
     lines = [
         ["frames evaluated", summary["frames_evaluated"]],
         ["faces in original", summary["faces"]],
-        ["detection recall (IoU>=0.5)", fmt(summary["recall"], ".3f")],
-        ["landmark NME", fmt(summary["nme"], ".4f")],
+        ["detection recall (IoU>=0.5)", _fmt(summary["recall"], ".3f")],
+        ["landmark NME", _fmt(summary["nme"], ".4f")],
     ]
     if identity is not None:
         lines += [
-            ["identity share (dist<0.6)", fmt(summary["identity_share"], ".3f")],
-            ["mean identity distance", fmt(summary["identity_distance"], ".3f")],
+            ["identity share (dist<0.6)", _fmt(summary["identity_share"], ".3f")],
+            ["mean identity distance", _fmt(summary["identity_distance"], ".3f")],
         ]
     print(table(lines, ["metric", "value"]))
     if len(summary["by_size"]) > 1:
@@ -156,8 +184,8 @@ def run_faces(args: argparse.Namespace) -> int:
         print(
             table(
                 [
-                    [k, v["faces"], fmt(v["recall"], ".3f"), fmt(v["nme"], ".4f")]
-                    + ([fmt(v["identity_share"], ".3f")] if identity is not None else [])
+                    [k, v["faces"], _fmt(v["recall"], ".3f"), _fmt(v["nme"], ".4f")]
+                    + ([_fmt(v["identity_share"], ".3f")] if identity is not None else [])
                     for k, v in summary["by_size"].items()
                 ],
                 heads,
@@ -166,10 +194,11 @@ def run_faces(args: argparse.Namespace) -> int:
     if "note" in summary:
         print(summary["note"])
     if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2))
+        with writing(args.json) as path:
+            path.write_text(json.dumps(summary, indent=2))
     if args.csv:
         dicts = rows_as_dicts(rows)
-        with open(args.csv, "w", newline="") as fh:
+        with writing(args.csv) as path, path.open("w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(dicts[0]) if dicts else ["index"])
             writer.writeheader()
             writer.writerows(dicts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -60,140 +59,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import ModelError
-    from ..models.catalog import resolve_style
-    from ..models.store import load_model
-
-    entry = resolve_style(args.model)
-    net, meta = load_model(entry.model_path)
-    suffix = ".onnx" if args.format == "onnx" else ".engine"
-    if args.int8 and args.format != "onnx":
-        raise ModelError("--int8 is for --format onnx (TensorRT engines use --fp16)")
-    tag = "-fp16" if args.fp16 else "-int8" if args.int8 else ""
-    out = Path(args.output) if args.output else Path(f"{meta.name}{tag}{suffix}")
-    if not out.parent.is_dir():
-        raise ModelError(f"output directory does not exist: {out.parent}")
-    try:
-        return _export(args, entry, net, meta, out, args.static)
-    except OSError as exc:
-        out.unlink(missing_ok=True)
-        raise ModelError(f"writing {out} failed: {exc.strerror or exc}") from None
-
-
-def _export(args, entry, net, meta, out: Path, static: bool) -> int:
-    import torch
-
-    from ..errors import ModelError
-    from ..export.onnx import export_onnx
-    from ..export.parity import parity_check
+    from ..deploy.api import export_model
+    from ..export.tensorrt import Profile
     from ..log import log
-    from ..models.store import load_model
-    from ..stylize.torch_backend import TorchStylizer
     from .report import table
 
-    if args.int8:
-        return _export_int8(args, net, meta, out, static)
-    if args.format == "onnx":
-        export_onnx(
-            net,
-            meta,
-            out,
-            opset=args.opset,
-            dynamic=not static,
-            height=args.height,
-            width=args.width,
-            batch=args.batch,
-            fp16=args.fp16,
-        )
-        log.info(
-            f"wrote {out} (opset {args.opset}, {'static' if static else 'dynamic'} shapes, "
-            f"{'fp16' if args.fp16 else 'fp32'}, {len(meta.styles)} style(s))"
-        )
-        if args.no_parity:
-            return 0
-        from ..stylize.onnx_backend import OnnxStylizer
-
-        device = torch.device("cpu")
-        candidate = OnnxStylizer(out, device)
-        sizes = ((args.height, args.width),) if static else None
-        batches = (args.batch,) if static else None
-    else:
-        import tempfile
-
-        from ..export.tensorrt import Profile, build_engine
-        from ..stylize.tensorrt_backend import TensorRTStylizer
-
-        profile = Profile(args.min_size, args.opt_size, args.max_size, args.max_batch, min(4, args.max_batch))
-        with tempfile.TemporaryDirectory() as tmp:
-            onnx_path = export_onnx(net, meta, Path(tmp) / "model.onnx", opset=args.opset)
-            build_engine(onnx_path, out, fp16=args.fp16, profile=profile)
-        log.info(
-            f"wrote {out} (TensorRT, {'fp16' if args.fp16 else 'fp32'}, sizes "
-            f"{profile.min_hw[1]}x{profile.min_hw[0]}..{profile.max_hw[1]}x{profile.max_hw[0]})"
-        )
-        if args.no_parity:
-            return 0
-        device = torch.device("cuda")
-        candidate = TensorRTStylizer(out, device)
-        lo, hi = profile.min_hw, profile.max_hw
-        sizes = tuple(
-            (min(max(h, lo[0]), hi[0]), min(max(w, lo[1]), hi[1])) for h, w in ((250, 314), (360, 640))
-        )
-        batches = None
-    reference = TorchStylizer(*load_model(entry.model_path), device)
-    kwargs = {k: v for k, v in (("sizes", sizes), ("batches", batches)) if v is not None}
-    try:
-        rows = parity_check(reference, candidate, "fp16" if args.fp16 else "fp32", **kwargs)
-    except ModelError:
-        out.unlink(missing_ok=True)  # a failed artefact must not look usable
-        raise
-    print(
-        table(
-            [[f"{r.width}x{r.height}", r.batch, f"{r.max_abs:.2e}", f"{r.psnr_db:.1f}"] for r in rows],
-            ["size", "batch", "max abs error", "PSNR dB"],
-        )
+    result = export_model(
+        args.model,
+        args.output,
+        format=args.format,
+        precision="fp16" if args.fp16 else "int8" if args.int8 else "fp32",
+        opset=args.opset,
+        dynamic=not args.static,
+        height=args.height,
+        width=args.width,
+        batch=args.batch,
+        profile=Profile(args.min_size, args.opt_size, args.max_size, args.max_batch, min(4, args.max_batch)),
+        parity=not args.no_parity,
     )
-    log.info(f"parity with torch: ok (worst PSNR {min(r.psnr_db for r in rows):.1f} dB)")
-    return 0
-
-
-def _export_int8(args, net, meta, out: Path, static: bool) -> int:
-    """fp32 export to a scratch file, quantization into ``out``, then the gate against fp32."""
-    import tempfile
-
-    import torch
-
-    from ..config import ModelConfig
-    from ..errors import ModelError
-    from ..export.onnx import export_onnx
-    from ..export.quantize import measure_gate, quantize_onnx
-    from ..log import log
-    from ..stylize.onnx_backend import OnnxStylizer
-
-    bound = ModelConfig().precision_gate_db
-    cpu = torch.device("cpu")
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = export_onnx(
-            net,
-            meta,
-            Path(tmp) / "fp32.onnx",
-            opset=args.opset,
-            dynamic=not static,
-            height=args.height,
-            width=args.width,
-            batch=args.batch,
-        )
-        reference = OnnxStylizer(fp32, cpu, threads=1)
-        quantize_onnx(fp32, out, reference.feeds_for)
-        if args.no_parity:
-            return 0
-        gate = measure_gate(
-            reference, OnnxStylizer(out, cpu, threads=1), size=(args.height, args.width) if static else None
-        )
-    log.info(f"wrote {out} (int8 QDQ, opset {args.opset}): {gate.describe()} against fp32")
-    if gate.psnr_min < bound:
-        out.unlink(missing_ok=True)
-        raise ModelError(
-            f"int8 check failed: worst PSNR {gate.psnr_min:.1f} dB against fp32 (limit {bound:g} dB)"
-        )
+    if result.parity:
+        rows = [
+            [f"{r.width}x{r.height}", r.batch, f"{r.max_abs:.2e}", f"{r.psnr_db:.1f}"] for r in result.parity
+        ]
+        print(table(rows, ["size", "batch", "max abs error", "PSNR dB"]))
+        log.info(f"parity with torch: ok (worst PSNR {result.worst_psnr_db:.1f} dB)")
     return 0

@@ -69,18 +69,20 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from ..errors import ModelError
+    from ..errors import ConfigError
     from ..log import log
     from ..models.catalog import user_dir
     from ..models.importers import import_checkpoint
     from ..models.store import save_model
+    from .files import writing
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", args.name):
-        raise ModelError(f"bad style name {args.name!r}: use letters, digits, _ and -")
+        raise ConfigError(f"bad style name {args.name!r}: use letters, digits, _ and -")
     net, meta = import_checkpoint(Path(args.checkpoint), args.name, args.style_image, args.licence)
     out = Path(args.output) if args.output else user_dir() / f"{args.name}.safetensors"
     import torch
 
-    save_model(net, meta, out, dtype=torch.float32)  # keep foreign weights bit-exact
+    with writing(out):
+        save_model(net, meta, out, dtype=torch.float32)  # keep foreign weights bit-exact
     log.info(f"imported {args.checkpoint} as style {args.name!r}: {out}")
     return 0

@@ -81,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import InputError
     from ..log import log
     from ..optimize.run import OptimizePipeline
     from .report import print_stats
@@ -88,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     report = OptimizePipeline(cfg).run(args.input, args.output)
     if report.output is None:
-        log.warning("no frames were written")
-        return 1
+        raise InputError("no frames were written")
     resumed = report.summary.get("resumed_frames")
     log.info(
         f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, "

@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "is too slow for are dropped, timestamps stay the file's (without it: every frame "
         "is kept, as fast as the pipeline goes)",
     )
-    p.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration", type=float, default=0.0, metavar="S", help="stop after S seconds (0: no limit)"
+    )
     g = p.add_argument_group("stream")
     g.add_argument("--rtsp-transport", dest="stream.rtsp_transport", metavar="tcp|udp")
     g.add_argument("--drop-policy", dest="stream.drop_policy", metavar="auto|drop_oldest|block")
@@ -71,12 +73,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import signal
 
-    from ..errors import OutputError
+    from ..errors import ConfigError, OutputError
     from ..io.sink import check_output, check_overwrite, video_container
     from ..log import log
     from ..stream.run import run_stream
 
     cfg = config_from_args(args)
+    if not args.duration >= 0:  # NaN too
+        raise ConfigError(f"--duration must be 0 (no limit) or more, got {args.duration:g}")
     rtsp = [o for o in args.output if o.lower().startswith(("rtsp://", "rtsps://"))]
     files = [Path(o) for o in args.output if o not in rtsp]
     if len(rtsp) > 1 or len(files) > 1:

@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import InputError
     from ..log import log
     from ..pipeline.api import Pipeline
     from .report import print_stats
@@ -58,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     report = Pipeline(cfg).run(args.input, args.output, compare=args.compare)
     if report.output is None:
-        log.warning("no frames were written")
-        return 1
+        raise InputError("no frames were written")
     log.info(
         f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, {report.fps:.1f} fps)"
     )

@@ -118,7 +118,7 @@ def effective_config(args: argparse.Namespace):
     from ..train.config import TrainConfig, apply_overrides, load_train_config
     from .common import parse_set_items
 
-    overrides: dict[str, object] = parse_set_items(args.set_items)
+    overrides: dict[str, object] = {**parse_set_items(args.set_items)}
     for dest, key in _VALUE_KEYS.items():
         if getattr(args, dest, None) is not None:
             overrides[key] = getattr(args, dest)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,7 +89,7 @@ def evaluate_faces(
     iou: float = 0.5,
     same_person: float = 0.6,
     batch: int = 4,
-) -> tuple[dict, list[FrameFaces]]:
+) -> tuple[dict[str, Any], list[FrameFaces]]:
     """(summary, per-frame rows) over frames ``0, every, 2*every, ...`` of both videos."""
     rows: list[FrameFaces] = []
     pending: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -171,11 +172,14 @@ def by_size(records: list[FaceRecord], with_identity: bool, same_person: float =
     return out
 
 
-def summarise(rows: list[FrameFaces], with_identity: bool, frames: int, same_person: float = 0.6) -> dict:
+def summarise(
+    rows: list[FrameFaces], with_identity: bool, frames: int, same_person: float = 0.6
+) -> dict[str, Any]:
+    """The JSON summary: counts, recall, NME (and identity) over all frames and ``by_size``."""
     faces = sum(r.faces for r in rows)
     recalled = sum(r.recalled for r in rows)
     nme_weighted = [(r.nme, r.recalled) for r in rows if r.nme is not None]
-    out = {
+    out: dict[str, Any] = {
         "frames": frames,
         "frames_evaluated": len(rows),
         "frames_with_faces": sum(1 for r in rows if r.faces),

@@ -64,6 +64,7 @@ def warping_errors(
     flow = flow or FlowConfig()
     temporal = temporal or TemporalConfig()
     estimator = make_estimator(flow)
+    occ, edge = temporal.occlusion, temporal.motion_boundary
     iters = [iter(v) for v in videos]
     per_pair: list[list[float]] = [[] for _ in videos]
     prev: tuple[np.ndarray, list[torch.Tensor]] | None = None
@@ -77,9 +78,7 @@ def warping_errors(
             prev_gray, prev_smalls = prev
             f_t_next = flow_to_tensor(estimator(prev_gray, gray))  # on t's grid -> t+1
             f_next_t = flow_to_tensor(estimator(gray, prev_gray))  # on t+1's grid -> t
-            mask = consistency_mask(
-                f_next_t, f_t_next, tuple(temporal.occlusion), tuple(temporal.motion_boundary)
-            )
+            mask = consistency_mask(f_next_t, f_t_next, (occ[0], occ[1]), (edge[0], edge[1]))
             for k in range(len(videos)):
                 per_pair[k].append(pair_error(prev_smalls[k], smalls[k], f_t_next, mask))
         prev = (gray, smalls)
