@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from .mix import mix_names
+from .mix import parse_style_mix as parse_style_mix  # its home is .mix; callers of the catalog keep it
 from .store import ModelMeta, read_meta
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
