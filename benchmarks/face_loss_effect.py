@@ -55,7 +55,7 @@ def main() -> int:
         entry = resolve_style(spec)
         net, meta = load_model(entry.model_path)
         one_hot = [1.0 if i == entry.style_index else 0.0 for i in range(len(meta.styles))]
-        stylizer = TorchStylizer(net, meta, torch.device("cpu"), style_w=one_hot)
+        stylizer = TorchStylizer(net, meta, torch.device("cpu"), style=one_hot)
         dists = []
         for _name, rgb, faces in photos:
             x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255

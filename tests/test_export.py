@@ -32,7 +32,9 @@ def random_net(arch: str, num_styles: int = 1, seed: int = 0) -> tuple[Transform
         net.out.conv.weight.mul_(50.0)
         net.out.conv.bias.fill_(120.0)
     styles = [{"name": f"style{i}", "style_image": f"s{i}.jpg"} for i in range(num_styles)]
-    return net, ModelMeta(name=f"{arch}{num_styles}", arch=arch, styles=styles)
+    return net, ModelMeta(
+        name=f"{arch}{num_styles}", arch=arch, arch_config=net.arch.to_dict(), styles=styles
+    )
 
 
 @pytest.mark.parametrize("arch,num_styles", [("full", 1), ("small", 1), ("small", 3)])
@@ -50,8 +52,8 @@ def test_export_parity_dynamic_shapes_and_metadata(tmp_path, arch, num_styles):
     assert ModelMeta(**info["model"]) == meta
     assert info["style_input"] == (num_styles > 1)
     weights = [0.0, 1.0, 0.0] if num_styles == 3 else None
-    reference = TorchStylizer(net, meta, CPU, style_w=weights)
-    candidate = OnnxStylizer(path, CPU, style_w=weights)
+    reference = TorchStylizer(net, meta, CPU, style=weights)
+    candidate = OnnxStylizer(path, CPU, style=weights)
     rows = parity_check(reference, candidate, sizes=SMALL_SIZES)
     assert len(rows) == 6 and all(r.max_abs < 1e-3 for r in rows)
 
@@ -60,10 +62,10 @@ def test_multi_style_input_selects_and_mixes(tmp_path):
     net, meta = random_net("small", 2, seed=1)
     path = export_onnx(net, meta, tmp_path / "m.onnx")
     x = torch.rand(1, 3, 40, 48)
-    a = OnnxStylizer(path, CPU, style_w=[1.0, 0.0])(x)
-    b = OnnxStylizer(path, CPU, style_w=[0.0, 1.0])(x)
-    mix = OnnxStylizer(path, CPU, style_w=[0.5, 0.5])(x)
-    want = TorchStylizer(net, meta, CPU, style_w=[0.5, 0.5])(x)
+    a = OnnxStylizer(path, CPU, style=[1.0, 0.0])(x)
+    b = OnnxStylizer(path, CPU, style=[0.0, 1.0])(x)
+    mix = OnnxStylizer(path, CPU, style=[0.5, 0.5])(x)
+    want = TorchStylizer(net, meta, CPU, style=[0.5, 0.5])(x)
     assert (a - b).abs().max() > 0.05
     assert torch.allclose(mix, want, atol=1e-3)
 

@@ -69,7 +69,7 @@ class Exploding:
 
     def __init__(self, inner):
         self.inner, self.device, self.name, self.calls = inner, inner.device, "exploding", 0
-        self.channels, self.precision = inner.channels, inner.precision
+        self.activation_bytes_per_px, self.precision = inner.activation_bytes_per_px, inner.precision
 
     def __call__(self, batch):
         self.calls += 1

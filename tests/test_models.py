@@ -10,8 +10,9 @@ import torch
 from conftest import make_model, run_cli
 
 from vidstyle.errors import ModelError
-from vidstyle.models.catalog import list_styles, parse_style_mix, resolve_style, resolve_style_mix
+from vidstyle.models.catalog import list_styles, resolve_style, resolve_style_mix
 from vidstyle.models.importers import import_checkpoint
+from vidstyle.models.mix import parse_style_mix
 from vidstyle.models.store import ModelMeta, load_model, read_meta, save_model
 from vidstyle.models.transformer_net import ARCH_PRESETS, ArchConfig, TransformerNet, flops_per_pixel
 from vidstyle.stylize.base import crop_to, pad_to_multiple

@@ -7,8 +7,13 @@ from conftest import moving_frames, probe, run_cli
 
 from vidstyle.errors import InputError
 from vidstyle.io.synth import write_clip
+from vidstyle.models.families import family
 from vidstyle.pipeline.memory import GB, MIN_LOOKAHEAD, Shape, encoder_frames, estimate, plan
 
+# the full TransformerNet's activations per stylized pixel in fp32 (32 B x 32 base channels)
+FULL_FP32 = family("transformer_net").activation_bytes_per_px(
+    family("transformer_net").presets["full"], "fp32"
+)
 STAGES = ["flow", "faces", "preprocess", "stylize", "compose", "postprocess", "encode"]
 
 
@@ -16,8 +21,7 @@ def shape(h: int, w: int, **kw) -> Shape:
     args = dict(
         stages=STAGES,
         parallel=2,
-        channels=32,
-        half=False,
+        activation_bytes_per_px=FULL_FP32,
         on_host=True,
         temporal=True,
         encoder_frames=encoder_frames("libx264", "medium", 2),

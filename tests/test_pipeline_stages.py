@@ -62,7 +62,8 @@ class Recorder:
     """A stylizer that records the batch shapes it sees and returns 1 - x."""
 
     def __init__(self, oom_above: int = 0):
-        self.device, self.name, self.channels, self.precision = torch.device("cpu"), "rec", 8, "fp32"
+        self.device, self.name, self.precision = torch.device("cpu"), "rec", "fp32"
+        self.activation_bytes_per_px = 256.0
         self.batches: list[tuple[int, ...]] = []
         self.oom_above = oom_above
 

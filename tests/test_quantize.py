@@ -193,3 +193,17 @@ def test_export_int8_writes_a_checked_int8_file(tmp_path, monkeypatch):
     bad = tmp_path / "bad-int8.onnx"
     assert main(["export", "starry_night-small", "--int8", "-o", str(bad)]) == 1
     assert not bad.exists()  # a failed check leaves no file
+
+
+def test_int8_rules_live_in_precision():
+    """Where int8 runs, when auto tries it and how its cache is keyed: one module answers."""
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert precision_mod.int8_problem(cpu) is None and precision_mod.int8_problem(cpu, "onnx") is None
+    assert "on a GPU use fp16" in (precision_mod.int8_problem(cuda, "onnx") or "")
+    assert "use --backend onnx" in (precision_mod.int8_problem(cpu, "torch") or "")
+    assert precision_mod.tries_int8("auto", cpu) and precision_mod.tries_int8("int8", cpu)
+    assert not precision_mod.tries_int8("fp32", cpu) and not precision_mod.tries_int8("auto", cuda)
+    assert precision_mod.int8_tag([1.0]) == "" and precision_mod.int8_tag(None) == ""
+    assert precision_mod.int8_tag([1.0, 0.0]) != precision_mod.int8_tag([0.0, 1.0])
+    assert precision_mod.foreign_int8_tag(None, False) == "-meta"
+    assert precision_mod.foreign_int8_tag("0-255", True) == "-0-255-bgr"

@@ -233,7 +233,7 @@ class SlowStylizer:
     def __init__(self, inner, delay: float):
         self.inner, self.delay = inner, delay
         self.device, self.name = inner.device, "slow"
-        self.channels, self.precision = inner.channels, inner.precision
+        self.activation_bytes_per_px, self.precision = inner.activation_bytes_per_px, inner.precision
 
     def __call__(self, batch):
         time.sleep(self.delay)

@@ -2,12 +2,14 @@
 
 The exported graph is self-contained for deployment: input ``input`` N x 3 x H x W float RGB in
 [0, 1] (any H, W >= 8; dynamic batch/height/width by default), output ``output`` of the same
-shape in [0, 1]. Padding to a multiple of 4 (reflect), the 0..255 scaling, clamping and cropping
-back all happen inside the graph. Multi-style models take a second input ``style_weights`` (S,)
-with the mixing weights (one-hot picks a style).
+shape in [0, 1]. Padding to the family's size multiple (reflect), the scaling to the model's
+input range, clamping and cropping back all happen inside the graph. Where the network family
+has a style input (``transformer_net``: multi-style models), the graph takes a second input
+``style_weights`` of the family's shape ((S,) mixing weights; one-hot picks a style).
 
 The file's ``metadata_props`` carry ``vidstyle`` = JSON of the model metadata plus the tensor
-contract (``input_range`` "0-1", ``layout`` "NCHW", ``channels`` "RGB", ``style_input``).
+contract (``family``, ``input_range`` "0-1", ``layout`` "NCHW", ``channels`` "RGB",
+``style_input``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import io
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -25,22 +28,24 @@ from torch import nn
 from ..errors import ModelError
 from ..models.contract import IMAGE_INPUT, METADATA_KEY, OUTPUT, STYLE_INPUT, onnx_metadata
 from ..models.store import ModelMeta
-from ..models.transformer_net import TransformerNet
 from ..version import __version__
 
 
 class ExportModule(nn.Module):
-    """[0, 1] RGB in, [0, 1] RGB out, any size: what the ONNX file computes."""
+    """[0, 1] RGB in, [0, 1] RGB out, any size: what the ONNX file computes.
 
-    def __init__(self, net: TransformerNet, scale: float, fp16: bool = False):
+    ``net`` takes its input range times ``scale`` with H, W multiples of ``multiple``."""
+
+    def __init__(self, net: nn.Module, scale: float, fp16: bool = False, multiple: int = 4):
         super().__init__()
         self.net = net.half() if fp16 else net
         self.scale = scale
         self.fp16 = fp16
+        self.multiple = multiple
 
     def forward(self, x: torch.Tensor, style_w: torch.Tensor | None = None) -> torch.Tensor:
-        h, w = x.shape[-2], x.shape[-1]
-        y = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4), mode="reflect") * self.scale
+        h, w, m = x.shape[-2], x.shape[-1], self.multiple
+        y = F.pad(x, (0, (m - w % m) % m, 0, (m - h % m) % m), mode="reflect") * self.scale
         if self.fp16:
             y = y.half()
             style_w = style_w.half() if style_w is not None else None
@@ -49,7 +54,7 @@ class ExportModule(nn.Module):
 
 
 def export_onnx(
-    net: TransformerNet,
+    net: nn.Module,
     meta: ModelMeta,
     path: str | Path,
     *,
@@ -60,7 +65,8 @@ def export_onnx(
     batch: int = 1,
     fp16: bool = False,
 ) -> Path:
-    """Write ``net`` as ONNX to ``path``; check it with ``onnx.checker``; return the path.
+    """Write ``net`` (a network of ``meta.family``) as ONNX to ``path``; check it with
+    ``onnx.checker``; return the path.
 
     ``dynamic``: batch, height and width are free (``batch``/``height``/``width`` only shape
     the example); otherwise they are fixed to those values.
@@ -70,10 +76,13 @@ def export_onnx(
     if opset < 17:
         raise ModelError(f"opset {opset} is too old: vidstyle exports need opset >= 17")
     path = Path(path)
-    module = ExportModule(net.eval().float(), float(meta.input_range), fp16).eval()
+    fam = meta.network_family()
+    meta = replace(meta, arch_config=fam.arch_of(net))  # the record says what the graph is
+    module = ExportModule(net.eval().float(), float(meta.input_range), fp16, fam.size_multiple).eval()
     x = torch.rand(batch, 3, max(height, 8), max(width, 8))
-    multi = len(meta.styles) > 1
-    args: tuple = (x, torch.full((len(meta.styles),), 1.0 / len(meta.styles))) if multi else (x,)
+    style_shape = fam.style_input(meta.arch_config)  # the example style: a uniform mix
+    multi = style_shape is not None
+    args: tuple = (x, torch.full(style_shape, 1.0 / style_shape[-1])) if style_shape is not None else (x,)
     names = [IMAGE_INPUT] + ([STYLE_INPUT] if multi else [])
     dynamic_shapes = None
     if dynamic:
@@ -95,6 +104,8 @@ def export_onnx(
             opset_version=opset,
             verbose=False,
         )
+    if program is None:  # only when asked to write the file itself, which we do not
+        raise ModelError("the ONNX exporter returned no program")
     model = program.model_proto
     _name_output_dims(model)
     entry = model.metadata_props.add()

@@ -108,11 +108,11 @@ def quantize_onnx(
     )
 
     check_quantizable(src)
-    frames, size = frames or CAL_FRAMES, size or CAL_SIZE
+    count, shape = frames or CAL_FRAMES, size or CAL_SIZE
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.frames = calibration_frames(frames, size)
+            self.frames = calibration_frames(count, shape)
 
         def get_next(self):
             frame = next(self.frames, None)
@@ -135,7 +135,7 @@ def quantize_onnx(
             nodes_to_exclude=image_convs(src),
         )
         model = onnx.load(str(tmp))
-        _mark_int8(model, frames, size)
+        _mark_int8(model, count, shape)
         onnx.save(model, str(tmp))
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -226,5 +226,5 @@ def measure_gate(
         round(min(s[1] for s in scores), 4),
         round(t_ref / max(t_cand, 1e-9), 3),
         frames,
-        tuple(size),
+        (size[0], size[1]),
     )

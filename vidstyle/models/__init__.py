@@ -1,1 +1,2 @@
-"""TransformerNet, model files, the style catalog, importers and the model I/O contract (layer 1)."""
+"""Network families and TransformerNet, model files, the style catalog, importers and the model I/O
+contract (layer 1)."""

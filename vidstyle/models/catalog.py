@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
+from .mix import mix_names
+from .mix import parse_style_mix as parse_style_mix  # its home is .mix; callers of the catalog keep it
 from .store import ModelMeta, read_meta
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
@@ -44,6 +46,11 @@ class StyleEntry:
     def style_name(self) -> str:
         return self.meta.styles[self.style_index]["name"]
 
+    def style(self, mix: str = "") -> list[float] | None:
+        """The family's style selection for this entry, or for the ``'a=0.7,b=0.3'`` ``mix`` of its
+        model's styles (mixing weights for ``transformer_net``; None: the network has no style input)."""
+        return self.meta.network_family().choose_style(self.meta, self.style_index, mix)
+
     def to_json(self) -> dict:
         style = self.meta.styles[self.style_index]
         return {
@@ -52,6 +59,7 @@ class StyleEntry:
             "style": style["name"],
             "style_image": style.get("style_image", ""),
             "arch": self.meta.arch,
+            "family": self.meta.family,
             "bytes": self.model_path.stat().st_size,
             "model": self.meta.name,
             "num_styles": len(self.meta.styles),
@@ -128,17 +136,13 @@ def resolve_style(spec: str, extra_dirs: list[Path] | None = None) -> StyleEntry
     raise ModelError(f"unknown style {spec!r} (available: {names})")
 
 
-def mix_names(text: str) -> list[str]:
-    """The style names of a ``'a=0.7,b=0.3'`` mix, in order."""
-    return [p.partition("=")[0].strip() for p in text.split(",") if p.strip()]
-
-
 def resolve_style_mix(spec: str, mix: str, extra_dirs: list[Path] | None = None) -> StyleEntry:
     """The entry whose model runs ``--style spec --style-mix mix``.
 
     ``spec``'s own model when it holds every mixed style; otherwise the multi-style model that does
-    (one of ``spec``'s architecture first), so ``--style-mix wave=0.7,udnie=0.3`` works without
-    naming the model. With no such model, ``spec``'s (``parse_style_mix`` then names what it has).
+    (one of ``spec``'s family and architecture first), so ``--style-mix wave=0.7,udnie=0.3`` works
+    without naming the model. With no such model, ``spec``'s (``parse_style_mix`` then names what it
+    has).
     """
     entry = resolve_style(spec, extra_dirs)
     wanted = mix_names(mix)
@@ -149,29 +153,5 @@ def resolve_style_mix(spec: str, mix: str, extra_dirs: list[Path] | None = None)
         for e in list_styles(extra_dirs)
         if len(e.meta.styles) > 1 and all(n in e.meta.style_names for n in wanted)
     ]
-    holders.sort(key=lambda e: e.meta.arch != entry.meta.arch)
+    holders.sort(key=lambda e: (e.meta.family, e.meta.arch) != (entry.meta.family, entry.meta.arch))
     return holders[0] if holders else entry
-
-
-def parse_style_mix(text: str, names: list[str], model: str) -> list[float]:
-    """``'a=0.7,b=0.3'`` -> weights over a model's style ``names`` (normalised to sum 1)."""
-    weights = [0.0] * len(names)
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        if not sep:
-            raise ModelError(f"style mix {text!r}: expected NAME=WEIGHT items")
-        if name.strip() not in names:
-            raise ModelError(
-                f"style mix: {name.strip()!r} is not a style of model {model!r} (it has: {', '.join(names)})"
-            )
-        try:
-            w = float(value)
-        except ValueError:
-            raise ModelError(f"style mix: weight {value!r} of {name.strip()!r} is not a number") from None
-        if w < 0:
-            raise ModelError(f"style mix: weight of {name.strip()!r} is negative")
-        weights[names.index(name.strip())] = w
-    total = sum(weights)
-    if total <= 0:
-        raise ModelError(f"style mix {text!r}: weights sum to zero")
-    return [w / total for w in weights]

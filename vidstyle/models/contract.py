@@ -1,10 +1,11 @@
 """The model I/O contract shared by the exporters and the backends.
 
-A vidstyle ONNX graph (and the TensorRT engine built from it) takes ``IMAGE_INPUT`` N x 3 x H x W
-float RGB in [0, 1] and gives ``OUTPUT`` of the same shape in [0, 1]; multi-style models take
-``STYLE_INPUT`` (S,) mixing weights. The file's ``metadata_props[METADATA_KEY]`` is a JSON object
-(:func:`onnx_metadata`) saying so; :class:`OnnxContract` is how a backend feeds a graph, ours or
-anyone's.
+Generic, whatever the network family: a vidstyle ONNX graph (and the TensorRT engine built from it)
+takes ``IMAGE_INPUT`` N x 3 x H x W float RGB in [0, 1] (any H, W: it pads and crops itself) and
+gives ``OUTPUT`` of the same shape in [0, 1]. The family says whether there is a ``STYLE_INPUT``
+and its shape (``transformer_net``: (S,) mixing weights for multi-style models). The file's
+``metadata_props[METADATA_KEY]`` is a JSON object (:func:`onnx_metadata`) saying so;
+:class:`OnnxContract` is how a backend feeds a graph, ours or anyone's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from ..version import __version__
+from .families import DEFAULT_FAMILY, family, family_names
 from .store import ModelMeta
 
 METADATA_KEY = "vidstyle"
@@ -25,14 +27,30 @@ def onnx_metadata(meta: ModelMeta, fp16: bool) -> dict:
     """What an export of ``meta``'s model records about itself and its tensors."""
     return {
         "model": json.loads(meta.to_json()),
+        "family": meta.family,
         "style_names": meta.style_names,
         "input_range": "0-1",
         "layout": "NCHW",
         "channels": "RGB",
-        "style_input": len(meta.styles) > 1,
+        "style_input": meta.network_family().style_input(meta.arch_config) is not None,
         "precision": "fp16" if fp16 else "fp32",
         "producer": f"vidstyle {__version__}",
     }
+
+
+def activation_bytes_of(meta: dict | None, precision: str) -> float:
+    """Peak activation bytes per pixel of one call of an exported model in ``precision``: its
+    family's figure from our ``meta`` (:func:`read_onnx_metadata`), else, for a graph we know
+    nothing about (or of a family this vidstyle lacks), that of the default family's ``full``."""
+    model = (meta or {}).get("model") or {}
+    name = model.get("family", DEFAULT_FAMILY)
+    if name in family_names() and isinstance(model.get("arch_config"), dict):
+        try:
+            return family(name).activation_bytes_per_px(model["arch_config"], precision)
+        except (TypeError, ValueError):
+            pass
+    default = family(DEFAULT_FAMILY)
+    return default.activation_bytes_per_px(default.presets["full"], precision)
 
 
 def read_onnx_metadata(path: str | Path) -> dict | None:

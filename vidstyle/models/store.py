@@ -16,10 +16,11 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from ..errors import ModelError
 from .arch import ArchConfig
-from .transformer_net import TransformerNet
+from .families import DEFAULT_FAMILY, NetworkFamily, family
 
 FORMAT = "vidstyle-model"
 FORMAT_VERSION = 1
@@ -30,13 +31,17 @@ _HEADER_LIMIT = 64 * 1024 * 1024  # a header larger than this is not a model of 
 class ModelMeta:
     """What a model file says about itself.
 
-    ``styles``: one entry per CIN row, each ``{"name": str, "style_image": str}``.
+    ``family``: the network family (:mod:`.families`) whose ``arch_config`` this is; files
+    written before families existed have none and hold a ``transformer_net``.
+    ``styles``: one entry per style the network holds (a CIN row for ``transformer_net``), each
+    ``{"name": str, "style_image": str}``.
     ``input_range``: 255.0 when the network takes and returns RGB in 0..255, 1.0 for 0..1.
     """
 
     name: str
-    arch: str = "full"  # preset name, or "custom"
+    arch: str = "full"  # the family's preset name, or "custom"
     arch_config: dict = field(default_factory=lambda: ArchConfig().to_dict())
+    family: str = DEFAULT_FAMILY
     styles: list[dict] = field(default_factory=list)
     input_range: float = 255.0
     layout: str = "rgb"
@@ -51,7 +56,12 @@ class ModelMeta:
     def style_names(self) -> list[str]:
         return [s["name"] for s in self.styles]
 
+    def network_family(self) -> NetworkFamily:
+        """The family this file's network belongs to (ModelError when this vidstyle lacks it)."""
+        return family(self.family)
+
     def arch_obj(self) -> ArchConfig:
+        """The :class:`ArchConfig` of a ``transformer_net`` file (TypeError for other families)."""
         return ArchConfig(**self.arch_config)
 
     def to_json(self) -> str:
@@ -70,15 +80,21 @@ class ModelMeta:
                 )
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             meta = cls(**known)
-            ArchConfig(**meta.arch_config)
         except ModelError:
             raise
         except (ValueError, TypeError) as exc:
             raise ModelError(f"{where}: malformed model metadata ({exc})") from None
-        if len(meta.styles) != meta.arch_obj().num_styles:
+        try:
+            fam = meta.network_family()
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+        try:
+            styles = fam.num_styles(meta.arch_config)
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"{where}: malformed model metadata ({exc})") from None
+        if len(meta.styles) != styles:
             raise ModelError(
-                f"{where}: metadata lists {len(meta.styles)} styles but the network "
-                f"has {meta.arch_obj().num_styles}"
+                f"{where}: metadata lists {len(meta.styles)} styles but the network has {styles}"
             )
         return meta
 
@@ -118,13 +134,16 @@ def read_meta(path: str | os.PathLike) -> ModelMeta:
 
 
 def save_model(
-    net: TransformerNet, meta: ModelMeta, path: str | os.PathLike, dtype: torch.dtype = torch.float16
+    net: nn.Module, meta: ModelMeta, path: str | os.PathLike, dtype: torch.dtype = torch.float16
 ) -> Path:
-    """Write ``net``'s weights as ``dtype`` plus ``meta`` to ``path`` atomically."""
+    """Write ``net``'s weights as ``dtype`` plus ``meta`` to ``path`` atomically; ``meta.family``
+    names ``net``'s family, which sets ``meta.arch_config`` from the network."""
     path = Path(path)
-    meta.arch_config = net.arch.to_dict()
-    if len(meta.styles) != net.num_styles:
-        raise ValueError(f"meta lists {len(meta.styles)} styles, network has {net.num_styles}")
+    fam = meta.network_family()
+    meta.arch_config = fam.arch_of(net)
+    styles = fam.num_styles(meta.arch_config)
+    if len(meta.styles) != styles:
+        raise ValueError(f"meta lists {len(meta.styles)} styles, network has {styles}")
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -133,10 +152,10 @@ def save_model(
     return path
 
 
-def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelMeta]:
-    """Load a model file into a float32 :class:`TransformerNet` on the CPU, in eval mode."""
+def load_model(path: str | os.PathLike) -> tuple[nn.Module, ModelMeta]:
+    """Load a model file into a float32 network of its family on the CPU, in eval mode."""
     meta = read_meta(path)
-    net = TransformerNet(meta.arch_obj())
+    net = meta.network_family().build(meta.arch_config)
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -4,13 +4,16 @@ Peak memory of a run grows with the frame size times the frames in flight: every
 stages holds up to ``run.queue_size`` items (each with its decoded frame, and from preprocess on
 its float images), the workers hold their own, and the encoder keeps its look-ahead frames. An
 8000 x 8000 clip with the defaults once peaked at 20 GB. The budget is ``run.memory_limit`` GB,
-or 60% of the memory free at start (leaving the rest to the OS, the page cache and whatever else
-runs), and the plan lowers, in this order, what costs least: the queue depth (throughput only),
-the encoder's look-ahead (a little compression), then the stylization size (the picture is
-stylized smaller and scaled back). A frame that cannot fit even then is refused before decoding.
+or ``HOST_SHARE`` of the memory free at start, and the plan lowers, in this order, what costs
+least: the queue depth (throughput only), the encoder's look-ahead (a little compression), then
+the stylization size (the picture is stylized smaller and scaled back). A frame that cannot fit
+even then is refused before decoding.
 
 Bytes are estimates from the buffers' shapes, checked against measured peaks
-(``benchmarks/memory_big_frames.py``); they aim a little high.
+(``benchmarks/memory_big_frames.py``); they aim a little high. The network's activations per
+stylized pixel are its family's figure (``NetworkFamily.activation_bytes_per_px``, carried by the
+stylizer); this module holds the shares of free memory that both plans budget: the host plan here
+and the GPU limit on the stylization size (``scheduling.memory_limited_side``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from ..errors import InputError
 from ..stylize.base import fit_max_side
 from ..sysinfo import available_memory
 
-SHARE = 0.6  # of the memory free at start, when run.memory_limit is not set
+# Shares of the memory free at start that a run plans to fill:
+HOST_SHARE = 0.6  # host RAM, without run.memory_limit (the rest: the OS, page cache, other programs)
+GPU_SHARE = 0.7  # GPU memory, for the network's activations (the rest: weights, CUDA context, cache)
 GB = 1 << 30
 # x264's rc-lookahead and B-frames per preset (x264 --fullhelp); other encoders: about 25 frames
 X264_LOOKAHEAD = {
@@ -47,8 +52,7 @@ class Shape:
     width: int
     stages: list[str]  # stage names in order (each has a queue in front of it)
     parallel: int  # frames the stylize stage works on at once
-    channels: int  # network base width
-    half: bool  # fp16/bf16 activations
+    activation_bytes_per_px: float  # one stylizer call's activations per stylized pixel
     on_host: bool  # float images live in host memory (CPU run)
     temporal: bool
     encoder_frames: int  # frames the video encoder keeps (look-ahead, B-frames, threads)
@@ -91,9 +95,7 @@ def estimate(shape: Shape, queue_size: int, max_side: int) -> int:
     big, small = H * W, h * w
     rgb = 3 * big  # a decoded or output frame, uint8
     fimg = 12 * small if shape.on_host else 0  # one 3 x h x w float32 image
-    # activations of one call: ONNX Runtime fp32 measured up to 1008 B/px for the full net (32
-    # channels), torch eager 773 (benchmarks/results/memory-big-frames-*.json)
-    act = 32 * shape.channels * small * (0.5 if shape.half else 1.0) if shape.on_host else 0
+    act = shape.activation_bytes_per_px * small if shape.on_host else 0  # one call's activations
     held, largest = 0, 0
     for name in shape.stages:  # the queue in front of each stage, plus the items in its hands
         floats = {"stylize": 1, "compose": 2, "postprocess": 2}.get(name, 0)  # image, stylized
@@ -119,7 +121,7 @@ def plan(
 ) -> MemoryPlan:
     """The cheapest settings whose estimate fits the budget; InputError when none does."""
     free = available_memory() if available is None else available
-    budget = int(limit_gb * GB) if limit_gb > 0 else int(SHARE * free)
+    budget = int(limit_gb * GB) if limit_gb > 0 else int(HOST_SHARE * free)
     need = estimate(shape, queue_size, max_side)
     result = MemoryPlan(budget, need, queue_size, max_side, None)
     if need <= budget:
@@ -150,6 +152,6 @@ def plan(
         raise InputError(
             f"{shape.width}x{shape.height} frames need about {result.estimate / GB:.1f} GB "
             f"even with the smallest settings, over the {budget / GB:.1f} GB budget "
-            f"({'run.memory_limit' if limit_gb > 0 else f'{SHARE:.0%} of the free memory'})"
+            f"({'run.memory_limit' if limit_gb > 0 else f'{HOST_SHARE:.0%} of the free memory'})"
         )
     return result

@@ -12,6 +12,7 @@ from ..stylize.base import Stylizer
 from ..stylize.device import resolve_device
 from ..stylize.factory import build_stylizer
 from ..sysinfo import available_memory, cpu_count
+from .memory import GPU_SHARE
 
 
 def stylize_workers(cfg: PipelineConfig, device: torch.device) -> int:
@@ -32,14 +33,13 @@ def frames_in_parallel(cfg: PipelineConfig, device: torch.device) -> int:
 
 
 def memory_limited_side(stylizer: Stylizer, h: int, w: int, parallel: int) -> int:
-    """Longest side a frame may be stylized at so ``parallel`` calls fit in the GPU's memory (0: no
-    limit). On the CPU the host memory plan (``pipeline.memory``) counts the activations instead.
-
-    Peak activation memory of TransformerNet is about 30 bytes x base channels per pixel in fp32
-    (measured: 960 B/px full, 475 B/px small, CPU eager); half that in fp16.
+    """Longest side a frame may be stylized at so ``parallel`` calls fit in ``GPU_SHARE`` of the GPU's
+    free memory (0: no limit). On the CPU the host memory plan (``pipeline.memory``) counts the
+    activations instead. A call's activations are ``stylizer.activation_bytes_per_px`` (its network
+    family's figure) per stylized pixel.
     """
-    per_px = 30.0 * stylizer.channels * (0.5 if stylizer.precision == "fp16" else 1.0)
-    max_px = available_memory(stylizer.device) * 0.7 / max(parallel, 1) / per_px
+    per_px = stylizer.activation_bytes_per_px
+    max_px = available_memory(stylizer.device) * GPU_SHARE / max(parallel, 1) / per_px
     if h * w <= max_px:
         return 0
     return max(64, int(max(h, w) * (max_px / (h * w)) ** 0.5) // 4 * 4)

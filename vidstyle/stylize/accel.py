@@ -27,7 +27,8 @@ from ..log import log
 # Inductor's own CUDA graphs cannot be captured again inside ours: the mode without them instead
 WITHOUT_CUDAGRAPHS = {"reduce-overhead": "default", "max-autotune": "max-autotune-no-cudagraphs"}
 
-Net = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+# a network's forward: (input, style or None) -> output
+Net = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 class ShapeGate:
@@ -89,7 +90,7 @@ class CompiledNet:
         self.compiled = torch.compile(net, mode=mode, dynamic=False)
         self.failed: str | None = None
 
-    def __call__(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, style_w: torch.Tensor | None) -> torch.Tensor:
         if self.failed is None and self.gate.admit(input_key(x)):
             try:
                 return self.compiled(x, style_w)
@@ -105,14 +106,15 @@ class CompiledNet:
 class _Graph:
     graph: torch.cuda.CUDAGraph
     static_in: torch.Tensor
-    static_w: torch.Tensor
+    static_w: torch.Tensor | None
     static_out: torch.Tensor
 
 
 class GraphedNet:
     """Replays ``net`` as one CUDA graph per admitted input shape.
 
-    Each graph owns static input, style-weight and output buffers: a call copies its input in
+    Each graph owns static input, style and output buffers (one graph per input key and style
+    shape): a call copies its input in
     (one kernel, on the caller's stream), replays, and returns a copy of the output (the next
     replay overwrites the buffer). Calls are serialised by a lock; an event orders a caller on
     another stream after the previous replay's copy-out. A capture that runs out of memory drops
@@ -128,8 +130,8 @@ class GraphedNet:
         self._lock = threading.Lock()
         self._done: torch.cuda.Event | None = None
 
-    def __call__(self, x: torch.Tensor, style_w: torch.Tensor) -> torch.Tensor:
-        key = input_key(x)
+    def __call__(self, x: torch.Tensor, style_w: torch.Tensor | None) -> torch.Tensor:
+        key = (input_key(x), None if style_w is None else tuple(style_w.shape))
         if key in self.refused or not x.is_cuda or not self.gate.admit(key):
             return self.net(x, style_w)
         with self._lock:
@@ -142,15 +144,16 @@ class GraphedNet:
                 if g is None:
                     return self.net(x, style_w)
             g.static_in.copy_(x)
-            g.static_w.copy_(style_w)
+            if g.static_w is not None and style_w is not None:
+                g.static_w.copy_(style_w)
             g.graph.replay()
             out = g.static_out.clone()
             self._done = torch.cuda.Event()
             self._done.record(stream)
             return out
 
-    def _capture(self, key: Hashable, x: torch.Tensor, style_w: torch.Tensor) -> _Graph | None:
-        static_in, static_w = x.clone(), style_w.clone()
+    def _capture(self, key: Hashable, x: torch.Tensor, style_w: torch.Tensor | None) -> _Graph | None:
+        static_in, static_w = x.clone(), None if style_w is None else style_w.clone()
         try:
             side = torch.cuda.Stream(x.device)
             side.wait_stream(torch.cuda.current_stream(x.device))

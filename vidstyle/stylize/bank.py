@@ -4,7 +4,8 @@
 order the specs were given. Styles that live in one multi-style (conditional instance norm)
 model run as ONE batched forward pass: the frames repeated once per style, each copy with its
 own row of style weights, so a second style of the same net costs one more batch share of the
-pass and no second model. Styles of different models run each through their own stylizer.
+pass and no second model (the rows go in as the call's ``style``, one per frame). Styles of
+different models run each through their own stylizer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from ..config import ModelConfig
 from ..models.catalog import resolve_style_mix
 from .base import Stylizer
-from .factory import FOREIGN_SUFFIXES, build_stylizer, style_weights
+from .factory import FOREIGN_SUFFIXES, build_stylizer
 
 
 @dataclass
@@ -47,7 +48,7 @@ class StyleBank:
                 out[route.slots[0]] = route.stylizer(batch)
                 continue
             k = len(route.slots)
-            y = route.stylizer(batch.repeat(k, 1, 1, 1), style_w=route.weights.repeat_interleave(n, 0))
+            y = route.stylizer(batch.repeat(k, 1, 1, 1), style=route.weights.repeat_interleave(n, 0))
             for j, slot in enumerate(route.slots):
                 out[slot] = y[j * n : (j + 1) * n]
         return out  # type: ignore[return-value]
@@ -79,16 +80,15 @@ def build_style_bank(
     for key, slots in groups.items():
         own = [m if specs[s] == m.style else replace(m, style=specs[s], style_mix="") for s in slots]
         if len(slots) == 1:
-            reuse = main is not None and key == main_key and specs[slots[0]] == m.style
-            routes.append(_Route(main if reuse else build_stylizer(own[0], device, threads), slots))
+            reuse = key == main_key and specs[slots[0]] == m.style
+            own_stylizer = main if main is not None and reuse else build_stylizer(own[0], device, threads)
+            routes.append(_Route(own_stylizer, slots))
             continue
         if key[0] == "ours" and m.backend in ("auto", "torch"):
-            stylizer = build_stylizer(replace(own[0], backend="torch"), device, threads)
-            rows = [
-                style_weights(resolve_style_mix(specs[s], c.style_mix), c.style_mix)
-                for s, c in zip(slots, own)
-            ]
-            routes.append(_Route(stylizer, slots, torch.tensor(rows, dtype=torch.float32)))
-            continue
+            rows = [resolve_style_mix(specs[s], c.style_mix).style(c.style_mix) for s, c in zip(slots, own)]
+            if all(row is not None for row in rows):  # a network with a style input
+                stylizer = build_stylizer(replace(own[0], backend="torch"), device, threads)
+                routes.append(_Route(stylizer, slots, torch.tensor(rows, dtype=torch.float32)))
+                continue
         routes += [_Route(build_stylizer(c, device, threads), [s]) for s, c in zip(slots, own)]
     return StyleBank(routes, list(specs))

@@ -7,6 +7,7 @@ import torch
 
 from ..errors import ConfigError
 from ..log import log
+from .precision import int8_problem
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -23,11 +24,12 @@ def resolve_device(spec: str) -> torch.device:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> fp16 on CUDA, fp32 elsewhere; fp16 on the CPU falls back to fp32 (warned)."""
+    """``auto`` -> fp16 on CUDA, fp32 elsewhere; fp16 on the CPU falls back to fp32 (warned); int8
+    where :func:`~.precision.int8_problem` allows it."""
     if precision == "auto":  # on the CPU the ONNX backend may still pick int8 (stylize/precision.py)
         return "fp16" if device.type == "cuda" else "fp32"
-    if precision == "int8" and device.type != "cpu":
-        raise ConfigError("--precision int8 is for the CPU (ONNX Runtime); on a GPU use fp16")
+    if precision == "int8" and (problem := int8_problem(device)):
+        raise ConfigError(problem)
     if precision == "fp16" and device.type == "cpu":
         log.warning("fp16 is slow and inexact on CPU; using fp32 (bf16 is the CPU option)")
         return "fp32"

@@ -18,25 +18,19 @@ from ..config import ModelConfig
 from ..errors import ConfigError, ModelError
 from ..io.source import IMAGE_SUFFIXES
 from ..log import log
-from ..models.catalog import StyleEntry, parse_style_mix, resolve_style, resolve_style_mix
+from ..models.catalog import StyleEntry, resolve_style, resolve_style_mix
+from ..models.mix import parse_style_mix
 from ..models.store import load_model
 from ..optional import installed
 from .base import Stylizer
 from .cache import cache_dir, cached_engine, cached_onnx, int8_cache_path
 from .device import resolve_precision
 from .onnx_backend import OnnxStylizer
-from .precision import onnx_precision, weights_tag
+from .precision import foreign_int8_tag, int8_problem, int8_tag, named, onnx_precision, tries_int8
 from .tensorrt_backend import TensorRTStylizer
 from .torch_backend import TorchStylizer
 
 FOREIGN_SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt", ".trt": "tensorrt", ".plan": "tensorrt"}
-
-
-def style_weights(entry: StyleEntry, mix: str) -> list[float]:
-    """Per-style weights for ``entry``'s model: one-hot on its style, or the parsed ``mix``."""
-    if mix:
-        return parse_style_mix(mix, entry.meta.style_names, entry.meta.name)
-    return [1.0 if i == entry.style_index else 0.0 for i in range(len(entry.meta.styles))]
 
 
 def _tensorrt_available() -> bool:
@@ -75,21 +69,21 @@ def build_stylizer(m: ModelConfig, device: torch.device, threads: int) -> Styliz
     if suffix in FOREIGN_SUFFIXES:
         return _foreign(m, Path(m.style).expanduser(), FOREIGN_SUFFIXES[suffix], device, threads)
     entry = resolve_style_mix(m.style, m.style_mix)
-    weights = style_weights(entry, m.style_mix)
+    style = entry.style(m.style_mix)
     if entry.meta.placeholder:
         log.warning(f"style {entry.name!r} is a placeholder model, not a trained style")
     backend = choose_backend(m.backend, device)
-    if precision == "int8" and backend != "onnx":
-        raise ConfigError("--precision int8 runs on ONNX Runtime: use --backend onnx (or auto) on the CPU")
+    if precision == "int8" and (problem := int8_problem(device, backend)):
+        raise ConfigError(problem)
     try:
-        return _ours(m, entry, backend, device, precision, weights, threads)
+        return _ours(m, entry, backend, device, precision, style, threads)
     except OSError as exc:  # the export cache cannot be written (disk full, read-only home)
         if m.backend != "auto":
             raise ModelError(
                 f"cannot prepare the {backend} model in {cache_dir()}: {exc.strerror or exc}"
             ) from None
         log.warning(f"cannot write the model cache in {cache_dir()} ({exc.strerror or exc}); using torch")
-        return _ours(m, entry, "torch", device, precision, weights, threads)
+        return _ours(m, entry, "torch", device, precision, style, threads)
 
 
 def _ours(
@@ -98,25 +92,20 @@ def _ours(
     backend: str,
     device: torch.device,
     precision: str,
-    weights: list[float],
+    style: list[float] | None,
     threads: int,
 ) -> Stylizer:
-    channels = entry.meta.arch_obj().channels
+    """``entry``'s model on ``backend``; ONNX and TensorRT read the family's memory figure from the
+    export's metadata."""
     if backend == "onnx":
 
         def make(path: Path, n_threads: int = threads, chosen: str = precision) -> OnnxStylizer:
             return OnnxStylizer(
-                path,
-                device,
-                m.onnx_provider,
-                style_w=weights,
-                threads=n_threads,
-                channels=channels,
-                precision=chosen,
+                path, device, m.onnx_provider, style=style, threads=n_threads, precision=chosen
             )
 
-        if device.type == "cpu" and m.precision in ("auto", "int8"):
-            int8_path = int8_cache_path(entry.meta.name, entry.model_path, weights_tag(weights))
+        if tries_int8(m.precision, device):
+            int8_path = int8_cache_path(entry.meta.name, entry.model_path, int8_tag(style))
             chosen, path = onnx_precision(
                 m.precision,
                 entry.name,
@@ -124,29 +113,20 @@ def _ours(
                 int8_path,
                 make,
                 m.precision_gate_db,
-                channels,
+                entry.meta,
             )
-            return _named(make(path, chosen=chosen))
+            return named(make(path, chosen=chosen))
         return make(cached_onnx(entry, precision == "fp16"))
     if backend == "tensorrt":
-        return TensorRTStylizer(
-            cached_engine(entry, precision != "fp32"), device, weights, channels=channels, precision=precision
-        )
+        return TensorRTStylizer(cached_engine(entry, precision != "fp32"), device, style, precision=precision)
     net, meta = load_model(entry.model_path)
     channels_last = m.channels_last == "on" or (m.channels_last == "auto" and device.type == "cuda")
-    stylizer = TorchStylizer(net, meta, device, precision, channels_last, weights)
+    stylizer = TorchStylizer(net, meta, device, precision, channels_last, style)
     if m.compile or m.cuda_graphs:
         from .accel import accelerate
 
         stylizer.net, suffix = accelerate(stylizer.net, device, m.compile, m.compile_mode, m.cuda_graphs)
         stylizer.name += suffix
-    return stylizer
-
-
-def _named(stylizer: Stylizer) -> Stylizer:
-    """int8 says so in the stylizer's name (logs, bench, reports)."""
-    if getattr(stylizer, "precision", "") == "int8":
-        stylizer.name += "-int8"
     return stylizer
 
 
@@ -170,21 +150,20 @@ def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, thread
         )
 
     if m.precision == "int8":
-        tag = f"-{input_range or 'meta'}{'-bgr' if m.bgr else ''}"
         chosen, int8_path = onnx_precision(
             "int8",
             path.name,
             lambda: path,
-            int8_cache_path(path.stem, path, tag),
+            int8_cache_path(path.stem, path, foreign_int8_tag(input_range, bool(m.bgr))),
             make,
             m.precision_gate_db,
             None,
         )
-        stylizer = _named(make(int8_path, chosen=chosen))
+        stylizer = named(make(int8_path, chosen=chosen))
     else:
         stylizer = make(path)
     if m.style_mix and stylizer.contract.style_names:
-        stylizer.style_w = np.asarray(
+        stylizer.style = np.asarray(
             parse_style_mix(m.style_mix, list(stylizer.contract.style_names), path.stem), np.float32
         )
     return stylizer

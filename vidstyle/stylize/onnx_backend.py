@@ -9,6 +9,7 @@ the last frame. On CUDA, frames stay on the GPU (I/O binding on torch tensors).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ModelError
-from ..models.contract import contract_from, read_onnx_metadata
-from .base import crop_to, pad_to_multiple
+from ..models.contract import activation_bytes_of, contract_from, read_onnx_metadata
+from .base import crop_to, pad_to_multiple, style_runs
 
 PROVIDERS = {
     "cpu": ["CPUExecutionProvider"],
@@ -27,7 +28,11 @@ PROVIDERS = {
 
 
 class OnnxStylizer:
-    """Runs an ONNX style network on N x 3 x H x W batches in [0, 1]."""
+    """Runs an ONNX style network on N x 3 x H x W batches in [0, 1].
+
+    ``style``: the default row of a graph with a style input (None: its first style); a call may
+    give its own, (S,) or one row per frame (N x S: the graph runs once per run of equal rows).
+    """
 
     def __init__(
         self,
@@ -36,23 +41,28 @@ class OnnxStylizer:
         provider: str = "auto",
         input_range: str | None = None,
         bgr: bool | None = None,
-        style_w: list[float] | None = None,
+        style: Sequence[float] | None = None,
         threads: int = 0,
         *,
-        channels: int = 32,
+        activation_bytes_per_px: float | None = None,
         precision: str = "fp32",
     ):
-        """``channels`` (the network's base width) and ``precision`` feed the memory estimate;
-        the defaults are what is assumed for a model we know nothing about."""
+        """``activation_bytes_per_px`` (None: the family's figure from the file's metadata, or what
+        is assumed for a model we know nothing about) and ``precision`` feed the memory plan."""
         import onnxruntime as ort
 
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"ONNX model not found: {self.path}")
         self.device = device
-        self.channels, self.precision = channels, precision
+        self.precision = precision
         meta = read_onnx_metadata(self.path)
         self.contract = contract_from(meta, input_range, bgr)
+        self.activation_bytes_per_px = (
+            activation_bytes_of(meta, precision)
+            if activation_bytes_per_px is None
+            else activation_bytes_per_px
+        )
         provider = provider if provider != "auto" else ("cuda" if device.type == "cuda" else "cpu")
         available = set(ort.get_available_providers())
         providers = [p for p in PROVIDERS[provider] if p in available]
@@ -72,15 +82,12 @@ class OnnxStylizer:
                 f"{self.path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0][:200]})"
             ) from None
         self._check_io()
-        self.style_w = None
+        self.styles, self.style = 1, None
         if self.style_input is not None:
-            n = (
-                self.style_input.shape[0]
-                if isinstance(self.style_input.shape[0], int)
-                else len(self.contract.style_names)
-            )
-            weights = style_w if style_w is not None else [1.0] + [0.0] * (n - 1)
-            self.style_w = np.asarray(weights, np.float32)
+            n = self.style_input.shape[0]
+            self.styles = n if isinstance(n, int) else len(self.contract.style_names)
+            weights = list(style) if style is not None else [1.0] + [0.0] * (self.styles - 1)
+            self.style = np.asarray(weights, np.float32)
         self.provider = self.session.get_providers()[0]
         self.name = f"onnxruntime-{self.provider.replace('ExecutionProvider', '').lower()}"
 
@@ -124,17 +131,30 @@ class OnnxStylizer:
         x, _, _ = self._prepare(torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255))
         if self.fixed_batch is not None:
             x = x.expand(self.fixed_batch, -1, -1, -1)
-        return self._feeds(np.ascontiguousarray(x.numpy(), dtype=self.io_dtype))
+        return self._feeds(np.ascontiguousarray(x.numpy(), dtype=self.io_dtype), self.style)
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+    def __call__(self, batch: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        runs = style_runs(style, batch.shape[0], self.styles, str(self.path))
+        if len(runs) == 1:
+            return self._stylize(batch, self._row(runs[0][2]))
+        return torch.cat([self._stylize(batch[a:b], self._row(row)) for a, b, row in runs])
+
+    def _row(self, row: torch.Tensor | None) -> np.ndarray | None:
+        """The style input's value for one run: ``row``, else the default (None: no style input)."""
+        if self.style_input is None or row is None:
+            return self.style
+        return row.detach().to("cpu", torch.float32).numpy()
+
+    def _stylize(self, batch: torch.Tensor, style: np.ndarray | None) -> torch.Tensor:
         c = self.contract
         n, _, h, w = batch.shape
         x, size, own_pad = self._prepare(batch)
         if self.fixed_batch is not None and self.fixed_batch != n:
-            outs = [self._run_fixed(x[i : i + self.fixed_batch]) for i in range(0, n, self.fixed_batch)]
+            fixed = self.fixed_batch
+            outs = [self._run_fixed(x[i : i + fixed], fixed, style) for i in range(0, n, fixed)]
             y = torch.cat(outs)[:n]
         else:
-            y = self._run(x)
+            y = self._run(x, style)
         y = (y / c.scale).clamp(0, 1)
         if c.bgr:
             y = y.flip(1)
@@ -142,26 +162,26 @@ class OnnxStylizer:
             return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
         return crop_to(y, size).contiguous() if own_pad else y
 
-    def _run_fixed(self, x: torch.Tensor) -> torch.Tensor:
+    def _run_fixed(self, x: torch.Tensor, fixed: int, style: np.ndarray | None) -> torch.Tensor:
         k = x.shape[0]
-        if k < self.fixed_batch:  # fill the model's fixed batch with copies of the last frame
-            x = torch.cat([x, x[-1:].expand(self.fixed_batch - k, -1, -1, -1)])
-        return self._run(x)[:k]
+        if k < fixed:  # fill the model's fixed batch with copies of the last frame
+            x = torch.cat([x, x[-1:].expand(fixed - k, -1, -1, -1)])
+        return self._run(x, style)[:k]
 
-    def _feeds(self, x_np: np.ndarray) -> dict:
+    def _feeds(self, x_np: np.ndarray, style: np.ndarray | None) -> dict:
         feeds = {self.image_input.name: x_np}
-        if self.style_input is not None:
-            feeds[self.style_input.name] = self.style_w.astype(self.io_dtype)
+        if self.style_input is not None and style is not None:
+            feeds[self.style_input.name] = style.astype(self.io_dtype)
         return feeds
 
-    def _run(self, x: torch.Tensor) -> torch.Tensor:
+    def _run(self, x: torch.Tensor, style: np.ndarray | None) -> torch.Tensor:
         if self.device.type == "cuda" and self.provider != "CPUExecutionProvider":
-            return self._run_bound(x)
+            return self._run_bound(x, style)
         x_np = x.detach().cpu().numpy().astype(self.io_dtype, copy=False)
-        y = self.session.run([self.output.name], self._feeds(x_np))[0]
+        y = self.session.run([self.output.name], self._feeds(x_np, style))[0]
         return torch.from_numpy(y.astype(np.float32, copy=False)).to(self.device)
 
-    def _run_bound(self, x: torch.Tensor) -> torch.Tensor:
+    def _run_bound(self, x: torch.Tensor, style: np.ndarray | None) -> torch.Tensor:
         """I/O binding on CUDA tensors: no host round trip."""
         torch_dtype = torch.float16 if self.io_dtype == np.float16 else torch.float32
         x = x.to(torch_dtype).contiguous()
@@ -169,8 +189,8 @@ class OnnxStylizer:
         binding = self.session.io_binding()
         dev = self.device.index or 0
         binding.bind_input(self.image_input.name, "cuda", dev, self.io_dtype, list(x.shape), x.data_ptr())
-        if self.style_input is not None:
-            binding.bind_cpu_input(self.style_input.name, self.style_w.astype(self.io_dtype))
+        if self.style_input is not None and style is not None:
+            binding.bind_cpu_input(self.style_input.name, style.astype(self.io_dtype))
         binding.bind_output(self.output.name, "cuda", dev, self.io_dtype, list(y.shape), y.data_ptr())
         torch.cuda.current_stream(self.device).synchronize()
         self.session.run_with_iobinding(binding)
