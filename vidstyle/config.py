@@ -492,7 +492,8 @@ class BatchConfig:
 @dataclass
 class OptimizeConfig:
     """`vidstyle optimize` (Gatys; Ruder et al. 2016). Defaults are manuelruder/artistic-videos'
-    mapped onto VGG16 (docs/design.md section 8); loss units are documented in vidstyle/optimize/objective.py."""
+    mapped onto VGG16 (docs/design.md section 8); loss units are documented in
+    vidstyle/optimize/objective.py."""
 
     style_image: str = knob("", "the painting (any image file) whose style is transferred")
     size: int = knob(
