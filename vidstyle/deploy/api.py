@@ -18,7 +18,7 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import ConfigError, ModelError, OutputError
-from ..export.onnx import export_onnx
+from ..export.onnx import MIN_OPSET, export_onnx
 from ..export.parity import BATCHES, SIZES, ParityRow, parity_check
 from ..export.quantize import GateResult, measure_gate, quantize_onnx
 from ..export.tensorrt import Profile, build_engine
@@ -31,7 +31,6 @@ from ..stylize.torch_backend import TorchStylizer
 
 FORMATS = ("onnx", "tensorrt")
 PRECISIONS = ("fp32", "fp16", "int8")
-MIN_OPSET = 17  # what the exported graph needs (export_onnx refuses older ones)
 MIN_SIDE = 8  # px: the smallest frame the exported graph takes
 SUFFIXES = {"onnx": ".onnx", "tensorrt": ".engine"}
 

@@ -25,10 +25,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..models.contract import IMAGE_INPUT, METADATA_KEY, OUTPUT, STYLE_INPUT, onnx_metadata
 from ..models.store import ModelMeta
 from ..version import __version__
+
+MIN_OPSET = 17  # the oldest opset the exported graph (reflect pad, instance norm) runs on
 
 
 class ExportModule(nn.Module):
@@ -73,8 +75,8 @@ def export_onnx(
     """
     import onnx
 
-    if opset < 17:
-        raise ModelError(f"opset {opset} is too old: vidstyle exports need opset >= 17")
+    if opset < MIN_OPSET:
+        raise ConfigError(f"opset {opset} is too old: vidstyle exports need opset >= {MIN_OPSET}")
     path = Path(path)
     fam = meta.network_family()
     meta = replace(meta, arch_config=fam.arch_of(net))  # the record says what the graph is
