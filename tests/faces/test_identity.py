@@ -1,29 +1,15 @@
-"""The face descriptor network, alignment and MTCNN wrapper (real weights from ../shared)."""
+"""faces.identity: the face descriptor network (real weights from ../shared)."""
 
 from __future__ import annotations
 
 import itertools
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared() -> Path | None:
-    root = Path(os.environ.get("VIDSTYLE_SHARED", REPO.parent / "shared"))
-    return root / "data" if (root / "data").is_dir() else None
-
-
-SHARED = _shared()
-needs_faces = pytest.mark.skipif(
-    SHARED is None or not (SHARED / "faces" / "recognition_net").is_dir(),
-    reason="face photos and recognition weights are in ../shared/data/faces (set VIDSTYLE_SHARED)",
-)
+from conftest import SHARED
+from face_helpers import needs_faces
 
 
 def test_network_shapes_and_keys():
@@ -84,26 +70,3 @@ def test_same_person_closer_than_different_people(embeddings):
     assert max(same) < min(diff)
     assert np.mean(same) < 0.45 and np.mean(diff) > 0.75
     assert max(same) < 0.6 < min(diff)
-
-
-@needs_faces
-def test_mtcnn_batches_equal_sizes():
-    from PIL import Image
-
-    from vidstyle.faces.detector import Faces, MTCNNDetector
-
-    rgb = np.array(Image.open(SHARED / "faces" / "photos" / "obama_small.jpg").convert("RGB"))
-    det = MTCNNDetector()
-    blank = np.zeros_like(rgb)
-    single = det.detect([rgb])
-    batched = det.detect([rgb, blank, rgb])
-    assert len(batched) == 3 and len(batched[1]) == 0 and len(batched[0]) == 1
-    assert np.allclose(batched[0].boxes, single[0].boxes, atol=1.0)
-    mixed = det.detect([rgb, rgb[:100, :150]])
-    assert len(mixed) == 2
-    lm = batched[0].landmarks[0]
-    assert lm[0, 0] < lm[1, 0] and lm[3, 0] < lm[4, 0]  # left eye / mouth left first
-    assert lm[2, 1] > lm[0, 1] and lm[3, 1] > lm[2, 1]  # nose below eyes, mouth below nose
-    again = Faces.from_json(batched[0].to_json())
-    assert np.allclose(again.landmarks, batched[0].landmarks, atol=0.01)
-    assert len(Faces.from_json(Faces.empty().to_json())) == 0

