@@ -1,4 +1,5 @@
-"""The stages one by one, on hand-made Items: what each reads, what it writes, what it releases."""
+"""pipeline.stages: the declared stage list, and the stages one by one on hand-made Items: what
+each reads, what it writes, what it releases."""
 
 from __future__ import annotations
 
@@ -13,7 +14,27 @@ from vidstyle.config import FlowConfig, TemporalConfig
 from vidstyle.errors import VidstyleError
 from vidstyle.io.frame import Frame
 from vidstyle.pipeline.item import FaceDebug, Item
-from vidstyle.pipeline.stages import EncodeStage, FlowStage, PostprocessStage, PreprocessStage, StylizeStage
+from vidstyle.pipeline.stages import (
+    STAGES,
+    EncodeStage,
+    FlowStage,
+    PostprocessStage,
+    PreprocessStage,
+    StylizeStage,
+)
+
+
+def test_the_declared_list_has_every_stage_once_in_running_order():
+    assert [s.name for s in STAGES] == [
+        "flow",
+        "faces",
+        "people",
+        "preprocess",
+        "stylize",
+        "compose",
+        "postprocess",
+        "encode",
+    ]
 
 
 def item(index: int, rgb: np.ndarray) -> Item:
@@ -157,3 +178,30 @@ def test_a_field_no_earlier_stage_set_is_named_in_the_error():
 
     with pytest.raises(MissingField, match=r"Item\.stylized is not set"):
         PostprocessStage().process([item(0, np.zeros((8, 8, 3), np.uint8))])
+
+
+def test_compose_skips_flow_that_points_to_a_dropped_frame():
+    """If a frame vanished between the flow stage and compose, its successor's flow points to a
+    frame whose output compose never made: that pair must not be blended."""
+    from fractions import Fraction
+
+    from vidstyle.config import FacesConfig, TemporalConfig
+    from vidstyle.io.frame import Frame
+    from vidstyle.pipeline.item import Item
+    from vidstyle.pipeline.stages import ComposeStage
+
+    stage = ComposeStage(TemporalConfig(alpha=0.9, scene_cut=0.0), FacesConfig(mode="off"))
+
+    def item(index: int, flow_from: int | None) -> Item:
+        it = Item(Frame(index, np.zeros((8, 8, 3), np.uint8), index, Fraction(1, 25)))
+        it.stylized = torch.full((3, 8, 8), float(index))
+        it.image = it.stylized.clone()
+        it.flow_bw, it.consistency = torch.zeros(1, 2, 8, 8), torch.ones(1, 1, 8, 8)
+        it.flow_from = flow_from
+        return it
+
+    a, b, d = item(0, None), item(1, 0), item(3, 2)  # frame 2 was dropped after the flow stage
+    stage.process([a, b, d])
+    assert torch.allclose(b.stylized, torch.full((3, 8, 8), 0.9 * 0 + 0.1 * 1))  # blended with frame 0
+    assert torch.equal(d.stylized, torch.full((3, 8, 8), 3.0))  # not blended
+    assert stage.temporal.summary()["blended"] == 1
