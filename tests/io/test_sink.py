@@ -1,4 +1,5 @@
-"""io.sink: atomic outputs, partial outputs, the sink as a context manager, early output checks."""
+"""io.sink: files appear only when complete, partial files keep their frames, animations keep
+their frame durations, and bad names are refused."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from animation_helpers import DURATIONS, STARTS, frames, pillow_timing
 from conftest import moving_frames, probe
 
 from vidstyle.config import EncodeConfig
 from vidstyle.errors import OutputError
 from vidstyle.io.frame import Frame, VideoInfo
-from vidstyle.io.sink import ImageSink, VideoFileSink, check_output, default_output, open_sink, partial_path
+from vidstyle.io.sink import (
+    ImageSink,
+    VideoFileSink,
+    check_output,
+    default_output,
+    frame_durations,
+    open_sink,
+    partial_path,
+)
 
 TB = Fraction(1, 25)
 
@@ -108,3 +118,29 @@ def test_check_output_refuses_the_input_and_missing_folders(tmp_path):
 def test_default_output_names():
     assert default_output("clips/a.mp4", "wave", "video") == Path("clips/a.wave.mp4")
     assert default_output("frames/", "m:s", "images") == Path("frames.m-s")
+
+
+def test_frame_durations_round_on_the_grid_without_drift():
+    starts = [i / 30 for i in range(30)]  # 30 fps for one second
+    gif = frame_durations(starts, 1 / 30, 10)
+    assert set(gif) == {30, 40} and sum(gif) == 1000
+    assert sum(frame_durations(starts, 1 / 30, 1)) == 1000
+    assert frame_durations([0.0, 0.04, 0.12, 0.24], 0.04, 1) == DURATIONS
+    assert frame_durations([0.0, 0.0001], 0.0, 10) == [10, 10]  # never a zero-length frame
+
+
+def test_an_animation_sink_keeps_a_partial_or_nothing(tmp_path):
+    from vidstyle.io.frame import Frame, VideoInfo
+    from vidstyle.io.sink import AnimatedImageSink
+
+    info = VideoInfo(width=64, height=48, rate=Fraction(25), time_base=Fraction(1, 1000))
+    pictures = [np.array(im) for im in frames()]
+    sink = AnimatedImageSink(tmp_path / "out.gif", info)
+    for i, rgb in enumerate(pictures[:2]):
+        sink.write(Frame(i, rgb, STARTS[i], Fraction(1, 1000), duration=DURATIONS[i]), rgb)
+    assert sink.close(complete=False) == tmp_path / "out.partial.gif"
+    assert pillow_timing(tmp_path / "out.partial.gif")[:2] == (2, DURATIONS[:2])
+    sink = AnimatedImageSink(tmp_path / "gone.gif", info)
+    sink.write(Frame(0, pictures[0], 0, Fraction(1, 1000)), pictures[0])
+    sink.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.partial.gif"]

@@ -87,10 +87,3 @@ def test_vfr_mp4_lasts_until_its_last_frame_ends(tmp_path, tiny_model, capsys):
     info = probe(out)
     assert [round(float(p * info["time_base"]) * 1000) for p in info["pts"]] == pts
     assert info["duration"] == pytest.approx(1.08, abs=0.002)  # 1.04 s + the last frame's 40 ms
-
-
-def test_time_ranges_merge_neighbours():
-    from vidstyle.io.source import time_ranges
-
-    assert time_ranges([1.0, 1.04, 1.08, 5.0], 0.06) == "1.00-1.08 s, 5.00 s"
-    assert time_ranges([float(i) for i in range(8)], 0.5).endswith("4.00 s, 3 more")

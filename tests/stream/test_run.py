@@ -1,5 +1,6 @@
-"""`vidstyle stream FILE`: paced like a camera with --realtime, every frame without it; the file's
-own clock either way, its audio kept, and one output file unless segments are asked for."""
+"""stream.run: a file paced like a camera with realtime, every frame without it (the file's own
+clock either way, its audio kept); a slow pipeline against a live RTSP source drops frames and
+keeps latency bounded; a run that cannot start still writes its last status line."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import time
 
 import av
 import pytest
-from conftest import moving_frames, probe, run_cli
+from conftest import probe
+from stream_helpers import needs_rtsp, publish, records
 
 from vidstyle.config import load_config
 from vidstyle.configtools import override
-from vidstyle.io.synth import tone, write_clip
+from vidstyle.errors import InputError
 from vidstyle.pipeline.api import Pipeline
 from vidstyle.stream.run import run_stream
 
@@ -22,16 +24,11 @@ class SlowStylizer:
     def __init__(self, inner, delay: float):
         self.inner, self.delay = inner, delay
         self.device, self.name = inner.device, "slow"
+        self.channels, self.precision = inner.channels, inner.precision
 
     def __call__(self, batch):
         time.sleep(self.delay)
         return self.inner(batch)
-
-
-@pytest.fixture(scope="module")
-def av_clip(tmp_path_factory):
-    """2 s at 25 fps, 128x96, with a stereo AAC tone."""
-    return write_clip(tmp_path_factory.mktemp("sf") / "clip.mp4", moving_frames(50), 25, audio=tone(2.0))
 
 
 def stream_cfg(tiny_model):
@@ -84,27 +81,54 @@ def test_file_without_realtime_keeps_every_frame_and_its_timestamps(tmp_path, av
     assert len(got["audio"]) == 1
 
 
+@needs_rtsp
 @pytest.mark.slow
-def test_output_name_is_the_name_given_unless_segments_are_asked_for(tmp_path, av_clip, tiny_model):
-    common = ["--style", str(tiny_model), "--faces", "off", "--temporal", "off", "--backend", "torch"]
-    proc = run_cli(
-        "stream",
-        str(av_clip),
-        "-o",
-        str(tmp_path / "out.mp4"),
-        "--realtime",
-        *common,
-        "--set",
-        "stream.status_every=0.5",
-        timeout=120,
+def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_server, tiny_model):
+    """A stylizer slower than the source: frames are dropped at capture, and admission (at most
+    workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
+    (with unbounded admission the same run measured p95 0.85 s, here 0.43 s)."""
+    from vidstyle.pipeline.scheduling import stylize_workers
+    from vidstyle.stream.run import run_stream
+
+    delay = 0.2
+    cfg = load_config(search_cwd=False)
+    for key, value in (
+        ("model.style", str(tiny_model)),
+        ("model.backend", "torch"),
+        ("faces.mode", "off"),
+        ("stream.rtsp_transport", "udp"),
+        ("stream.read_timeout", 2.0),
+        ("stream.segment_seconds", 0.0),
+        ("run.progress", "off"),
+    ):
+        cfg = override(cfg, key, value)
+    pipeline = Pipeline(
+        cfg, stylizer=SlowStylizer(Pipeline(cfg).stylizer, delay)
+    )  # ~5-10 fps against 25 fps in
+    workers = stylize_workers(cfg, pipeline.stylizer.device)
+    pub = publish(rtsp_server["publish"], 9)
+    report = run_stream(
+        rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5, pipeline=pipeline, status=False
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "status: in " in proc.stderr and " dropped, " in proc.stderr  # no terminal: log lines
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
-    proc = run_cli(
-        "stream", str(av_clip), "-o", str(tmp_path / "rec-%03d.mkv"), "--segment", "0.8", *common, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    segments = sorted(p.name for p in tmp_path.glob("rec-*.mkv"))
-    assert segments[:2] == ["rec-000.mkv", "rec-001.mkv"]
-    assert sum(probe(tmp_path / s)["frames"] for s in segments) == 50
+    pub.wait(timeout=20)
+    assert report.dropped > 20
+    assert report.captured == report.delivered + report.dropped
+    assert report.written == report.delivered
+    assert report.latency_p95 < 3.5 * delay
+    assert report.output_fps > 0.6 * workers / delay
+    assert probe(tmp_path / "slow.mkv")["frames"] == report.written
+
+
+def test_a_run_that_cannot_start_still_writes_its_last_line(tmp_path, tiny_model):
+    cfg = load_config(search_cwd=False)
+    for key, value in (
+        ("model.style", str(tiny_model)),
+        ("model.backend", "torch"),
+        ("faces.mode", "off"),
+        ("stream.status_json", str(tmp_path / "s.jsonl")),
+    ):
+        cfg = override(cfg, key, value)
+    with pytest.raises(InputError, match="input not found"):
+        run_stream(str(tmp_path / "missing.mp4"), cfg, file_out=tmp_path / "o.mp4", status=False)
+    (last,) = records(tmp_path / "s.jsonl")
+    assert last["state"] == "ended" and "input not found" in last["error"] and last["frames_out"] == 0

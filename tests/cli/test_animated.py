@@ -3,47 +3,19 @@ an animation of the same kind; still ones stay images; damaged ones say so."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from animation_helpers import DURATIONS, STARTS, animated, frames, pillow_timing
 from conftest import probe
 from PIL import Image
 
 from vidstyle.cli import main
-from vidstyle.io.animated import display_ms, webp_durations
-from vidstyle.io.sink import frame_durations
+from vidstyle.io.animated import webp_durations
 
 FAST = ["--no-progress", "--preset", "ultrafast", "--faces", "off", "--temporal", "off"]
-DURATIONS = [40, 80, 120, 40]  # ms, unequal on purpose
-STARTS = [0, 40, 120, 240]  # ms: their running sums
-SAVE = {".gif": {}, ".png": {}, ".webp": {"lossless": True}}
-
-
-def frames(n: int = 4, h: int = 48, w: int = 64) -> list[Image.Image]:
-    """n clearly different 64x48 pictures: a colour per frame and a bar that moves down."""
-    out = []
-    for i in range(n):
-        rgb = np.zeros((h, w, 3), np.uint8)
-        rgb[..., i % 3] = 60 + 40 * i
-        rgb[i * 8 : i * 8 + 10] = 255
-        out.append(Image.fromarray(rgb))
-    return out
-
-
-def animated(path: Path, durations=DURATIONS, loop: int = 0) -> Path:
-    pictures = frames(len(durations))
-    pictures[0].save(
-        path,
-        save_all=True,
-        append_images=pictures[1:],
-        duration=list(durations),
-        loop=loop,
-        **SAVE[path.suffix],
-    )
-    return path
 
 
 def stylize(capsys, *argv) -> tuple[int, str]:
@@ -54,17 +26,6 @@ def stylize(capsys, *argv) -> tuple[int, str]:
 def times_ms(path: Path) -> list[float]:
     info = probe(path)
     return [float(p * info["time_base"]) * 1000 for p in info["pts"]]
-
-
-def pillow_timing(path: Path) -> tuple[int, list[float], object]:
-    """(frames, durations in ms, loop) of an animated image as Pillow reads it."""
-    with Image.open(path) as im:
-        durations = []
-        for k in range(getattr(im, "n_frames", 1)):
-            im.seek(k)
-            im.load()
-            durations.append(im.info.get("duration"))
-        return len(durations), durations, im.info.get("loop")
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".png", ".webp"])
@@ -179,39 +140,3 @@ def test_start_and_duration_cut_an_animated_webp_and_retime_it(tmp_path, tiny_mo
     )
     assert code == 0, err
     assert np.allclose(times_ms(out), [0, 80], atol=1)  # the frames that begin at 40 and 120 ms
-
-
-def test_frame_durations_round_on_the_grid_without_drift():
-    starts = [i / 30 for i in range(30)]  # 30 fps for one second
-    gif = frame_durations(starts, 1 / 30, 10)
-    assert set(gif) == {30, 40} and sum(gif) == 1000
-    assert sum(frame_durations(starts, 1 / 30, 1)) == 1000
-    assert frame_durations([0.0, 0.04, 0.12, 0.24], 0.04, 1) == DURATIONS
-    assert frame_durations([0.0, 0.0001], 0.0, 10) == [10, 10]  # never a zero-length frame
-
-
-def test_frames_of_ten_ms_or_less_show_for_100_ms_as_in_browsers():
-    assert [display_ms(d) for d in (0, 10, 11, 40)] == [100, 100, 11, 40]
-
-
-def test_webp_durations_come_from_the_frame_headers(tmp_path):
-    assert webp_durations(animated(tmp_path / "a.webp", durations=[30, 70, 50])) == [30, 70, 50]
-    frames(1)[0].save(tmp_path / "still.webp")
-    assert webp_durations(tmp_path / "still.webp") == []
-
-
-def test_an_animation_sink_keeps_a_partial_or_nothing(tmp_path):
-    from vidstyle.io.frame import Frame, VideoInfo
-    from vidstyle.io.sink import AnimatedImageSink
-
-    info = VideoInfo(width=64, height=48, rate=Fraction(25), time_base=Fraction(1, 1000))
-    pictures = [np.array(im) for im in frames()]
-    sink = AnimatedImageSink(tmp_path / "out.gif", info)
-    for i, rgb in enumerate(pictures[:2]):
-        sink.write(Frame(i, rgb, STARTS[i], Fraction(1, 1000), duration=DURATIONS[i]), rgb)
-    assert sink.close(complete=False) == tmp_path / "out.partial.gif"
-    assert pillow_timing(tmp_path / "out.partial.gif")[:2] == (2, DURATIONS[:2])
-    sink = AnimatedImageSink(tmp_path / "gone.gif", info)
-    sink.write(Frame(0, pictures[0], 0, Fraction(1, 1000)), pictures[0])
-    sink.abort()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.partial.gif"]

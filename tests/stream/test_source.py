@@ -1,5 +1,5 @@
-"""stream.source: what a spec is, and LiveSource on a file (no network): every frame when it may
-block, timestamps in ms of capture time, a clean stop, and one-line errors."""
+"""stream.source: LiveSource on a file (no network): every frame when it may block, timestamps in
+ms of capture time, a clean stop, and one-line errors."""
 
 from __future__ import annotations
 
@@ -9,24 +9,7 @@ import pytest
 
 from vidstyle.config import StreamConfig
 from vidstyle.errors import InputError
-from vidstyle.io.source import source_kind
 from vidstyle.stream.source import TIME_BASE, LiveSource
-
-
-@pytest.mark.parametrize(
-    "spec,kind",
-    [
-        ("rtsp://cam/stream", "url"),
-        ("SRT://host:9000", "url"),
-        ("https://x/y.m3u8", "url"),
-        ("/dev/video0", "webcam"),
-        ("2", "webcam"),
-        ("clip.mp4", "file"),
-        ("/dev/null", "file"),
-    ],
-)
-def test_source_kind(spec, kind):
-    assert source_kind(spec) == kind
 
 
 def test_a_file_source_delivers_every_frame_with_its_own_timestamps(basic_clip):

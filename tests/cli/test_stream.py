@@ -1,11 +1,10 @@
-"""Live streams against a real RTSP server on 127.0.0.1 (Debian's rtsp-server-perl).
+"""`vidstyle stream` against a real RTSP server on 127.0.0.1 (Debian's rtsp-server-perl), and its
+preview and realtime file output.
 
-Every wait is bounded; every socket is on loopback.
-"""
+Every wait is bounded; every socket is on loopback."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -14,106 +13,21 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import decode_rgb, make_model, moving_frames, probe, psnr, run_cli
+from stream_helpers import ENV, STREAM_ARGS, free_port, publish, stderr_lines, wait_line, wait_port
 
-from vidstyle.config import load_config
-from vidstyle.configtools import override
 from vidstyle.io.synth import textured, write_clip
 from vidstyle.models.store import load_model
-from vidstyle.pipeline.api import Pipeline
 from vidstyle.stylize.torch_backend import TorchStylizer
 
 pytestmark = pytest.mark.skipif(
     shutil.which("rtsp-server-perl") is None,
     reason="rtsp-server-perl is not installed (apt-get install rtsp-server-perl; .ci/run installs it)",
 )
-PUBLISH = Path(__file__).with_name("rtsp_publish.py")
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
-
-
-@pytest.fixture()
-def rtsp_server():
-    client, source, rtp = free_port(), free_port(), 20000 + (os.getpid() % 2000) * 10
-    proc = subprocess.Popen(
-        [
-            "rtsp-server-perl",
-            "-c",
-            str(client),
-            "-s",
-            str(source),
-            "-l",
-            "1",
-            "--client_listen_address",
-            "127.0.0.1",
-            "--source_listen_address",
-            "127.0.0.1",
-            "--rtp_start_port",
-            str(rtp),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(client, timeout=30)  # Perl loads its modules slowly on a busy machine (46 s seen)
-        wait_port(source, timeout=30)
-        yield {"read": f"rtsp://127.0.0.1:{client}/cam", "publish": f"rtsp://127.0.0.1:{source}/cam"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def publish(url: str, seconds: float, *extra: str) -> subprocess.Popen:
-    """Start a publisher and wait (at most 30 s) until its stream is on the server."""
-    proc = subprocess.Popen(
-        [sys.executable, str(PUBLISH), url, str(seconds), *extra],
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    ready = threading.Event()
-    threading.Thread(target=lambda: proc.stdout.readline() and ready.set(), daemon=True).start()
-    if not ready.wait(30):
-        proc.kill()
-        raise TimeoutError("the publisher did not start")
-    return proc
-
-
-STREAM_ARGS = [
-    "--rtsp-transport",
-    "udp",
-    "--faces",
-    "off",
-    "--backend",
-    "torch",
-    "--set",
-    "stream.read_timeout=1.5",
-    "--set",
-    "stream.open_timeout=3",
-    "--set",
-    "encode.crf=8",
-]
 
 
 @pytest.mark.slow
@@ -149,29 +63,6 @@ def test_stream_arrives_stylized_with_monotonic_timestamps(tmp_path, rtsp_server
     # output (measured ~23 dB) and far from the camera's (~13 dB)
     assert psnr(last, want.astype(np.uint8)) > 20
     assert psnr(last, static) < 16
-
-
-def stderr_lines(proc: subprocess.Popen) -> list[tuple[float, str]]:
-    """(time.time(), line) of each line of ``proc``'s stderr, filled in by a thread."""
-    got: list[tuple[float, str]] = []
-
-    def read() -> None:
-        for line in proc.stderr:
-            got.append((time.time(), line))
-
-    threading.Thread(target=read, daemon=True).start()
-    return got
-
-
-def wait_line(lines: list[tuple[float, str]], text: str, timeout: float) -> float:
-    """When a line holding ``text`` came (time.time()); TimeoutError after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for t, line in list(lines):
-            if text in line:
-                return t
-        time.sleep(0.05)
-    raise TimeoutError(f"no {text!r} within {timeout:g} s in: {''.join(line for _, line in lines)}")
 
 
 @pytest.mark.slow
@@ -227,54 +118,6 @@ def test_reconnects_when_the_publisher_restarts(tmp_path, rtsp_server, tiny_mode
     assert all(b > a for a, b in zip(info["pts"], info["pts"][1:]))
     gap = max(b - a for a, b in zip(info["pts"], info["pts"][1:])) * info["time_base"]
     assert gap > 1.0 and info["frames"] > 40, (gap, info["frames"])  # frames from both publishers, one gap
-
-
-class SlowStylizer:
-    def __init__(self, inner, delay: float):
-        self.inner, self.delay = inner, delay
-        self.device, self.name = inner.device, "slow"
-        self.channels, self.precision = inner.channels, inner.precision
-
-    def __call__(self, batch):
-        time.sleep(self.delay)
-        return self.inner(batch)
-
-
-@pytest.mark.slow
-def test_slow_pipeline_drops_frames_and_keeps_latency_bounded(tmp_path, rtsp_server, tiny_model):
-    """A stylizer slower than the source: frames are dropped at capture, and admission (at most
-    workers + 1 frames inside) keeps latency near one stylize call while the workers stay busy
-    (with unbounded admission the same run measured p95 0.85 s, here 0.43 s)."""
-    from vidstyle.pipeline.scheduling import stylize_workers
-    from vidstyle.stream.run import run_stream
-
-    delay = 0.2
-    cfg = load_config(search_cwd=False)
-    for key, value in (
-        ("model.style", str(tiny_model)),
-        ("model.backend", "torch"),
-        ("faces.mode", "off"),
-        ("stream.rtsp_transport", "udp"),
-        ("stream.read_timeout", 2.0),
-        ("stream.segment_seconds", 0.0),
-        ("run.progress", "off"),
-    ):
-        cfg = override(cfg, key, value)
-    pipeline = Pipeline(
-        cfg, stylizer=SlowStylizer(Pipeline(cfg).stylizer, delay)
-    )  # ~5-10 fps against 25 fps in
-    workers = stylize_workers(cfg, pipeline.stylizer.device)
-    pub = publish(rtsp_server["publish"], 9)
-    report = run_stream(
-        rtsp_server["read"], cfg, file_out=tmp_path / "slow.mkv", duration=5, pipeline=pipeline, status=False
-    )
-    pub.wait(timeout=20)
-    assert report.dropped > 20
-    assert report.captured == report.delivered + report.dropped
-    assert report.written == report.delivered
-    assert report.latency_p95 < 3.5 * delay
-    assert report.output_fps > 0.6 * workers / delay
-    assert probe(tmp_path / "slow.mkv")["frames"] == report.written
 
 
 def test_a_400_over_tcp_suggests_udp(tmp_path, rtsp_server, tiny_model):
