@@ -1,54 +1,27 @@
-"""`vidstyle batch` on a local Ray instance (num_cpus=2): round trips, chunk seams, failures,
+"""`vidstyle.batch` on a local Ray instance (num_cpus=2): round trips, chunk seams, failures,
 resume and a worker killed mid-chunk. Ray is started once for the module."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import decode_rgb, moving_frames, probe, psnr, run_cli
+from batch_helpers import _children
+from conftest import decode_rgb, probe, psnr
 
 from vidstyle import batch, stylize_file
 from vidstyle.batch.worker import KILL_ONCE_ENV
-from vidstyle.io.synth import tone, write_clip
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'ray==2.60.*')")
 pytestmark = pytest.mark.slow
-
 FAST = {"encode__preset": "ultrafast", "run__progress": "off", "faces__mode": "off"}
 # lossless output, so that seam comparisons see the pipeline and not the encoder
 LOSSLESS = {**FAST, "encode__crf": 0, "encode__pix_fmt": "yuv444p", "encode__preset": "fast"}
 # 61 frames at 25 fps with keyframes every 10 frames: chunks of 0.6 s give 3 chunks
 CHUNKED = {"batch__chunk_seconds": 0.6}
-
-
-def _children() -> set[int]:
-    me = str(os.getpid())
-    kids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me and fields[0] != "Z":
-            kids.add(int(stat.parent.name))
-    return kids
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if text.encode() in cmdline.read_bytes():
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -63,23 +36,8 @@ def local_ray():
     assert not _children() - before, "ray.shutdown() left processes behind"
 
 
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("batch_in")
-    gaps = [40, 40, 80, 20, 40, 120, 40, 33, 47, 40] * 2
-    vfr_pts = np.concatenate([[0], np.cumsum(gaps)]).tolist()
-    (d / "sub").mkdir()
-    return {
-        "long": write_clip(d / "long.mp4", moving_frames(61), 25, audio=tone(2.5), gop=10),
-        "ntsc": write_clip(d / "sub" / "ntsc.mp4", moving_frames(24), Fraction(30000, 1001), audio=tone(0.9)),
-        "vfr": write_clip(
-            d / "vfr.mkv", moving_frames(len(vfr_pts)), 25, pts=vfr_pts, time_base=Fraction(1, 1000)
-        ),
-    }
-
-
 def _same_as_source(out: Path, src: Path) -> None:
-    """What `vidstyle stylize` promises (tests/test_roundtrip.py): frames, rate, pts, size, audio."""
+    """What `vidstyle stylize` promises (tests/cli/test_stylize.py): frames, rate, pts, size, audio."""
     a, b = probe(src), probe(out)
     assert b["frames"] == a["frames"]
     assert b["rate"] == a["rate"]
@@ -179,46 +137,3 @@ def test_killed_worker_is_retried(local_ray, clips, tiny_model, tmp_path, monkey
     f = resumed.files[0]
     assert f.status == "done" and f.chunks_resumed == 1  # chunk 0; chunk 2 never started
     _same_as_source(tmp_path / "once" / "long.mp4", clips["long"])
-
-
-def test_cli_reports_a_bad_input_in_one_line(clips, tiny_model, tmp_path):
-    """The CLI starts its own local Ray: exit 1, one error line for the bad file, JSON report."""
-    import shutil
-    import tempfile
-
-    bad = tmp_path / "empty.mkv"
-    bad.write_bytes(b"")
-    ray_dir = tempfile.mkdtemp(prefix="vr", dir="/tmp")  # short: Ray's socket paths live below it
-    try:
-        res = run_cli(
-            "batch",
-            str(clips["vfr"]),
-            str(bad),
-            "-o",
-            str(tmp_path / "out"),
-            "--style",
-            str(tiny_model),
-            "--preset",
-            "ultrafast",
-            "--faces",
-            "off",
-            "--json",
-            str(tmp_path / "r.json"),
-            timeout=300,
-            env={"RAY_TMPDIR": ray_dir},
-        )
-        deadline = time.monotonic() + 20
-        while _processes_mentioning(ray_dir) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not _processes_mentioning(ray_dir), "the CLI's local Ray left processes behind"
-    finally:
-        shutil.rmtree(ray_dir, ignore_errors=True)
-    assert res.returncode == 1, res.stderr
-    assert "Traceback" not in res.stderr
-    errors = [ln for ln in res.stderr.splitlines() if "error:" in ln and "empty.mkv" in ln]
-    assert errors and all(ln.startswith("vidstyle: error: ") for ln in errors)
-    assert (tmp_path / "out" / "vfr.mkv").is_file()
-    saved = json.loads((tmp_path / "r.json").read_text())
-    assert [f["status"] for f in saved["files"]] == ["failed", "done"] or sorted(
-        f["status"] for f in saved["files"]
-    ) == ["done", "failed"]

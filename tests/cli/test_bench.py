@@ -8,9 +8,6 @@ import json
 import pytest
 from conftest import run_cli
 
-from vidstyle.bench.runner import parse_resolutions
-from vidstyle.errors import ConfigError
-
 
 @pytest.mark.slow
 def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
@@ -61,30 +58,8 @@ def test_bench_writes_json_csv_and_plot(tmp_path, tiny_model):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize(
-    "text,message",
-    [
-        ("720", "unknown resolution '720'"),
-        ("360p,8k", "unknown resolution '8k'"),
-        ("4x4", "out of range"),
-        ("", "no resolutions given"),
-    ],
-)
-def test_bad_resolution_strings(text, message):
-    with pytest.raises(ConfigError, match=message):
-        parse_resolutions(text)
-
-
 @pytest.mark.slow
 def test_bad_resolution_on_the_command_line(tiny_model):
     proc = run_cli("bench", "--model", str(tiny_model), "--resolutions", "360p,huge")
     assert proc.returncode == 2 and "unknown resolution 'huge'" in proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-def test_known_resolutions():
-    assert parse_resolutions("360p, 1080p,4K") == [
-        ("360p", (360, 640)),
-        ("1080p", (1080, 1920)),
-        ("4k", (2160, 3840)),
-    ]

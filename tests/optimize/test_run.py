@@ -1,147 +1,18 @@
-"""`vidstyle optimize`: Gatys on images, Ruder on videos, hybrid init, colours, resume, errors.
+"""optimize.run: Ruder on videos, hybrid init, colours, resume, multipass, the public hooks.
 
 Quality tests use the real VGG16 from ../shared (skipped without it) at tiny sizes with the
-cheaper early layers; mechanics tests use a random-initialised VGG.
-"""
+cheaper early layers; mechanics tests use a random-initialised VGG."""
 
 from __future__ import annotations
 
-import dataclasses
-import urllib.error
-import urllib.request
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from conftest import SHARED, decode_rgb, moving_frames, needs_shared, probe
+from optimize_helpers import FAST_LAYERS, batch, clip, opt_cfg
 
-from vidstyle.config import OptimizeConfig, PipelineConfig
 from vidstyle.errors import VidstyleError
-
-FAST_LAYERS = dict(style_layers=["relu1_1", "relu2_1"], content_layer="relu2_2")
-
-
-def opt_cfg(**kw) -> PipelineConfig:
-    cfg = PipelineConfig()
-    o = dataclasses.replace(cfg.optimize, device="cpu", tol=0, **kw)
-    return dataclasses.replace(cfg, optimize=o, run=dataclasses.replace(cfg.run, progress="off"))
-
-
-@pytest.fixture(scope="module")
-def real_vgg():
-    if SHARED is None:
-        pytest.skip("../shared/data is not present (set VIDSTYLE_SHARED): needs the VGG16 weights")
-    from vidstyle.perceptual.vgg import LAYER_INDEX, load_vgg
-
-    return load_vgg(SHARED / "vgg16" / "vgg16_features_relu4_3.pth", layers=tuple(LAYER_INDEX))
-
-
-@pytest.fixture(scope="module")
-def random_vgg():
-    from vidstyle.perceptual.vgg import LAYER_INDEX, VGGFeatures
-
-    torch.manual_seed(0)
-    net = VGGFeatures(tuple(LAYER_INDEX))
-    with torch.no_grad():  # keep activations of the random stack from shrinking to nothing
-        for m in net.features:
-            if isinstance(m, torch.nn.Conv2d):
-                m.weight.mul_(2.0)
-    return net
-
-
-@pytest.fixture(scope="module")
-def painting(tmp_path_factory) -> Path:
-    """The real Starry Night when ../shared is there, else a swirl of saturated colours."""
-    if SHARED is not None:
-        return SHARED / "styles" / "starry_night.jpg"
-    from PIL import Image
-
-    y, x = np.mgrid[0:96, 0:96] / 96.0
-    rgb = np.stack([np.sin(12 * x + 4 * y), np.cos(9 * y - 5 * x), np.sin(7 * (x + y))], -1)
-    path = tmp_path_factory.mktemp("style") / "swirl.png"
-    Image.fromarray(((rgb * 0.5 + 0.5) * 255).astype(np.uint8)).save(path)
-    return path
-
-
-def gatys_for(cfg: PipelineConfig, vgg, painting: Path):
-    from vidstyle.io.source import load_image
-    from vidstyle.optimize.gatys import Gatys
-
-    return Gatys(cfg.optimize, vgg, load_image(painting), torch.device("cpu"))
-
-
-def batch(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float()
-
-
-def gram_distance(vgg, x: torch.Tensor, target: dict) -> float:
-    from vidstyle.optimize.objective import style_grams
-
-    g = style_grams(vgg, x, list(target))
-    return float(sum(((g[k] - target[k]) ** 2).sum() for k in target))
-
-
-# ------------------------------------------------------------------------------ pure parts
-def test_pyramid_halves_down_to_the_coarse_side():
-    from vidstyle.optimize.gatys import pyramid
-
-    assert pyramid((300, 400), 512) == [(300, 400)]
-    assert pyramid((900, 1600), 512) == [(225, 400), (450, 800), (900, 1600)]
-    assert pyramid((900, 1600), 0) == [(900, 1600)]
-
-
-def test_long_term_masks_subtract_nearer_frames():
-    from vidstyle.optimize.video import long_term_masks
-
-    near = torch.tensor([1.0, 1.0, 0.0, 0.0]).view(1, 1, 1, 4)
-    far = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4)
-    a, b = long_term_masks([near, far])
-    assert torch.equal(a, near)
-    assert torch.equal(b, torch.tensor([0.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 4))  # only what `near` misses
-
-
-def test_preserve_color_keeps_content_chroma_and_result_luma():
-    from vidstyle.optimize.color import preserve_color, rgb_to_yiq
-
-    gen = torch.Generator().manual_seed(0)
-    content = torch.rand(1, 3, 8, 8, generator=gen) * 100 + 80
-    result = torch.rand(1, 3, 8, 8, generator=gen) * 100 + 80
-    out = preserve_color(result, content)
-    assert torch.allclose(rgb_to_yiq(out)[:, 0], rgb_to_yiq(result)[:, 0], atol=1e-3)
-    assert torch.allclose(rgb_to_yiq(out)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=1e-3)
-
-
-def test_memory_check_is_one_clear_line(monkeypatch):
-    from vidstyle.optimize import gatys
-
-    monkeypatch.setattr(gatys, "available_memory", lambda device=None: 64 << 20)
-    with pytest.raises(
-        VidstyleError, match=r"optimizing 4000x3000 needs about .* GiB, 64 MiB of RAM is free: lower --size"
-    ):
-        gatys.check_memory(3000, 4000, OptimizeConfig(), torch.device("cpu"))
-    gatys.check_memory(30, 40, OptimizeConfig(), torch.device("cpu"))  # small is fine
-
-
-# ------------------------------------------------------------------------------ images
-@needs_shared
-@pytest.mark.slow
-def test_image_style_loss_falls_and_grams_approach_the_painting(real_vgg, painting):
-    from vidstyle.geometry import fit_long_side
-    from vidstyle.io.source import load_image
-    from vidstyle.optimize.gatys import resize
-
-    cfg = opt_cfg(size=40, init="content", **FAST_LAYERS)
-    g = gatys_for(cfg, real_vgg, painting)
-    photo = batch(load_image(SHARED / "faces" / "photos" / "obama_small.jpg"))
-    content = resize(photo, fit_long_side(*photo.shape[-2:], 40))
-    styles = []
-    result = g.solve(content, content, 25, on_iter=lambda i, t: styles.append(t["style"]))
-    assert styles[-1] < styles[0] / 5  # a large factor in 25 iterations
-    target = g.grams(tuple(content.shape[-2:]))
-    before, after = gram_distance(real_vgg, content, target), gram_distance(real_vgg, result.image, target)
-    assert after < 0.3 * before
 
 
 def test_preserve_color_end_to_end_keeps_content_chroma_in_yuv(random_vgg, painting, tmp_path):
@@ -193,14 +64,6 @@ def test_style_net_init_needs_fewer_iterations_than_content_init(real_vgg, paint
     target = runs["content"][-1]  # where content init is after 30 iterations
     reached = next((i for i, s in enumerate(runs["style-net"], 1) if s <= target), None)
     assert reached is not None and reached <= 10  # the hybrid gets there in a third of the time
-
-
-# ------------------------------------------------------------------------------ video
-def clip(path: Path, n: int, h: int = 48, w: int = 64, audio: bool = True) -> Path:
-    from vidstyle.io.synth import tone, write_clip
-
-    rate = Fraction(30000, 1001)
-    return write_clip(path, moving_frames(n, h, w), rate, audio=tone(n / float(rate)) if audio else None)
 
 
 @needs_shared
@@ -331,69 +194,3 @@ def test_optimize_pipeline_brings_its_own_stages_and_job_through_the_public_hook
     assert report.frames_out == 1 and report.stylizer.startswith(f"optimize {painting.name} (")
     assert [s["stage"] for s in report.stats] == ["decode", "preprocess", "optimize", "postprocess", "encode"]
     assert job._job is None and job._stylizer is None  # the job is gone; no feed-forward model was loaded
-
-
-# ------------------------------------------------------------------------------ errors (CLI)
-def cli(capsys, *args) -> tuple[int, str]:
-    from vidstyle.cli import main
-
-    code = main(["optimize", *map(str, args), "--device", "cpu", "--no-progress"])
-    return code, capsys.readouterr().err
-
-
-def test_error_without_vgg_weights_offline(monkeypatch, tmp_path, painting, capsys):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "torch" / "hub"))
-
-    def refuse(*a, **k):
-        raise urllib.error.URLError("no network in tests")
-
-    monkeypatch.setattr(torch.hub, "urlopen", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    photo = tmp_path / "p.png"
-    from PIL import Image
-
-    Image.fromarray(moving_frames(1, 16, 16)[0]).save(photo)
-    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", painting)
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code != 0 and len(lines) == 1 and "--vgg-weights FILE" in lines[0] and "Traceback" not in err
-    assert not (tmp_path / "o.png").exists()
-
-
-def test_error_unreadable_style_image(tmp_path, capsys):
-    from PIL import Image
-
-    photo = tmp_path / "p.png"
-    Image.fromarray(moving_frames(1, 16, 16)[0]).save(photo)
-    bad = tmp_path / "painting.jpg"
-    bad.write_bytes(b"not a jpeg at all")
-    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", bad)
-    assert code != 0 and "style image" in err and "painting.jpg" in err and "Traceback" not in err
-    code, err = cli(capsys, photo, "-o", tmp_path / "o.png", "--style-image", tmp_path / "missing.jpg")
-    assert code != 0 and "style image not found" in err
-    code, err = cli(capsys, photo, "-o", tmp_path / "o.png")
-    assert code != 0 and "--style-image" in err
-
-
-def test_error_size_that_does_not_fit_memory(monkeypatch, random_vgg, painting, tmp_path, capsys):
-    from vidstyle.optimize import gatys
-
-    monkeypatch.setattr(gatys, "available_memory", lambda device=None: 1 << 20)
-    video = clip(tmp_path / "c.mp4", 2, audio=False)
-    vgg = tmp_path / "vgg.pth"
-    torch.save(random_vgg.features.state_dict(), vgg)
-    code, err = cli(
-        capsys,
-        video,
-        "-o",
-        tmp_path / "o.mp4",
-        "--style-image",
-        painting,
-        "--vgg-weights",
-        vgg,
-        "--size",
-        "64",
-    )
-    assert code != 0 and "lower --size" in err and "Traceback" not in err
-    assert len([ln for ln in err.splitlines() if ln.startswith("vidstyle: error:")]) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "vgg.pth"]  # nothing left behind
