@@ -1,5 +1,5 @@
 """Building the network to train: a fresh one follows the seed; where a warm start comes from.
-(Warm starts and extensions end to end: tests/test_train_loop.py.)"""
+(Warm starts and extensions end to end: tests/train/test_trainer.py.)"""
 
 from __future__ import annotations
 

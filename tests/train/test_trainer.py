@@ -1,4 +1,4 @@
-"""The training loop on tiny generated images with random-initialised loss networks."""
+"""train.trainer: the training loop on tiny generated images with random-initialised loss networks."""
 
 from __future__ import annotations
 
@@ -9,33 +9,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from train_helpers import SIZE, make_cfg
 
 from vidstyle.errors import ConfigError, InputError
 from vidstyle.faces.detector import Faces
-from vidstyle.train.config import TrainConfig, load_train_config
-
-SIZE = 32
-
-
-def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    base = rng.uniform(0, 255, (h // 8 + 1, w // 8 + 1, 3)).astype(np.uint8)
-    im = Image.fromarray(base).resize((w, h), Image.BICUBIC)
-    noise = rng.normal(0, 12, (h, w, 3))
-    return np.clip(np.asarray(im) + noise, 0, 255).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("traindata")
-    rng = np.random.default_rng(0)
-    content = root / "content"
-    (content / "sub").mkdir(parents=True)
-    for i in range(5):
-        Image.fromarray(_texture(rng, 40 + 4 * i, 52)).save(content / ("sub" if i % 2 else "") / f"c{i}.png")
-    Image.fromarray(_texture(rng, 48, 48)).save(content / "c5.jpg")
-    for name in ("swirl", "stripes"):
-        Image.fromarray(_texture(rng, 64, 80)).save(root / f"{name}.jpg")
-    return root
 
 
 class CentreFace:
@@ -93,34 +70,6 @@ def idnet():
     return net.eval().requires_grad_(False)
 
 
-def make_cfg(data, tmp_path, styles=("swirl",), **sets) -> TrainConfig:
-    overrides = {
-        "paths.content": [str(data / "content")],
-        "paths.styles": [str(data / f"{s}.jpg") for s in styles],
-        "paths.run_dir": str(tmp_path / "run"),
-        "paths.cache_dir": str(tmp_path / "cache"),
-        "model.arch": "small",
-        "data.image_size": SIZE,
-        "data.style_size": 48,
-        "data.max_faces": 2,
-        "loss.face_mode": "both",
-        "loss.identity_min_face": 4,
-        "optim.batch": 2,
-        "optim.steps": 4,
-        "optim.lr": 1e-3,
-        "run.device": "cpu",
-        "run.sample_size": SIZE,
-        "run.sample_count": 2,
-        "run.log_every": 1,
-        "run.checkpoint_every": 0,
-        "run.sample_every": 0,
-        "run.progress": "off",
-        "run.amp": "off",
-    }
-    overrides.update(sets)
-    return load_train_config(None, overrides)
-
-
 def make_trainer(cfg, tmp_path, vgg, idnet, **kw):
     from vidstyle.train.trainer import Trainer
 
@@ -157,27 +106,6 @@ def test_batches_are_pure_functions_of_the_step(data, tmp_path, vgg, idnet):
     assert a.content.shape == (2, 3, SIZE, SIZE)
     assert a.faces.mask.sum() > 0 and a.faces.usable.any()
     assert not torch.equal(t.batches[4].content, a.content)
-
-
-def test_batch_draws_are_pinned(data, tmp_path):
-    """The random draws of a step (style, scale, flip, crop, motion, light, noise) keep their
-    values and order: the bundled recipes' runs are reproduced by seed and step. Values from the
-    trainer before it was split up (torch 2.x CPU generator, Pillow's bilinear resize)."""
-    from vidstyle.train.data import StepBatches, list_images
-
-    cfg = make_cfg(data, tmp_path, styles=("swirl", "stripes"))
-    batches = StepBatches(list_images([data / "content"]), cfg.data, cfg.motion, 2, 2, 0, temporal=True)
-    want = {
-        0: ([0, 1], 779854.0, 784600.4375),
-        1: ([1, 1], 790613.0, 787442.5),
-        2: ([0, 1], 725129.0, 719192.5625),
-        3: ([0, 0], 726529.0, 716619.5),
-    }
-    for step, (styles, content_sum, next_sum) in want.items():
-        b = batches[step]
-        assert b.style.tolist() == styles, step
-        assert float(b.content.sum()) == content_sum, step  # whole 0..255 values: exact
-        assert b.pairs is not None and float(b.pairs.next.sum()) == pytest.approx(next_sum, rel=1e-6)
 
 
 def test_loader_processes_give_the_same_batches(data, tmp_path, vgg, idnet):
@@ -362,74 +290,6 @@ def test_undecodable_content_is_skipped_and_counted(data, tmp_path, vgg, idnet, 
     assert "1 content image(s) could not be read" in caplog.text
 
 
-def test_cli_trains_end_to_end(data, tmp_path, capsys):
-    from vidstyle.cli import main
-    from vidstyle.models.store import load_model
-    from vidstyle.perceptual.vgg import vgg16_features
-
-    torch.manual_seed(0)
-    vgg_file = tmp_path / "vgg.pth"
-    torch.save(vgg16_features().state_dict(), vgg_file)
-    out = tmp_path / "models" / "tiny.safetensors"
-    args = [
-        "train",
-        "--style",
-        str(data / "swirl.jpg"),
-        "--style",
-        str(data / "stripes.jpg"),
-        "--content",
-        str(data / "content"),
-        "-o",
-        str(out),
-        "--vgg-weights",
-        str(vgg_file),
-        "--arch",
-        "small",
-        "--steps",
-        "3",
-        "--batch",
-        "2",
-        "--image-size",
-        str(SIZE),
-        "--device",
-        "cpu",
-        "--no-progress",
-        "--set",
-        f"run.sample_size={SIZE}",
-        "--set",
-        "data.style_size=48",
-    ]
-    assert main(args) == 0
-    net, meta = load_model(out)
-    assert meta.name == "tiny" and meta.style_names == ["swirl", "stripes"]
-    with torch.no_grad():
-        y = net(torch.rand(1, 3, 16, 16) * 255, torch.tensor([0.5, 0.5]))
-    assert y.shape == (1, 3, 16, 16) and torch.isfinite(y).all()
-    # resume and extend by one step from the last checkpoint
-    last = out.with_suffix(".run") / "checkpoints" / "last.safetensors"
-    assert main(["train", "--resume", str(last), "-o", str(out), "--steps", "4", "--no-progress"]) == 0
-    assert load_model(out)[1].recipe["steps"] == 4
-    # user errors are one line and a non-zero exit code
-    assert (
-        main(
-            [
-                "train",
-                "--style",
-                str(tmp_path / "nope.jpg"),
-                "--content",
-                str(data / "content"),
-                "-o",
-                str(out),
-                "--vgg-weights",
-                str(vgg_file),
-            ]
-        )
-        == 1
-    )
-    assert main(["train", "--dump-config", "--steps", "7"]) == 0
-    assert "steps: 7" in capsys.readouterr().out
-
-
 def test_extend_trains_only_the_new_style_and_keeps_the_others_bit_identical(data, tmp_path, vgg, idnet):
     """--extend: a third style joins a two-style model; the old rows and convolutions do not move,
     so the old styles' outputs are exactly the base model's."""
@@ -531,19 +391,3 @@ def test_style_weights_set_how_often_each_style_is_picked(data, tmp_path, vgg, i
         make_cfg(data, tmp_path, styles=("swirl", "stripes"), **{"data.style_weights": [1]})
     with pytest.raises(ConfigError, match="exclude each other"):
         make_cfg(data, tmp_path, **{"paths.init": "a", "paths.extend": "b"})
-
-
-def test_model_card_history_walks_every_warm_start_nearest_first():
-    """A fine-tune of a fine-tune names both runs before it, with each one's own steps."""
-    from vidstyle.train.card import history, total_steps
-
-    five = {"steps": 6000}
-    six = {"steps": 1750, "init": {"model": "p", "styles": ["a", "b"], "recipe": five}}
-    face = {"steps": 1200, "init": {"model": "p", "styles": ["a", "b", "c"], "recipe": six}}
-    assert history(face) == [
-        "started from the weights of `p` (a, b, c; 1750 steps)",
-        "started from the weights of `p` (a, b; 6000 steps)",
-    ]
-    grown = {"steps": 10, "extends": {"model": "q", "styles": ["a"], "recipe": {}}}
-    assert history(grown) == ["extends `q` (a; ? steps)"] and history({"steps": 3}) == []
-    assert total_steps(face) == 8950 and total_steps(grown) == 10 and total_steps({}) == 0

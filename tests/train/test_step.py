@@ -1,5 +1,5 @@
-"""The update of one step: the total and its refusal of non-finite losses, loss scaling, clipping;
-how the run computes (precision)."""
+"""train.step: the update of one step: the total and its refusal of non-finite losses, loss
+scaling, clipping."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import pytest
 import torch
 
 from vidstyle.errors import VidstyleError
-from vidstyle.train.config import RunSection
-from vidstyle.train.precision import precision_for
 from vidstyle.train.step import total_loss, update
 
 
@@ -29,16 +27,3 @@ def test_update_steps_the_optimizer_and_clips_the_gradient():
     assert torch.equal(net.weight, torch.tensor([[3.0, 4.0]]))
     update(-(net(x).sum()), net, opt, None, grad_clip=1.0)  # clipped to norm 1: (0.6, 0.8)
     assert torch.allclose(net.weight, torch.tensor([[3.6, 4.8]]))
-
-
-def test_precision_on_the_cpu():
-    cpu = torch.device("cpu")
-    off = precision_for(RunSection(amp="off"), cpu)
-    assert not off.amp and not off.channels_last and not off.needs_grad_scaler
-    on = precision_for(RunSection(amp="on", channels_last="on"), cpu)
-    assert on.amp and on.amp_dtype == torch.bfloat16 and on.amp_name == "bfloat16" and on.channels_last
-    assert not on.needs_grad_scaler  # bf16 needs no loss scaling
-    with on.autocast():
-        assert torch.get_autocast_dtype("cpu") == torch.bfloat16 and torch.is_autocast_enabled("cpu")
-    with off.autocast():
-        assert not torch.is_autocast_enabled("cpu")
