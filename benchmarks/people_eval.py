@@ -15,7 +15,7 @@ three ASL clips (640x480, one signer each) and "asl pair": again.mkv and book.mk
    no reference: GrabCut cannot tell him from the tree trunks behind him, even in a tight box.
    The reference is written as a contact sheet (``--sheet``: frame, reference, ours) to be
    checked by eye; GrabCut errs too, so the IoU is an agreement, not a ground truth. The
-   synthetic clip of tests/test_people_pipeline.py has exact masks.
+   synthetic clip of tests/people_helpers.py has exact masks.
 2. Ids: the id of the largest person region per frame (per half for the pair) and how often it
    changes, per 100 frames; all ids created over the clip.
 3. Cost: end-to-end fps on the pair clip (--cost-frames frames, stylized at a 480 px long side,

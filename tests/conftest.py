@@ -14,6 +14,18 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Helper modules (tests/*_helpers.py): fixtures that tests in several folders use, beside the plain
+# helpers they go with; as plugins, their asserts are rewritten too.
+pytest_plugins = [
+    "animation_helpers",
+    "batch_helpers",
+    "face_helpers",
+    "optimize_helpers",
+    "people_helpers",
+    "stream_helpers",
+    "train_helpers",
+]
+
 
 def shared_data_dir() -> Path | None:
     """``$VIDSTYLE_SHARED`` or ``<repo>/../shared``, its ``data`` folder, when present."""
