@@ -59,7 +59,7 @@ step() {
 R=$W/results
 if (( DRY )); then    # tiny and on the CPU: every step's plumbing, none of its meaning
   DEV=cpu SIZES=64x96,96x128 E2E=96x128 BATCHES=1,2 VAR_BATCH=2 ITERS=2 FRAMES=6 REPEATS=1 SECS=4
-  STREAMS="96x128" COMPILE_SIZE=64x96 PYTEST_ARGS="tests/test_gpu.py"
+  STREAMS="96x128" COMPILE_SIZE=64x96 PYTEST_ARGS="tests/stylize/test_gpu.py"
 else
   DEV=cuda SIZES=360p,720p,1080p,4k E2E=360p,720p,1080p,4k BATCHES=1,4,8,16 VAR_BATCH=8 ITERS=10
   FRAMES=90 REPEATS=2 SECS=12 STREAMS="720x1280 1080x1920" COMPILE_SIZE=1080p PYTEST_ARGS="tests"

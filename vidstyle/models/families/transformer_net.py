@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Peak activations of one call per pixel and base channel in fp32 (two-byte precisions: half):
 # ONNX Runtime measured up to 1008 B/px for the full net (32 channels), torch eager 773 on the CPU
-# and 960 on CUDA (benchmarks/results/memory-big-frames-*.json, tests/test_gpu.py).
+# and 960 on CUDA (benchmarks/results/memory-big-frames-*.json, tests/stylize/test_gpu.py).
 ACTIVATION_BYTES_PER_CHANNEL = 32
 # Measured on the 2-core EPYC: the 16-channel small net ran at 0.88x its fp32 speed in int8 (the
 # quantize/dequantize and layout changes around narrow convs cost more than they save).
