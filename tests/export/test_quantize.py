@@ -187,8 +187,11 @@ def test_export_int8_writes_a_checked_int8_file(tmp_path, monkeypatch):
     assert main(["export", "starry_night-small", "--int8", "-o", str(out)]) == 0
     meta = read_onnx_metadata(out)
     assert meta["precision"] == "int8" and meta["quantization"]["format"] == "QDQ"
+    from vidstyle.deploy import api as deploy_api
+
+    # the export API measures the gate: a 3 dB result must fail the export
     monkeypatch.setattr(
-        quantize, "measure_gate", lambda *a, **k: quantize.GateResult(3.0, 3.0, 0.1, 2.0, 1, (8, 8))
+        deploy_api, "measure_gate", lambda *a, **k: quantize.GateResult(3.0, 3.0, 0.1, 2.0, 1, (8, 8))
     )
     bad = tmp_path / "bad-int8.onnx"
     assert main(["export", "starry_night-small", "--int8", "-o", str(bad)]) == 1
