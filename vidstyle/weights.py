@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 from .errors import ModelError
@@ -46,6 +47,8 @@ def load_weights(path: str | os.PathLike) -> object:
     zipped = head.startswith(ZIP_MAGIC)
     if not torch_saved(head) and head[257:262] != b"ustar":  # (ustar: the oldest, tar format)
         raise ModelError(f"{path} is not a PyTorch weights file ({_unlike_torch(head)})")
+    if zipped and not zipfile.is_zipfile(path):  # the archive's end record is missing
+        raise ModelError(f"{path} is not a PyTorch weights file (a damaged or truncated zip archive)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notes on pickle protocols and storage types
         try:
