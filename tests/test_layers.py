@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "configtools": 0,
     "config": 0,
     "httpd": 0,
+    "weights": 0,  # torch.load of a user-given weights file, one line per failure
     # 1 pure libraries: never import the pipeline
     "io": 1,
     "flow": 1,
@@ -58,6 +59,7 @@ SAME_LAYER = {
     ("optional", "errors"),
     ("httpd", "errors"),
     ("httpd", "log"),
+    ("weights", "errors"),
     ("stylize", "export"),  # the backends load engines and cache exports
     ("people", "flow"),
 }  # person masks are carried along the flow (flow.ops.warp)

@@ -40,7 +40,8 @@ def test_style_mix_finds_the_model_that_holds_its_styles(tmp_path, monkeypatch):
     assert resolve_style_mix("mine", "").name == "mine"
     assert resolve_style_mix("mine", "s0=0.5,s2=0.5").meta.name == "trio"
     assert resolve_style_mix("duo:s0", "s0=0.3,s1=0.7").meta.name == "duo"  # its own model first
-    assert resolve_style_mix("mine", "s0=1,s9=1").meta.name == "mine"
+    # a mix no model holds: the model with most of it, whose parse names what it lacks
+    assert resolve_style_mix("mine", "s0=1,s9=1").meta.name == "duo"
 
 
 def test_bundled_models_are_shippable():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_model
 
-from vidstyle.errors import ModelError
+from vidstyle.errors import ConfigError
 from vidstyle.models.mix import parse_style_mix
 from vidstyle.models.store import load_model
 
@@ -20,5 +20,5 @@ def test_style_mix_parsing(tmp_path):
         ("s0=0", "sum to zero"),
         ("s0=-1", "negative"),
     ]:
-        with pytest.raises(ModelError, match=msg):
+        with pytest.raises(ConfigError, match=msg):  # a bad flag value: exit 2
             parse_style_mix(bad, meta.style_names, meta.name)

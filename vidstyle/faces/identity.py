@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError
+from ..weights import load_weights
 
 MEAN_RGB = (122.782, 117.001, 104.298)
 WEIGHTS_NAME = "faceapi_recognition_net_dequantized_torch.pth"
@@ -101,10 +102,9 @@ def load_identity_net(path: str | os.PathLike) -> FaceRecognitionNet:
         path = os.path.join(path, WEIGHTS_NAME)
     if not os.path.isfile(path):
         raise ModelError(f"identity network weights not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle errors, truncated files, non-tensor payloads
-        raise ModelError(f"{path}: cannot load identity network weights ({exc})") from None
+    state = load_weights(path)
+    if not isinstance(state, dict):
+        raise ModelError(f"{path}: not the face descriptor network's weights (a {type(state).__name__})")
     net = FaceRecognitionNet()
     try:
         net.load_state_dict(state, strict=True)

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from .frame import Frame, VideoInfo
+from .imagefile import open_image
 
 MAYBE_ANIMATED = {".gif", ".png", ".webp"}  # image names whose files may hold an animation
 MS = Fraction(1, 1000)
@@ -40,7 +41,7 @@ def animation(path: Path) -> tuple[bool, int | None]:
     decodes more of a damaged one), a WebP counts as animated when its header says so.
     """
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             loop = im.info.get("loop")
             return bool(getattr(im, "is_animated", False)), loop
     except _PILLOW_ERRORS:
@@ -52,7 +53,7 @@ def animation(path: Path) -> tuple[bool, int | None]:
 def apng_frames(path: Path) -> int:
     """The frame count an APNG states in its acTL chunk (0 when Pillow cannot read it)."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             return int(getattr(im, "n_frames", 0))
     except _PILLOW_ERRORS:
         return 0
@@ -119,7 +120,7 @@ class AnimatedImageSource:
             raise InputError(f"{self.path}: no video stream {video_stream} (it has 1: 0..0)")
         kind = "WebP" if self.path.suffix.lower() == ".webp" else self.path.suffix.lstrip(".").upper()
         try:
-            self._image = Image.open(self.path)
+            self._image = open_image(self.path)
             self._peeked: np.ndarray | None = opaque_rgb(self._image)
         except _PILLOW_ERRORS as exc:
             raise InputError(

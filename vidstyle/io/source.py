@@ -19,12 +19,13 @@ from typing import Protocol
 
 import av
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
 from ..log import log, redact
 from .animated import MAYBE_ANIMATED, AnimatedImageSource, animation, apng_frames, cut_short, opaque_rgb
 from .frame import Frame, VideoInfo
+from .imagefile import open_image
 
 # Still-image file suffixes, for inputs and training folders alike (FFmpeg/Pillow read each).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
@@ -377,7 +378,7 @@ def load_image(path: Path) -> np.ndarray:
     """An image file as upright (EXIF orientation applied) RGB uint8 H x W x 3."""
     check_readable(path)
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             return opaque_rgb(ImageOps.exif_transpose(im))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image we can read ({exc})") from None

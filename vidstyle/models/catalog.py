@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
+from ..weights import TORCH_SUFFIXES
 from .mix import mix_names
 from .mix import parse_style_mix as parse_style_mix  # its home is .mix; callers of the catalog keep it
 from .store import ModelMeta, read_meta
@@ -116,7 +117,7 @@ def list_styles(extra_dirs: list[Path] | None = None) -> list[StyleEntry]:
 def resolve_style(spec: str, extra_dirs: list[Path] | None = None) -> StyleEntry:
     """``spec`` is a catalog name, ``default``, a bare style of a multi-style model, or a path."""
     path = Path(spec).expanduser()
-    if path.suffix in MODEL_SUFFIXES or os.sep in spec or path.is_file():
+    if path.suffix in MODEL_SUFFIXES + TORCH_SUFFIXES or os.sep in spec or path.is_file():
         if not path.is_file():
             raise ModelError(f"model file not found: {spec}")
         meta = read_meta(path)
@@ -141,17 +142,17 @@ def resolve_style_mix(spec: str, mix: str, extra_dirs: list[Path] | None = None)
 
     ``spec``'s own model when it holds every mixed style; otherwise the multi-style model that does
     (one of ``spec``'s family and architecture first), so ``--style-mix wave=0.7,udnie=0.3`` works
-    without naming the model. With no such model, ``spec``'s (``parse_style_mix`` then names what it
-    has).
+    without naming the model. With no such model, the one that holds most of the mixed styles
+    (``spec``'s own on a tie), so that ``parse_style_mix`` names the styles it lacks.
     """
     entry = resolve_style(spec, extra_dirs)
     wanted = mix_names(mix)
     if not wanted or all(n in entry.meta.style_names for n in wanted):
         return entry
-    holders = [
-        e
-        for e in list_styles(extra_dirs)
-        if len(e.meta.styles) > 1 and all(n in e.meta.style_names for n in wanted)
-    ]
-    holders.sort(key=lambda e: (e.meta.family, e.meta.arch) != (entry.meta.family, entry.meta.arch))
-    return holders[0] if holders else entry
+    candidates = [entry] + [e for e in list_styles(extra_dirs) if len(e.meta.styles) > 1]
+
+    def fit(e: StyleEntry) -> tuple[int, bool, bool]:  # held styles, then own model, then like it
+        held = sum(n in e.meta.style_names for n in wanted)
+        return held, e is entry, (e.meta.family, e.meta.arch) == (entry.meta.family, entry.meta.arch)
+
+    return max(candidates, key=fit)

@@ -1,20 +1,20 @@
 """Import foreign TransformerNet checkpoints into our format.
 
 Supported: the pytorch/examples ``fast_neural_style`` layout (``conv1.conv2d.weight``, ``in1``,
-``res1..resN``, ``deconv1..3``, ``in4``, ``in5``), RGB in/out in 0..255. Checkpoints are read with
-``torch.load(weights_only=True)``: plain tensors only, never arbitrary pickled objects.
+``res1..resN``, ``deconv1..3``, ``in4``, ``in5``), RGB in/out in 0..255. Checkpoints are read by
+:func:`vidstyle.weights.load_weights` (``weights_only=True``): plain tensors only, never code.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 import re
 from pathlib import Path
 
 import torch
 
 from ..errors import ModelError
+from ..weights import load_weights
 from .arch import ArchConfig, preset_name
 from .store import ModelMeta
 from .transformer_net import TransformerNet
@@ -40,18 +40,7 @@ def read_torch_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     """A state dict of tensors from ``path``; refuses pickled code (weights_only=True)."""
     if not path.is_file():
         raise ModelError(f"checkpoint not found: {path}")
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0][:200]
-        raise ModelError(
-            f"{path}: refused: the checkpoint holds pickled objects other than tensors "
-            f"(loaded with weights_only=True; {first})"
-        ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise ModelError(
-            f"{path}: not a readable torch checkpoint ({str(exc).splitlines()[0][:200]})"
-        ) from None
+    obj = load_weights(path)
     for key in ("state_dict", "model", "net"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import ModelError
+from ..weights import TORCH_SUFFIXES, torch_saved
 from .arch import ArchConfig
 from .families import DEFAULT_FAMILY, NetworkFamily, family
 
@@ -104,6 +106,10 @@ def read_header(path: str | os.PathLike) -> dict:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
+            saved = torch_saved(fh.read(32))
+            if saved or path.suffix.lower() in TORCH_SUFFIXES:
+                raise ModelError(_import_first(path, saved))
+            fh.seek(0)
             raw_len = fh.read(8)
             if len(raw_len) < 8:
                 raise ModelError(f"{path}: not a safetensors file (too short)")
@@ -119,6 +125,16 @@ def read_header(path: str | os.PathLike) -> dict:
     if not isinstance(header, dict):
         raise ModelError(f"{path}: corrupt safetensors header")
     return header
+
+
+def _import_first(path: Path, saved: bool) -> str:
+    """What to do with a PyTorch checkpoint given where a model of ours belongs."""
+    name = path.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", path.stem) else "NAME"
+    kind = "a PyTorch checkpoint" if saved else f"a {path.suffix} file"
+    return (
+        f"{path} is {kind}, not a vidstyle model: convert it once with "
+        f"`vidstyle models import {path} --name {name}`, then use --style {name}"
+    )
 
 
 def read_meta(path: str | os.PathLike) -> ModelMeta:

@@ -15,6 +15,7 @@ from torch import nn
 
 from ..errors import ModelError
 from ..optional import require
+from ..weights import load_weights
 
 # torchvision ``vgg16().features`` index of each activation we expose (relu<block>_<conv>)
 LAYER_INDEX = {
@@ -101,10 +102,10 @@ def _features_only(state: dict) -> dict:
 def _read_file(path: Path) -> dict:
     if not path.is_file():
         raise ModelError(f"VGG16 weights not found: {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unpickling refused, truncated file, ...
-        raise ModelError(f"{path}: cannot load VGG16 weights ({exc})") from None
+    state = load_weights(path)
+    if not isinstance(state, dict):
+        raise ModelError(f"{path}: not VGG16 weights (a {type(state).__name__}, not a state dict)")
+    return state
 
 
 def _torchvision_weights() -> dict:

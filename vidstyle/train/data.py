@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from ..faces.detector import Faces
+from ..io.imagefile import open_image
 from ..io.source import IMAGE_SUFFIXES
 from .batch import FaceTargets, FramePairs, TrainBatch
 from .config import DataConfig, MotionConfig
@@ -30,11 +31,11 @@ def read_rgb(path: Path) -> np.ndarray | None:
     """The image as RGB uint8 H x W x 3, or None when it cannot be decoded."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PIL's decompression-bomb and EXIF chatter
-            with Image.open(path) as im:
+            warnings.simplefilter("ignore")  # PIL's EXIF chatter
+            with open_image(path) as im:
                 im = im.convert("RGB")
                 im.load()
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, InputError):  # InputError: too big
         return None
     if im.width < 8 or im.height < 8:
         return None
@@ -64,9 +65,9 @@ def check_readable(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     bad: list[Path] = []
     for p in paths:
         try:
-            with Image.open(p) as im:
+            with open_image(p) as im:
                 ok = im.width >= 8 and im.height >= 8
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError, InputError):  # or too big
             ok = False
         (good if ok else bad).append(p)
     if not good:
