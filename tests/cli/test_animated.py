@@ -81,7 +81,7 @@ def test_a_still_image_of_an_animation_format_stays_one_image(tmp_path, tiny_mod
     out = tmp_path / f"still.tiny{suffix}"
     with Image.open(out) as im:
         assert not getattr(im, "is_animated", False) and im.size == (64, 48)
-    assert "1 frames" in err
+    assert "64x48 image ->" in err  # described as an image, not as "25 fps, 1 frames"
 
 
 def test_a_truncated_gif_gives_the_frames_that_decode_and_says_so(tmp_path, tiny_model, capsys):

@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     files = [Path(o) for o in args.output if o not in rtsp]
     if len(rtsp) > 1 or len(files) > 1:
         raise OutputError("give at most one RTSP output and one file output")
-    for f in files:
-        check_overwrite(f, cfg.run.overwrite)
+    for f in files:  # -n refuses now; the "overwriting" warning waits until the output opens
+        check_overwrite(f, "yes" if cfg.run.overwrite == "warn" else cfg.run.overwrite)
         video_container(f)
         check_output(f, [Path(args.source)] if Path(args.source).is_file() else [])
     if not args.output and not args.preview:

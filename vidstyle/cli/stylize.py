@@ -37,14 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-ss",
         dest="input.start",
         metavar="S",
-        help="start S seconds into the input (the output starts at 0)",
+        help="start S seconds into the input (the output starts at 0; image folders: the "
+        "images from S x input.image_fps on)",
     )
     p.add_argument(
         "--duration",
         "-t",
         dest="input.duration",
         metavar="S",
-        help="stylize only S seconds (try a few seconds of a long file)",
+        help="stylize only S seconds (try a few seconds of a long file; image folders: "
+        "S x input.image_fps images)",
     )
     add_pipeline_args(p, encode=True, run=True)
     p.set_defaults(func=run)
@@ -60,11 +62,10 @@ def run(args: argparse.Namespace) -> int:
     report = Pipeline(cfg).run(args.input, args.output, compare=args.compare)
     if report.output is None:
         raise InputError("no frames were written")
-    log.info(
-        f"wrote {report.output} ({report.frames_out} frames in {report.wall_s:.1f} s, {report.fps:.1f} fps)"
-    )
+    frames = f"{report.frames_out} frame{'' if report.frames_out == 1 else 's'}"
+    log.info(f"wrote {report.output} ({frames} in {report.wall_s:.1f} s, {report.fps:.1f} fps)")
     temporal = report.summary.get("temporal")
-    if temporal:
+    if temporal and report.frames_out > 1:  # one frame has nothing to blend with
         log.info(
             f"temporal: {temporal['blended']} frames blended, {temporal['scene_resets']} "
             f"scene resets, {100 * temporal['mean_consistent']:.0f}% of pixels consistent"

@@ -50,6 +50,15 @@ def animation(path: Path) -> tuple[bool, int | None]:
         return path.suffix.lower() == ".webp" and webp_is_animated(path), 0
 
 
+def start_past_end(start: float, length: float | None, detail: str = "") -> InputError:
+    """The one-line error for a --start at or after the end of an input ``length`` s long
+    (None: unknown); ``detail`` adds how the length was counted."""
+    if length is None:
+        return InputError(f"--start {start:g} s is past the end of the input (no frames from there on)")
+    shown = f"{length:.1f}" if length >= 1 else f"{length:.2f}"
+    return InputError(f"--start {start:g} s is past the end of the input ({shown} s{detail})")
+
+
 def apng_frames(path: Path) -> int:
     """The frame count an APNG states in its acTL chunk (0 when Pillow cannot read it)."""
     try:
@@ -132,6 +141,9 @@ class AnimatedImageSource:
         total = sum(shown)
         length = total / 1000 if total else None
         clipped = bool(start or duration)
+        if start and length is not None and start >= length:
+            self._image.close()
+            raise start_past_end(start, length)
         if clipped and length is not None:
             length = max(0.0, length - start)
             length = min(length, duration) if duration else length

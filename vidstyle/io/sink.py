@@ -43,7 +43,12 @@ STILL_OUTPUTS = (IMAGE_SUFFIXES - {".pgm"}) | {".gif"}  # .pgm is grey-only
 
 # MP4/MOV in fragments of at most about 1 s (and at every keyframe): a file cut off anywhere,
 # even by SIGKILL, plays up to its last complete fragment
-FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000"}
+# delay_moov: the moov waits for the first fragment, so it keeps the first timestamp in an edit
+# list (without it, a source that starts at 0.867 s would start at 0, or B-frames at 0.08 s)
+FRAGMENTED_MP4 = {
+    "movflags": "frag_keyframe+empty_moov+delay_moov+default_base_moof",
+    "frag_duration": "1000000",
+}
 
 
 class FrameSink(Protocol):

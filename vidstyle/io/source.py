@@ -9,6 +9,7 @@ and describes itself in ``info``. Problems the user can cause become one-line
 from __future__ import annotations
 
 import glob as globlib
+import math
 import os
 import re
 import time
@@ -23,7 +24,15 @@ from PIL import ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
 from ..log import log, redact
-from .animated import MAYBE_ANIMATED, AnimatedImageSource, animation, apng_frames, cut_short, opaque_rgb
+from .animated import (
+    MAYBE_ANIMATED,
+    AnimatedImageSource,
+    animation,
+    apng_frames,
+    cut_short,
+    opaque_rgb,
+    start_past_end,
+)
 from .frame import Frame, VideoInfo
 from .imagefile import open_image
 
@@ -155,6 +164,11 @@ class VideoFileSource(FrameSource):
         try:
             first = next(self._frames)
         except StopIteration:
+            if start and not self.truncated and not self._decode_errors:
+                input_s = stream_duration(stream)
+                if input_s is None and c.duration is not None:
+                    input_s = c.duration / av.time_base
+                raise start_past_end(start, input_s) from None
             why = (
                 f" ({self.truncated})"
                 if self.truncated
@@ -199,6 +213,7 @@ class VideoFileSource(FrameSource):
         self._rotation = 0
         self._color: dict = {}
         last_pts: int | None = None
+        alpha_unseen = False  # an alpha channel whose pixels have all been opaque so far
         try:
             for frame in self._decoded():
                 if (
@@ -212,6 +227,10 @@ class VideoFileSource(FrameSource):
                     self._rotation = int(round((frame.rotation or 0) / 90.0)) * 90
                     self._color = _color_tags(frame)
                     self._first_notes = _frame_notes(frame)
+                    alpha_unseen = has_alpha(frame) and ALPHA_NOTE not in self._first_notes
+                elif alpha_unseen and transparent(frame):  # an opaque start, transparency later
+                    log.info(ALPHA_NOTE)
+                    alpha_unseen = False
                 try:
                     rgb = upright(to_rgb(frame), self._rotation)
                 except (av.error.FFmpegError, ValueError):
@@ -337,13 +356,29 @@ class VideoFileSource(FrameSource):
 
 
 class ImageSource(FrameSource):
-    """Still images in name order; pts = index at ``rate`` frames per second."""
+    """Still images in name order; pts = index at ``rate`` frames per second.
 
-    def __init__(self, paths: list[Path], rate: Fraction, description: str):
+    ``start``/``duration`` (s, --start and --duration) keep the images whose times (index /
+    ``rate``) fall in ``[start, start + duration)``, re-timed to begin at 0, as FFmpeg's image2
+    demuxer does with ``-ss``/``-t``; output files keep the source names.
+    """
+
+    def __init__(
+        self, paths: list[Path], rate: Fraction, description: str, start: float = 0.0, duration: float = 0.0
+    ):
         if not paths:
             raise InputError(
                 f"{description}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
             )
+        first_kept, end = image_span(len(paths), rate, start, duration)
+        if first_kept >= len(paths):
+            raise start_past_end(start, float(len(paths) / rate), f": {len(paths)} images at {rate} fps")
+        if end <= first_kept:
+            raise InputError(
+                f"{description}: no image begins between {start:g} and {start + duration:g} s "
+                f"(they are {float(1 / rate):g} s apart)"
+            )
+        paths = paths[first_kept:end]
         self.paths = paths
         self.truncated = ""
         self.decoded = 0
@@ -358,6 +393,8 @@ class ImageSource(FrameSource):
             duration=float(len(paths) / rate),
             path=paths[0],
             kind="images",
+            clip_start=start,
+            clipped=bool(start or duration),
         )
 
     def __iter__(self) -> Iterator[Frame]:
@@ -372,6 +409,17 @@ class ImageSource(FrameSource):
 
     def close(self) -> None:
         self._peeked = None
+
+
+def image_span(count: int, rate: Fraction, start: float, duration: float) -> tuple[int, int]:
+    """(first, end) indices of the ``count`` images at ``rate`` fps that begin in
+    ``[start, start + duration)`` s (``duration`` 0: to the last image)."""
+
+    def first_at(t: float) -> int:  # the first image that begins at t or later
+        return max(0, math.ceil(t * rate - 1e-9))
+
+    end = min(count, first_at(start + duration)) if duration else count
+    return first_at(start), end
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -394,13 +442,26 @@ def _frame_notes(frame: av.VideoFrame) -> list[str]:
         )
     elif any(c.bits > 8 for c in frame.format.components):
         notes.append(f"{frame.format.name} input: the output is 8-bit")
-    if any(c.is_alpha for c in frame.format.components):
-        notes.append("the video has an alpha channel: it is dropped (the output is opaque)")
+    if transparent(frame):
+        notes.append(ALPHA_NOTE)
     if frame.interlaced_frame:
         notes.append(
             "interlaced video: processed as progressive frames (deinterlace it first for the best result)"
         )
     return notes
+
+
+ALPHA_NOTE = "the video has an alpha channel: it is dropped (the output is opaque)"
+
+
+def has_alpha(frame: av.VideoFrame) -> bool:
+    return any(c.is_alpha for c in frame.format.components)
+
+
+def transparent(frame: av.VideoFrame) -> bool:
+    """Whether the frame has an alpha channel with a pixel that is not fully opaque (FFmpeg's
+    GIF decoder gives every GIF an alpha channel, transparent or not)."""
+    return has_alpha(frame) and int(frame.to_ndarray(format="rgba")[..., 3].min()) < 255
 
 
 def stream_duration(stream: av.video.stream.VideoStream) -> float | None:
@@ -543,7 +604,7 @@ def open_source(
         paths = [Path(spec)] if Path(spec).is_file() else image_paths(spec)
         if not paths and not is_glob(spec) and not Path(spec).exists():
             raise InputError(f"input not found: {spec}")
-        return ImageSource(paths, parse_rate(image_fps), spec)
+        return ImageSource(paths, parse_rate(image_fps), spec, start, duration)
     path = Path(spec)
     if path.suffix.lower() == ".webp":  # an animated one: FFmpeg's webp decoder takes no animations
         check_readable(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ from tqdm import tqdm
 
 from ..config import EncodeConfig, PipelineConfig, load_config
 from ..configtools import override
-from ..errors import Interrupted, OutputError
+from ..errors import ConfigError, Interrupted, OutputError
 from ..io.compare import CompareSink
 from ..io.frame import VideoInfo
 from ..io.sink import CONTAINERS, FrameSink, check_output, check_overwrite, default_output, open_sink
@@ -263,23 +264,31 @@ class Pipeline:
         out = Path(output) if output is not None else default_output(spec, label, kind)
         inputs = [Path(spec)] if Path(spec).is_file() else []
         check_output(out, inputs)
-        check_overwrite(
-            out,
-            cfg.run.overwrite,
-            "video" if out.suffix.lower() in CONTAINERS or kind == "video" else "images",
-        )
+        # -n refuses here, before any work; the "overwriting" warning waits until the run writes
+        out_kind = "video" if out.suffix.lower() in CONTAINERS or kind == "video" else "images"
+        check_overwrite(out, "yes" if cfg.run.overwrite == "warn" else cfg.run.overwrite, out_kind)
         if compare is not None:
             compare = Path(compare)
+            if same_file(compare, out):
+                raise ConfigError(
+                    f"--compare {compare} and the output {out} are the same file; give the "
+                    f"side-by-side video its own name"
+                )
             check_output(compare, inputs + [out])
             if compare.suffix.lower() not in CONTAINERS:
                 raise OutputError(f"--compare needs a video file name, got {compare.name!r}")
         inp = cfg.input
-        with open_source(
-            spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start, inp.duration
-        ) as source:
-            run = PipelineRun(spec, out, source.info, kind == "images" and Path(spec).is_file(), compare)
-            with self.run_scope(run):
-                return self._run(source, run, on_progress)
+        made_dir = None if out.exists() else out  # an image folder this run creates
+        try:
+            with open_source(
+                spec, inp.image_fps, inp.decode_threads, inp.video_stream, inp.start, inp.duration
+            ) as source:
+                run = PipelineRun(spec, out, source.info, kind == "images" and Path(spec).is_file(), compare)
+                with self.run_scope(run):
+                    return self._run(source, run, on_progress)
+        finally:
+            if made_dir is not None:
+                remove_if_empty(made_dir)
 
     @contextlib.contextmanager
     def run_scope(self, run: PipelineRun) -> Iterator[None]:
@@ -304,6 +313,8 @@ class Pipeline:
                     f"--set run.memory_limit=GB to choose)"
                 )
             encode = self.encode_config(mem)
+            if cfg.run.overwrite == "warn":  # every check passed: the run writes from here on
+                check_overwrite(out, "warn", "video" if info.kind == "video" else "images")
             main = opened.enter_context(open_sink(out, info, encode, run.single_image))
             compare = (
                 opened.enter_context(CompareSink(compare_path, info, encode))
@@ -312,15 +323,21 @@ class Pipeline:
             )
             sinks = _Sinks(main, compare)
             audio = getattr(main, "audio", None)
+            total, exact = expected_frames(info)
+            described = (
+                f"{info.width}x{info.height} image"
+                if run.single_image
+                else f"{info.width}x{info.height}, {_rate_text(info.rate)}, "
+                f"{'' if exact else '~'}{total or '?'} frames"
+            )
             log.info(
-                f"{redact(str(info.path or ''))}: {info.width}x{info.height}, "
-                f"{_rate_text(info.rate)}, {info.frames or '?'} frames"
+                f"{redact(str(info.path or ''))}: {described}"
                 + (f", audio {audio.describe()}" if audio is not None and audio.active else "")
                 + f" -> {out} [{name}]"
             )
             stages = self.stages(main, compare, self.max_side_for(info.height, info.width, mem.max_side))
             runner = Runner(source, stages, mem.queue_size)
-            progress = _Progress(cfg.run.progress, info.frames, out.name, on_progress)
+            progress = _Progress(cfg.run.progress, total, out.name, on_progress)
             try:
                 with signals_stop(runner):
                     result = runner.run(on_tick=progress.tick)
@@ -417,6 +434,33 @@ class _Sinks:
         self.main.abort()
         if self.compare is not None:
             self.compare.abort()
+
+
+def expected_frames(info: VideoInfo) -> tuple[int, bool]:
+    """(frames the run will likely take, whether that is the source's own count): the count the
+    container states, else duration x rate (MKV, a --start/--duration cut); 0 when unknown."""
+    if info.frames:
+        return info.frames, True
+    if info.duration and info.rate:
+        return max(1, round(info.duration * info.rate)), False
+    return 0, False
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two output names point at one file (the same path, or links to one file)."""
+    try:
+        if a.exists() and b.exists() and os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` when it is an empty directory (a failed image run made it, wrote nothing)."""
+    with contextlib.suppress(OSError):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _rate_text(rate) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config import PipelineConfig
 from ..configtools import override
 from ..errors import OutputError, VidstyleError
+from ..io.sink import check_overwrite
 from ..log import log, redact
 from ..pipeline.api import Pipeline, signals_stop
 from ..pipeline.runner import Runner
@@ -135,6 +136,7 @@ def _open(
         opening.enter_context(source)
         info = source.info
         if file_out is not None:
+            check_overwrite(file_out, cfg.run.overwrite)  # the source opened: the run writes from here on
             outputs.append(opening.enter_context(SegmentedFile(file_out, info, cfg.encode, cfg.stream)))
         if rtsp_out is not None:
             outputs.append(opening.enter_context(RtspOutput(rtsp_out, info, cfg.encode, cfg.stream)))
