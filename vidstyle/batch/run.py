@@ -276,6 +276,7 @@ class _Ray:
         ray = require("ray", "`vidstyle batch` needs Ray: pip install 'vidstyle[batch]' (or 'ray>=2.60')")
         self.ray = ray
         if not ray.is_initialized():
+            quiet_token_notice()
             kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             try:
                 if self.address:
@@ -298,6 +299,26 @@ class _Ray:
             signal.signal(signal.SIGTERM, self._old_term)
         if self.owned:
             self.ray.shutdown()
+
+
+TOKEN_NOTICE = "Token authentication is enabled for this Ray cluster"
+_TOKEN_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+class _DropTokenNotice(logging.Filter):
+    """Drops the one record of Ray's that starts with ``TOKEN_NOTICE``: ``ray.init`` logs it at
+    WARNING each time it turns on token authentication, Ray's default, which is not a problem
+    of the batch (every other message of that logger, and of Ray, still comes through)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(TOKEN_NOTICE)
+
+
+def quiet_token_notice() -> None:
+    """Install the filter on the logger Ray logs the notice with (once per process)."""
+    logger = logging.getLogger(_TOKEN_LOGGER)
+    if not any(isinstance(f, _DropTokenNotice) for f in logger.filters):
+        logger.addFilter(_DropTokenNotice())
 
 
 def _main_thread() -> bool:
