@@ -453,11 +453,12 @@ class _Scheduler:
             self.running[actor.run.remote(job)] = (actor, job)
 
     def _ready(self, ref) -> None:
-        """A worker finished loading, or died doing so (its node was lost, or it cannot load)."""
+        """A worker finished loading, or cannot load (a user error: the batch stops with it),
+        or died doing so (its node was lost: another one is started)."""
         actor = self.starting.pop(ref)
         try:
             self.ray.get(ref)
-        except self.ray.exceptions.RayError as exc:
+        except self.ray.exceptions.RayActorError as exc:
             self.ray.kill(actor)
             self.start_failures += 1
             if self.start_failures > self.workers * (self.cfg.batch.retries + 1):
@@ -465,6 +466,15 @@ class _Scheduler:
                 raise VidstyleError(f"batch workers keep dying as they start: {first.strip()}") from None
             self._start_worker()
             return
+        except self.ray.exceptions.RayError as exc:
+            self.ray.kill(actor)
+            cause = getattr(exc, "cause", None) or exc
+            if isinstance(cause, VidstyleError):
+                raise cause from None
+            first = next((ln for ln in str(cause).splitlines() if ln.strip()), "")
+            raise VidstyleError(
+                f"a batch worker cannot start: {type(cause).__name__}: {first.strip()}"
+            ) from None
         self.idle.append(actor)
 
     def _collect(self, ref) -> None:

@@ -82,7 +82,11 @@ class ChunkWorker:
         if device == "cpu":
             cfg = worker_config(cfg, cpus)
         self.pipeline = Pipeline(cfg)
-        self.pipeline.load()  # now: the first chunk should not pay for it
+        self.broken: VidstyleError | None = None
+        try:
+            self.pipeline.load()  # now: the first chunk should not pay for it
+        except VidstyleError as exc:  # e.g. the model: told by ready(), not retried as a crash
+            self.broken = exc
         self.progress = None
         if progress:
             import ray
@@ -90,7 +94,10 @@ class ChunkWorker:
             self.progress = ray.get_actor(progress)
 
     def ready(self) -> int:
-        """Answers once the model is loaded (the driver hands out chunks only then); the pid."""
+        """Answers once the model is loaded (the driver hands out chunks only then): the pid,
+        or raises the user error that kept it from loading."""
+        if self.broken is not None:
+            raise self.broken
         return os.getpid()
 
     def run(self, job: ChunkJob) -> ChunkResult:
