@@ -2,8 +2,9 @@
 
 The driver never decodes or stylizes: workers (``ChunkWorker`` actors, one per reserved CPU
 share or GPU, each with the model loaded) decode their own ranges and write segment files; the
-driver joins them. A worker that dies is restarted by Ray and its chunk retried
-(``max_restarts`` / ``max_task_retries``); a chunk that fails for good fails its file only.
+driver joins them. A worker that dies (its process, or its whole node) is replaced by a new
+actor wherever the cluster has room, and its chunk goes back to the front of the queue for the
+next live worker, up to ``batch.retries`` times; a chunk that fails for good fails its file only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from .plan import Chunk, FileScan, InputFile, collect_inputs, file_chunks, scan
 from .state import WORK_DIR, FileState, fingerprint
 from .stitch import stitch
 from .worker import KILL_ONCE_ENV, ChunkJob, ChunkResult, ChunkWorker
+
+WAIT_NOTICE_S = 120  # chunks waiting this long for a worker to start: say why
 
 
 @dataclass
@@ -124,6 +127,7 @@ class _File:
     pending: int = 0
     started: float = 0.0  # time.time() its first chunk began on a worker
     written: int | None = None  # frames the worker wrote, for a file that is one chunk
+    attempts: dict[int, int] = field(default_factory=dict)  # chunk index -> tries this run
 
     @property
     def scanned(self) -> FileScan:
@@ -251,7 +255,8 @@ def _finish(f: _File, cfg: PipelineConfig) -> None:
     r = f.report
     r.status, r.frames = "done", frames
     r.seconds = time.time() - f.started if f.started else 0.0
-    state.complete(f.fp, {"frames": frames, "chunks": len(f.chunks)})
+    attempts = [f.attempts.get(c.index, 0) for c in f.chunks]  # 0: finished by an earlier run
+    state.complete(f.fp, {"frames": frames, "chunks": len(f.chunks), "attempts": attempts})
     resumed = f", {r.chunks_resumed} resumed" if r.chunks_resumed else ""
     retried = f", {r.retries} retried" if r.retries else ""
     log.info(
@@ -271,6 +276,7 @@ class _Ray:
         ray = require("ray", "`vidstyle batch` needs Ray: pip install 'vidstyle[batch]' (or 'ray>=2.60')")
         self.ray = ray
         if not ray.is_initialized():
+            quiet_token_notice()
             kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             try:
                 if self.address:
@@ -293,6 +299,26 @@ class _Ray:
             signal.signal(signal.SIGTERM, self._old_term)
         if self.owned:
             self.ray.shutdown()
+
+
+TOKEN_NOTICE = "Token authentication is enabled for this Ray cluster"
+_TOKEN_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+class _DropTokenNotice(logging.Filter):
+    """Drops the one record of Ray's that starts with ``TOKEN_NOTICE``: ``ray.init`` logs it at
+    WARNING each time it turns on token authentication, Ray's default, which is not a problem
+    of the batch (every other message of that logger, and of Ray, still comes through)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(TOKEN_NOTICE)
+
+
+def quiet_token_notice() -> None:
+    """Install the filter on the logger Ray logs the notice with (once per process)."""
+    logger = logging.getLogger(_TOKEN_LOGGER)
+    if not any(isinstance(f, _DropTokenNotice) for f in logger.filters):
+        logger.addFilter(_DropTokenNotice())
 
 
 def _main_thread() -> bool:
@@ -326,6 +352,8 @@ class _Scheduler:
         self, ray, cfg: PipelineConfig, by_key: dict[str, tuple[_File, ChunkJob]], local: bool = False
     ):
         """``local``: Ray runs on this machine only, so a worker that does not fit never will."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
         self.ray, self.cfg = ray, cfg
         jobs = [job for _, job in by_key.values()]
         self.queue = deque(jobs)
@@ -348,15 +376,28 @@ class _Scheduler:
         self.actor_class = ray.remote(ChunkWorker).options(
             num_cpus=self.cpus_per_task,
             num_gpus=self.gpus_per_task,
-            max_restarts=b.retries,
-            max_task_retries=b.retries,
+            max_restarts=0,  # the driver replaces dead workers and requeues their chunks
+            max_task_retries=0,
         )
         self.worker_cfg = config_yaml(cfg_worker)
         self.progress_name = f"vidstyle-batch-progress-{os.getpid()}-{time.monotonic_ns()}"
-        self.progress = ray.remote(_Progress).options(num_cpus=0, name=self.progress_name).remote()
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+        self.progress = (
+            ray.remote(_Progress)
+            .options(num_cpus=0, name=self.progress_name, scheduling_strategy=here)  # lives as long as we do
+            .remote()
+        )
+        self.frames_seen = 0
         total = sum(f.scanned.frames for f in files if f.report.status == "pending")
         done_before = total - sum(job.chunk.frames for job in jobs)
         self.bar = _Bar(cfg.run.progress, total, done_before)
+        self.starting: dict = {}  # ready() ref -> worker loading its model
+        self.idle: list = []
+        self.running: dict = {}  # run() ref -> (worker, job)
+        self.tries: dict[str, int] = {}  # chunk key -> times handed to a worker
+        self.start_failures = 0
+        self.waiting_since: float | None = None
+        self.told_waiting = False
 
     def _fit(self, resources: dict, gpus: float) -> int:
         if self.gpus_per_task > 0:
@@ -367,24 +408,28 @@ class _Scheduler:
     def _new_worker(self):
         return self.actor_class.remote(self.worker_cfg, self.cpus_per_task, self.progress_name)
 
+    def _start_worker(self) -> None:
+        """A new worker, given chunks once its model is loaded (``ready``): a replacement for a
+        lost node may wait for room in the cluster, and no chunk waits with it."""
+        actor = self._new_worker()
+        self.starting[actor.ready.remote()] = actor
+
     def run(self) -> int:
         ray = self.ray
-        idle = [self._new_worker() for _ in range(self.workers)]
-        running: dict = {}
+        for _ in range(self.workers):
+            self._start_worker()
         try:
-            while self.queue or running:
-                while idle and self.queue:
-                    job = self.queue.popleft()
-                    f = self.by_key[job.key]
-                    if f.report.status != "pending":
-                        continue
-                    actor = idle.pop()
-                    running[actor.run.remote(job)] = (actor, job)
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            while self.queue or self.running:
+                self._assign()
+                refs = [*self.running, *self.starting]
+                ready, _ = ray.wait(refs, num_returns=1, timeout=0.5) if refs else ([], [])
                 for ref in ready:
-                    actor, job = running.pop(ref)
-                    idle.append(self._collect(ref, job) or actor)
-                self.bar.show(ray.get(self.progress.total.remote()))
+                    if ref in self.starting:
+                        self._ready(ref)
+                    else:
+                        self._collect(ref)
+                self._note_waiting()
+                self.bar.show(self._frames())
         except KeyboardInterrupt:
             raise Interrupted(
                 f"interrupted: finished chunks are kept in {WORK_DIR}/ under the output "
@@ -393,37 +438,106 @@ class _Scheduler:
             ) from None
         finally:
             self.bar.close()
-            for actor in idle + [a for a, _ in running.values()]:
+            for actor in [*self.idle, *self.starting.values(), *(a for a, _ in self.running.values())]:
                 ray.kill(actor)
             ray.kill(self.progress)
         return self.workers
 
-    def _collect(self, ref, job: ChunkJob):
-        """Record a finished chunk; returns a fresh worker when the old one died for good."""
+    def _assign(self) -> None:
+        """Idle workers take the next chunks; chunks of files that failed are dropped."""
+        self.queue = deque(job for job in self.queue if self.by_key[job.key].report.status == "pending")
+        while self.idle and self.queue:
+            job = self.queue.popleft()
+            self.tries[job.key] = self.tries.get(job.key, 0) + 1
+            actor = self.idle.pop()
+            self.running[actor.run.remote(job)] = (actor, job)
+
+    def _ready(self, ref) -> None:
+        """A worker finished loading, or cannot load (a user error: the batch stops with it),
+        or died doing so (its node was lost: another one is started)."""
+        actor = self.starting.pop(ref)
+        try:
+            self.ray.get(ref)
+        except self.ray.exceptions.RayActorError as exc:
+            self.ray.kill(actor)
+            self.start_failures += 1
+            if self.start_failures > self.workers * (self.cfg.batch.retries + 1):
+                first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+                raise VidstyleError(f"batch workers keep dying as they start: {first.strip()}") from None
+            self._start_worker()
+            return
+        except self.ray.exceptions.RayError as exc:
+            self.ray.kill(actor)
+            cause = getattr(exc, "cause", None) or exc
+            if isinstance(cause, VidstyleError):
+                raise cause from None
+            first = next((ln for ln in str(cause).splitlines() if ln.strip()), "")
+            raise VidstyleError(
+                f"a batch worker cannot start: {type(cause).__name__}: {first.strip()}"
+            ) from None
+        self.idle.append(actor)
+
+    def _collect(self, ref) -> None:
+        """Record a finished chunk; a chunk whose worker died goes back to the front of the queue
+        (for any live worker) until it has had ``batch.retries`` retries."""
+        actor, job = self.running.pop(ref)
         f = self.by_key[job.key]
+        tries, retries = self.tries[job.key], self.cfg.batch.retries
         try:
             result: ChunkResult = self.ray.get(ref)
-        except self.ray.exceptions.RayActorError:
-            retries = len(job.attempts_file.read_text().splitlines()) - 1 if job.attempts_file.exists() else 0
-            f.report.retries += max(0, retries)
-            _fail(
-                f,
-                f"{f.item.source}: chunk {job.chunk.index}: the worker died "
-                f"{retries + 1} time(s) (retries: {self.cfg.batch.retries})",
-            )
-            return self._new_worker()
+        except self.ray.exceptions.RayActorError:  # the worker's process or its node died
+            self.ray.kill(actor)  # one only unreachable must not go on writing
+            if tries <= retries and f.report.status == "pending":
+                log.warning(
+                    f"{f.item.relative}: chunk {job.chunk.index}: its worker was lost (process or "
+                    f"node died); running it again (retry {tries} of {retries})"
+                )
+                self.queue.appendleft(job)
+            elif f.report.status == "pending":
+                f.report.retries += tries - 1
+                _fail(
+                    f,
+                    f"{f.item.source}: chunk {job.chunk.index}: the worker died {tries} time(s) "
+                    f"(retries: {retries})",
+                )
+            if self.queue:
+                self._start_worker()
+            return
         except self.ray.exceptions.RayError as exc:
+            self.idle.append(actor)
             _fail(f, _cause(exc, f, job))
-            return None
+            return
+        self.idle.append(actor)
+        f.attempts[job.chunk.index] = tries
         f.started = min(f.started or result.started, result.started)
-        f.report.retries += result.attempts - 1
+        f.report.retries += tries - 1
         f.report.worker_seconds += result.seconds
         f.written = result.frames
         f.report.warnings += result.warnings
         f.pending -= 1
         if f.pending == 0 and f.report.status == "pending":
             _finish(f, self.cfg)
-        return None
+
+    def _frames(self) -> int:
+        """Frames written this run, as the workers last reported (the last count if unreachable)."""
+        try:
+            self.frames_seen = self.ray.get(self.progress.total.remote(), timeout=10)
+        except self.ray.exceptions.RayError:
+            pass
+        return self.frames_seen
+
+    def _note_waiting(self) -> None:
+        """Say so once when chunks wait for a worker the cluster has no room for (a lost node)."""
+        if not (self.queue and self.starting and not self.idle and not self.running):
+            self.waiting_since = None
+        elif self.waiting_since is None:
+            self.waiting_since = time.monotonic()
+        elif time.monotonic() - self.waiting_since > WAIT_NOTICE_S and not self.told_waiting:
+            self.told_waiting = True
+            log.warning(
+                f"waiting for the Ray cluster to have room for a worker ({self.cpus_per_task:g} "
+                f"CPUs, {self.gpus_per_task:g} GPUs); {len(self.queue)} chunks to go"
+            )
 
 
 def _cause(exc: BaseException, f: _File, job: ChunkJob) -> str:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 import numpy as np
 
 from ..config import PipelineConfig, load_yaml_text
@@ -81,18 +82,33 @@ class ChunkWorker:
         if device == "cpu":
             cfg = worker_config(cfg, cpus)
         self.pipeline = Pipeline(cfg)
-        self.pipeline.load()  # now: the first chunk should not pay for it
+        self.broken: VidstyleError | None = None
+        try:
+            self.pipeline.load()  # now: the first chunk should not pay for it
+        except VidstyleError as exc:  # e.g. the model: told by ready(), not retried as a crash
+            self.broken = exc
         self.progress = None
         if progress:
             import ray
 
             self.progress = ray.get_actor(progress)
 
+    def ready(self) -> int:
+        """Answers once the model is loaded (the driver hands out chunks only then): the pid,
+        or raises the user error that kept it from loading."""
+        if self.broken is not None:
+            raise self.broken
+        return os.getpid()
+
     def run(self, job: ChunkJob) -> ChunkResult:
         with open(job.attempts_file, "a") as fh:
             fh.write(f"{os.getpid()} {time.time():.3f}\n")
         attempts = len(job.attempts_file.read_text().splitlines())
         started, t0 = time.time(), time.perf_counter()
+        if job.target.is_file():  # an earlier try finished it and was lost before it could say so
+            frames = _video_packets(job.target)
+            self._tick(job.key, frames)
+            return ChunkResult(job.key, job.target, frames, 0.0, attempts, started)
         if job.whole:
             report = self.pipeline.run(
                 job.source, job.target, on_progress=lambda frames: self._tick(job.key, frames)
@@ -156,6 +172,12 @@ class ChunkWorker:
     def _tick(self, key: str, frames: int) -> None:
         if self.progress is not None:
             self.progress.report.remote(key, frames)
+
+
+def _video_packets(path: Path) -> int:
+    """Frames in a finished segment or file (its video packets; nothing is decoded)."""
+    with av.open(str(path)) as c:
+        return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
 
 
 class _WarmupDropSink(FrameSink):
