@@ -485,7 +485,7 @@ class BatchConfig:
         max=64.0,
     )
     retries: int = knob(
-        2, "times a chunk is retried after its worker died (Ray actor restarts)", min=0, max=100
+        2, "times a chunk is retried after its worker died (on another live worker)", min=0, max=100
     )
 
 
