@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save_json  # noqa: E402
+from common import machine, save_json
 
 
 def make_clips(folder: Path, n: int, seconds: float, size: tuple[int, int]) -> list[Path]:

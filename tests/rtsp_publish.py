@@ -18,9 +18,9 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from conftest import moving_frames  # noqa: E402
+from conftest import moving_frames
 
-from vidstyle.io.synth import textured  # noqa: E402
+from vidstyle.io.synth import textured
 
 STATIC = textured(96, 128, seed=3)  # what --static sends (the tests know it)
 

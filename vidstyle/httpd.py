@@ -222,7 +222,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 response = Response(405, body=b"method not allowed\n", headers={"Allow": allowed})
         except HttpError as exc:
             response = Response(exc.status, body=f"{exc}\n".encode())
-        except Exception:  # a handler's bug: 500 here, the traceback in the debug log
+        except Exception:  # noqa: BLE001 - a handler's bug: 500 here, the traceback in the debug log
             log.debug(f"{app.name} server: {self.command} {path} failed", exc_info=True)
             response = Response(500, body=b"internal error\n")
         self._send(response)

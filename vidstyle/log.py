@@ -26,7 +26,7 @@ class _TqdmHandler(logging.Handler):
                 tqdm.write(msg, file=sys.stderr)
             except ImportError:  # pragma: no cover - tqdm is a dependency
                 print(msg, file=sys.stderr)
-        except Exception:  # pragma: no cover - logging must never raise
+        except Exception:  # noqa: BLE001  # pragma: no cover - logging must never raise
             self.handleError(record)
 
 

@@ -57,7 +57,7 @@ def load_weights(path: str | os.PathLike) -> object:
             named = re.search(r"GLOBAL ([\w.]+)", str(exc))
             what = f" ({named.group(1)})" if named else ""
             raise ModelError(f"{path} holds objects other than tensors{what}, refused: {REFUSED}") from None
-        except Exception as exc:  # the zip reader's RuntimeError, EOFError, struct and key errors
+        except Exception as exc:  # noqa: BLE001 - the zip reader's RuntimeError, EOFError, struct, key errors
             raise ModelError(f"{path} is not a PyTorch weights file ({_damage(zipped, exc)})") from None
 
 

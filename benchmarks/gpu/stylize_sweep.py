@@ -186,7 +186,7 @@ def main() -> int:
                                     args.warmup,
                                 )
                             )
-                        except Exception as exc:  # OOM, compile error: record it, keep going
+                        except Exception as exc:  # noqa: BLE001 - OOM, compile error: record it, keep going
                             first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
                             row["error"] = f"{type(exc).__name__}: {first}"[:300]
                         if torch.cuda.is_available():

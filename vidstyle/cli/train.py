@@ -40,6 +40,11 @@ _VALUE_KEYS = {
 }
 
 
+def _absolute(path: str) -> str:
+    """``path`` with ``~`` expanded, made absolute (recipes record where the data was)."""
+    return os.path.abspath(os.path.expanduser(path))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
@@ -125,8 +130,7 @@ def effective_config(args: argparse.Namespace):
     for dest, key in _PATH_KEYS.items():
         value = getattr(args, dest, None)
         if value is not None:
-            absolute = lambda v: os.path.abspath(os.path.expanduser(v))  # noqa: E731
-            overrides[key] = [absolute(v) for v in value] if isinstance(value, list) else absolute(value)
+            overrides[key] = [_absolute(v) for v in value] if isinstance(value, list) else _absolute(value)
     for dest, key in _NAME_OR_PATH_KEYS.items():
         value = getattr(args, dest, None)
         if value is not None:

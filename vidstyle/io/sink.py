@@ -293,7 +293,7 @@ class VideoFileSink(FrameSink):
         if self._container is not None:
             try:
                 self._container.close()
-            except Exception:  # best effort: the output is failing already
+            except Exception:  # noqa: BLE001 - best effort: the output is failing already
                 pass
             self._container = None
         self.closed = True

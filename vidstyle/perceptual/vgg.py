@@ -117,7 +117,7 @@ def _torchvision_weights() -> dict:
     weights = models.VGG16_Weights.IMAGENET1K_V1
     try:
         return weights.get_state_dict(progress=True, check_hash=True, weights_only=True, map_location="cpu")
-    except Exception as exc:  # URLError, HTTPError, OSError, hash mismatch
+    except Exception as exc:  # noqa: BLE001 - URLError, HTTPError, OSError, hash mismatch
         reason = str(getattr(exc, "reason", None) or exc).strip().splitlines()[0]
         raise ModelError(
             f"no VGG16 weights: downloading torchvision's ImageNet VGG16 failed ({reason}); {HOW_TO_SUPPLY}"

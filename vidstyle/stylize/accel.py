@@ -96,7 +96,7 @@ class CompiledNet:
                 return self.compiled(x, style_w)
             except torch.OutOfMemoryError:
                 raise  # the stylize stage halves the batch and retries
-            except Exception as exc:  # compile errors surface at the first call of a shape
+            except Exception as exc:  # noqa: BLE001 - compile errors surface at the first call of a shape
                 self.failed = _first_line(exc)
                 log.warning(f"torch.compile failed ({self.failed}); running the network uncompiled")
         return self.eager(x, style_w)

@@ -51,7 +51,7 @@ class StyleBank:
             y = route.stylizer(batch.repeat(k, 1, 1, 1), style=route.weights.repeat_interleave(n, 0))
             for j, slot in enumerate(route.slots):
                 out[slot] = y[j * n : (j + 1) * n]
-        return out  # type: ignore[return-value]
+        return out  # type: ignore[return-value]  # every slot is filled: each spec has one route
 
 
 def _model_key(spec: str, mix: str = "") -> tuple[str, Path]:
