@@ -85,9 +85,8 @@ def main() -> None:
                 "same_bitstream_as_plain_mp4": streams[name] == streams["plain mp4 (unchanged)"],
             }
         )
-        print(
-            f"{name:30s} {sizes[name]:>9d} B  {np.median(times[name]):6.2f} s  {rows[-1]['same_bitstream_as_plain_mp4']}"
-        )
+        same = rows[-1]["same_bitstream_as_plain_mp4"]
+        print(f"{name:30s} {sizes[name]:>9d} B  {np.median(times[name]):6.2f} s  same bitstream: {same}")
     result = {"cpu": cpu_model(), "frames": len(frames), "size": "640x360", "rate": rate, "rows": rows}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
