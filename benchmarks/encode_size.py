@@ -8,7 +8,9 @@ source gets: ``vidstyle/io/quality.py``), at the auto CRF without the cap, and a
 CRFs, and score each against the reference: video bytes (and their ratio to the source's video
 bytes over the same frames), PSNR and SSIM of the luma plane.
 
-    python benchmarks/encode_size.py --json benchmarks/results/encode_size-cpu.json
+    python benchmarks/encode_size.py --sources generated --json benchmarks/results/encode_size-cpu.json
+    python benchmarks/encode_size.py --sources real --shared ../shared/data \
+        --json benchmarks/results/encode_size-real-cpu.json
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ def main() -> None:
     ap.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
     )
+    ap.add_argument("--sources", choices=("all", "generated", "real"), default="all")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     pipeline = Pipeline(
@@ -150,7 +153,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        sources = {**generated_sources(tmp, args.seconds), **real_sources(args.shared)}
+        sources = {
+            **(generated_sources(tmp, args.seconds) if args.sources != "real" else {}),
+            **(real_sources(args.shared) if args.sources != "generated" else {}),
+        }
         for i, (label, src) in enumerate(sources.items()):
             ref_path = tmp / f"ref{i}.mkv"
             pipeline.run(src, ref_path)
