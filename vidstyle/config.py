@@ -106,7 +106,20 @@ class EncodeConfig:
         "video encoder; auto = libx264, or libvpx-vp9 for .webm",
         choices=("auto", "libx264", "libx265", "libvpx-vp9", "h264_nvenc", "hevc_nvenc"),
     )
-    crf: int = knob(18, "constant rate factor (lower = better quality, bigger file)", min=0, max=63)
+    crf: int = knob(
+        -1,
+        "constant rate factor (lower = better quality, bigger file); -1: auto = 18, higher for a "
+        "low-bitrate source so the output follows its quality (docs/performance.md)",
+        min=-1,
+        max=63,
+    )
+    size_cap: float = knob(
+        2.0,
+        "crf auto, a source below 0.1 bits/px: cap the video bit rate at this many times the "
+        "source's (0: no cap)",
+        min=0,
+        max=1000,
+    )
     preset: str = knob(
         "medium",
         "encoder speed/size trade-off (x264/x265 presets)",

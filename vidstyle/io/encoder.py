@@ -13,6 +13,7 @@ from ..config import EncodeConfig
 from ..errors import ConfigError, OutputError
 from ..log import log
 from .frame import Frame, VideoInfo
+from .quality import DEFAULT_CRF, auto_rate
 
 # AVCOL_SPC_* (stream tags) -> swscale matrix names
 SWS_MATRIX = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
@@ -34,26 +35,37 @@ VP9_SPEED = {
 MAX_CRF = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "h264_nvenc": 51, "hevc_nvenc": 51}
 
 
-def encoder_options(codec: str, cfg: EncodeConfig) -> dict[str, str]:
+def encoder_options(
+    codec: str, cfg: EncodeConfig, crf: int | None = None, max_rate: int | None = None
+) -> dict[str, str]:
+    """FFmpeg options of ``codec`` for ``cfg``; ``crf``: the quality to use when encode.crf is
+    auto (-1; see ``auto_rate``), DEFAULT_CRF when not given; ``max_rate``: a video bit rate
+    cap (bit/s, VBV with a 1 s buffer) on top of the CRF."""
+    crf = cfg.crf if cfg.crf >= 0 else DEFAULT_CRF if crf is None else crf
     top = MAX_CRF.get(codec)
-    if top is not None and cfg.crf > top:
-        raise ConfigError(f"encode.crf: {cfg.crf} is above {codec}'s maximum {top}")
+    if top is not None and crf > top:
+        raise ConfigError(f"encode.crf: {crf} is above {codec}'s maximum {top}")
     if codec in ("libx264", "libx265"):
-        opts = {"crf": str(cfg.crf), "preset": cfg.preset}
+        opts = {"crf": str(crf), "preset": cfg.preset}
         if codec == "libx265":
             opts["x265-params"] = "log-level=error"  # x265 prints its banner and stats otherwise
     elif codec == "libvpx-vp9":
         opts = {
-            "crf": str(cfg.crf),
+            "crf": str(crf),
             "b": "0",
             "cpu-used": str(VP9_SPEED[cfg.preset]),
             "row-mt": "1",
             "deadline": "good",
         }
     elif codec.endswith("_nvenc"):
-        opts = {"rc": "vbr", "cq": str(cfg.crf), "b": "0"}
+        opts = {"rc": "vbr", "cq": str(crf), "b": "0"}
     else:
         opts = {}
+    if max_rate and opts:
+        if codec == "libvpx-vp9":
+            opts["b"] = str(max_rate)  # CRF with a target: libvpx's constrained quality
+        else:
+            opts.update(maxrate=str(max_rate), bufsize=str(max_rate))  # a 1 s buffer
     opts.update(cfg.options)
     return opts
 
@@ -110,7 +122,8 @@ class VideoEncoder:
         stream.codec_context.time_base = info.time_base
         if info.rate:
             stream.codec_context.framerate = info.rate
-        stream.options = {**encoder_options(codec, cfg), **(extra_options or {})}
+        crf, cap = auto_rate(info, codec, cfg.size_cap) if cfg.crf < 0 else (cfg.crf, None)
+        stream.options = {**encoder_options(codec, cfg, crf, cap), **(extra_options or {})}
         if codec in ("libx265", "hevc_nvenc") and fmt in ("mp4", "mov"):
             stream.codec_tag = "hvc1"  # Apple players refuse HEVC tagged hev1
         if info.colorspace is not None:

@@ -25,6 +25,7 @@ from ..log import log
 from .audio import AudioPassthrough
 from .encoder import VideoEncoder
 from .frame import Frame, VideoInfo
+from .salvage import cut_point
 from .source import IMAGE_SUFFIXES
 
 # output extension -> (FFmpeg muxer, codec for encode.codec=auto)
@@ -41,14 +42,32 @@ ANIMATED_OUTPUTS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP
 STILL_OUTPUTS = (IMAGE_SUFFIXES - {".pgm"}) | {".gif"}  # .pgm is grey-only
 
 
-# MP4/MOV in fragments of at most about 1 s (and at every keyframe): a file cut off anywhere,
-# even by SIGKILL, plays up to its last complete fragment
+# What a hard kill (SIGKILL, power loss) may lose is what the muxer still holds: Matroska keeps
+# a cluster in memory until it ends (by default after 5 s) and the file layer keeps its buffer
+# until full, so a small video reached the disk only after tens of seconds. Both muxers below
+# end a cluster/fragment every FLUSH_MS of stream time (MP4 also at every keyframe) and
+# flush_packets hands each one to the OS at once: a file cut off anywhere plays up to its
+# last complete cluster/fragment. The encoder's look-ahead comes on top (x264 medium: about
+# 40 frames); a normal stop drains it.
+FLUSH_MS = 500
+MATROSKA_FLUSHED = {"cluster_time_limit": str(FLUSH_MS), "flush_packets": "1"}
 # delay_moov: the moov waits for the first fragment, so it keeps the first timestamp in an edit
 # list (without it, a source that starts at 0.867 s would start at 0, or B-frames at 0.08 s)
 FRAGMENTED_MP4 = {
     "movflags": "frag_keyframe+empty_moov+delay_moov+default_base_moof",
-    "frag_duration": "1000000",
+    "frag_duration": str(FLUSH_MS * 1000),  # us
+    "flush_packets": "1",
 }
+
+
+def muxer_options(fmt: str, fragmented: bool) -> dict[str, str]:
+    """FFmpeg options of an output of muxer ``fmt``: Matroska/WebM always, MP4/MOV when
+    ``fragmented``, written so that a hard kill leaves a playable file (see FLUSH_MS)."""
+    if fmt in ("matroska", "webm"):
+        return dict(MATROSKA_FLUSHED)
+    if fragmented and fmt in ("mp4", "mov"):
+        return dict(FRAGMENTED_MP4)
+    return {}
 
 
 class FrameSink(Protocol):
@@ -160,7 +179,8 @@ def _writer_alive(temp: Path, stem: str) -> bool:
 
 def recover_stale(path: Path) -> list[Path]:
     """Deal with temporary files an earlier, killed run left for ``path``: one that plays (MKV,
-    fragmented MP4) becomes ``NAME.partial.EXT``, the rest are removed; each is logged.
+    fragmented MP4) becomes ``NAME.partial.EXT``, cut after its last complete cluster or
+    fragment, the rest are removed; each is logged.
     Returns the recovered files."""
     parent = path.parent if str(path.parent) else Path(".")
     recovered = []
@@ -168,6 +188,9 @@ def recover_stale(path: Path) -> list[Path]:
         try:
             if _writer_alive(temp, path.stem):
                 continue
+            cut = cut_point(temp)  # a half-written last cluster/fragment would not decode
+            if cut is not None:
+                os.truncate(temp, cut)
             frames = _playable_frames(temp)
             target = partial_path(path)
             if frames and not target.exists():
@@ -224,7 +247,7 @@ class VideoFileSink(FrameSink):
         self._container: av.container.OutputContainer | None = None
         recover_stale(self.path)
         self._tmp = temp_name(self.path)
-        options = FRAGMENTED_MP4 if (fragmented or cfg.fragmented) and fmt in ("mp4", "mov") else {}
+        options = muxer_options(fmt, fragmented or cfg.fragmented)
         try:
             container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
         except av.error.FFmpegError as exc:

@@ -23,6 +23,7 @@ from ..errors import OutputError
 from ..httpd import HttpServer, Request, Response
 from ..io.encoder import VideoEncoder
 from ..io.frame import Frame, VideoInfo
+from ..io.quality import DEFAULT_CRF
 from ..io.sink import FrameSink, VideoFileSink
 from ..log import log, redact
 
@@ -30,7 +31,8 @@ from ..log import log, redact
 def _live_encode(cfg: EncodeConfig, stream: StreamConfig, rate: Fraction | None) -> tuple[EncodeConfig, dict]:
     """x264 for live: the stream preset, zero-latency tuning, a keyframe every 2 s, no B-frames."""
     gop = str(max(1, int(round(2 * float(rate or 30)))))
-    return replace(cfg, codec="libx264", preset=stream.preset, crf=min(cfg.crf + 5, 51)), {
+    crf = cfg.crf if cfg.crf >= 0 else DEFAULT_CRF  # auto: a live source has no bit rate to follow
+    return replace(cfg, codec="libx264", preset=stream.preset, crf=min(crf + 5, 51)), {
         "tune": "zerolatency",
         "g": gop,
         "bf": "0",
