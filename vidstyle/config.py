@@ -114,7 +114,7 @@ class EncodeConfig:
         max=63,
     )
     size_cap: float = knob(
-        2.0,
+        4.0,
         "crf auto, a source below 0.1 bits/px: cap the video bit rate at this many times the "
         "source's (0: no cap)",
         min=0,
