@@ -85,12 +85,27 @@ def named(stylizer: S) -> S:
     return stylizer
 
 
+def ready_gate(int8_path: Path) -> GateResult | None:
+    """The check result of the cached int8 model at ``int8_path``; None until both are written
+    (the result last: a background build is finished when it loads)."""
+    from ..export.quantize import GateResult
+
+    return GateResult.load(int8_path.with_suffix(".gate.json")) if int8_path.is_file() else None
+
+
+def auto_int8_refusal(meta: ModelMeta) -> str | None:
+    """Why auto keeps our network of ``meta`` in fp32 on this CPU; None: auto considers int8."""
+    if not cpu_has_int8_dot():
+        return "no int8 dot-product instructions on this CPU"
+    return meta.network_family().int8_refusal(meta.arch_config)
+
+
 def cached_int8(fp32_path: Path, int8_path: Path, make: MakeStylizer, label: str) -> tuple[Path, GateResult]:
     """The int8 model at ``int8_path`` (quantized from ``fp32_path`` once) and its GateResult."""
-    from ..export.quantize import GateResult, measure_gate, quantize_onnx
+    from ..export.quantize import measure_gate, quantize_onnx
 
     gate_path = int8_path.with_suffix(".gate.json")
-    gate = GateResult.load(gate_path) if int8_path.is_file() else None
+    gate = ready_gate(int8_path)
     if gate is None:
         log.info(
             f"quantizing {label} to int8 once (calibration and a check against fp32, about a "
