@@ -147,3 +147,22 @@ def test_cli_first_run_logs_one_line_and_writes_its_output(tmp_path, tiny_model)
     again = run_cli(*args, "-y", env=env)
     assert again.returncode == 0 and "first use of" not in again.stderr
     assert "[onnxruntime-cpu]" in again.stderr
+
+
+def test_demo_leaves_the_models_ready(tmp_path, tiny_model):
+    """`vidstyle demo` (what `make demo` runs) waits for the background build it started."""
+    home = tmp_path / "home"
+    proc = run_cli(
+        "demo",
+        "-o",
+        str(tmp_path / "demo"),
+        "--seconds",
+        "0.2",
+        "--style",
+        str(tiny_model),
+        env={"VIDSTYLE_HOME": str(home)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "first use of" in proc.stderr and "finishing the style's models" in proc.stderr
+    onnx_dir = home / "cache" / "onnx"
+    assert list(onnx_dir.glob("*-fp32.onnx")) and not list(onnx_dir.glob("*.building"))

@@ -132,6 +132,11 @@ def start_build(job: BuildJob) -> bool:
     return True
 
 
+def running_builds() -> int:
+    """How many builders this process launched are still running."""
+    return sum(proc.poll() is None for proc in _started)
+
+
 def wait_for_builds(timeout: float | None = None) -> bool:
     """Wait for the builders this process launched; True when all have ended within ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -223,6 +228,15 @@ def export_ready(entry: StyleEntry, target: Path) -> Path | None:
     raise ModelError(reason)
 
 
+def lower_priority() -> None:
+    """Nice 19, for this process and (Linux) for its session's autogroup: the builder has a session
+    of its own, and the scheduler shares the CPU between autogroups before nice values count."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(NICE))
+
+
 def run_job(job: BuildJob) -> None:
     """Export our model to ONNX and, when ``job.int8``, quantize and gate it (the builder's work)."""
     import torch
@@ -239,8 +253,7 @@ def run_job(job: BuildJob) -> None:
     fp32 = cached_onnx(entry, False)  # at the run's priority: the run switches to it (seconds)
     if not job.int8:
         return
-    with contextlib.suppress(OSError):
-        os.nice(NICE)  # int8 is for later runs: only CPU time this run leaves
+    lower_priority()  # int8 is for later runs: only CPU time this run leaves
 
     def make(path: Path, threads: int = 1) -> OnnxStylizer:
         return OnnxStylizer(path, torch.device("cpu"), "cpu", style=style, threads=threads)
