@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 
 import pytest
@@ -166,3 +168,25 @@ def test_demo_leaves_the_models_ready(tmp_path, tiny_model):
     assert "first use of" in proc.stderr and "finishing the style's models" in proc.stderr
     onnx_dir = home / "cache" / "onnx"
     assert list(onnx_dir.glob("*-fp32.onnx")) and not list(onnx_dir.glob("*.building"))
+
+
+def test_int8_asked_for_waits_for_a_background_build_of_it(tiny_model, monkeypatch):
+    """`--precision int8` quantizes in the foreground: not over a builder's files."""
+    entry = resolve_style(str(tiny_model))
+    target = cache.int8_cache_path(entry.meta.name, entry.model_path)
+    lock = prepare.lock_path(target)
+    cache.cached_onnx(entry, False)  # exported: nothing else delays the quantizer
+    builder = subprocess.Popen(  # stands in for a builder: ends after a few seconds, taking its lock
+        [sys.executable, "-c", "import os, sys, time; time.sleep(5); os.unlink(sys.argv[1])", str(lock)]
+    )
+    lock.write_text(str(builder.pid))
+    seen = []
+    quantize_onnx = quantize.quantize_onnx
+
+    def record(*args, **kwargs):
+        seen.append(builder.poll())
+        return quantize_onnx(*args, **kwargs)
+
+    monkeypatch.setattr(quantize, "quantize_onnx", record)
+    s = stylizer_for(tiny_model, **{"model.precision": "int8"})
+    assert s.name.endswith("-int8") and seen == [0]  # quantized after the builder had ended

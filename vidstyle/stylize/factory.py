@@ -37,7 +37,7 @@ from .precision import (
     onnx_precision,
     tries_int8,
 )
-from .prepare import PREPARE_ENV, cold_start
+from .prepare import PREPARE_ENV, cold_start, wait_while_building
 from .tensorrt_backend import TensorRTStylizer
 from .torch_backend import TorchStylizer
 
@@ -121,6 +121,7 @@ def _ours(
                 return cold
         if tries_int8(m.precision, device):
             int8_path = int8_cache_path(entry.meta.name, entry.model_path, int8_tag(style))
+            wait_while_building(int8_path)  # `--precision int8` meets a background build of it
             chosen, path = onnx_precision(
                 m.precision,
                 entry.name,

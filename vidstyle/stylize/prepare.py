@@ -59,17 +59,18 @@ class BuildJob:
 _started: list[subprocess.Popen] = []  # builders this process launched (waited on by wait_for_builds)
 
 
-def lock_path(int8_path: Path) -> Path:
-    return int8_path.with_suffix(".building")
+def lock_path(target: Path) -> Path:
+    return target.with_suffix(".building")
 
 
-def failure_path(int8_path: Path) -> Path:
-    return int8_path.with_suffix(".failed")
+def failure_path(target: Path) -> Path:
+    return target.with_suffix(".failed")
 
 
-def building(int8_path: Path) -> bool:
-    """Whether a builder for ``int8_path`` is running (a lock whose pid is alive, or one just made)."""
-    lock = lock_path(int8_path)
+def building(target: Path) -> bool:
+    """Whether a builder for ``target`` is running (a lock whose pid is alive, or one just made)."""
+    lock = lock_path(target)
+    running_builds()  # reaps ours that ended (a zombie's pid is still alive)
     try:
         text = lock.read_text().strip()
         age = time.time() - lock.stat().st_mtime
@@ -86,9 +87,18 @@ def building(int8_path: Path) -> bool:
     return True
 
 
-def take_failure(int8_path: Path) -> str | None:
+def wait_while_building(target: Path, poll_s: float = 0.5) -> None:
+    """Before building ``target`` in the foreground: let a background builder of it finish."""
+    if building(target):
+        build_log = target.with_suffix(".build.log")
+        log.info(f"waiting for the background build of {target.name} (log {build_log})")
+        while building(target):
+            time.sleep(poll_s)
+
+
+def take_failure(target: Path) -> str | None:
     """The one-line reason an earlier background build failed (the record is removed), or None."""
-    marker = failure_path(int8_path)
+    marker = failure_path(target)
     try:
         reason = marker.read_text().strip()
         marker.unlink()
@@ -102,10 +112,10 @@ def start_build(job: BuildJob) -> bool:
 
     OSError when the cache cannot be written (the caller falls back as for any cache failure).
     """
-    int8_path = Path(job.target)
-    lock = lock_path(int8_path)
+    target = Path(job.target)
+    lock = lock_path(target)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    if building(int8_path):
+    if building(target):
         return False
     lock.unlink(missing_ok=True)  # a stale lock: its builder died
     try:
@@ -113,7 +123,7 @@ def start_build(job: BuildJob) -> bool:
     except FileExistsError:  # another run got there first
         return False
     try:
-        with open(int8_path.with_suffix(".build.log"), "ab") as build_log:
+        with open(target.with_suffix(".build.log"), "ab") as build_log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", __name__, json.dumps(asdict(job))],
                 stdin=subprocess.DEVNULL,
@@ -175,6 +185,7 @@ def cold_start(
     if failed:
         log.warning(f"preparing {entry.name} in the background failed last time ({failed}); trying again")
     if make_torch is None and not fp32_path.is_file():
+        wait_while_building(target)  # it may be exporting that very file
         cached_onnx(entry, False)  # asked for ONNX Runtime: export now, before a builder would
         if int8_ready:
             return make_onnx(fp32_path)
@@ -267,20 +278,20 @@ def main(argv: list[str]) -> int:
     from ..log import setup_logging
 
     job = BuildJob(**json.loads(argv[0]))
-    int8_path = Path(job.target)
+    target = Path(job.target)
     setup_logging(0)
     try:
         run_job(job)
     except (VidstyleError, OSError) as exc:
-        failure_path(int8_path).write_text(f"{exc}\n")
+        failure_path(target).write_text(f"{exc}\n")
         log.error(str(exc))
         return 1
     except Exception as exc:  # noqa: BLE001 - any failure of the build is reported, not raised
         first = (str(exc).strip().splitlines() or [""])[0][:200]
-        failure_path(int8_path).write_text(f"{type(exc).__name__}: {first}\n")
+        failure_path(target).write_text(f"{type(exc).__name__}: {first}\n")
         raise
     finally:
-        lock_path(int8_path).unlink(missing_ok=True)
+        lock_path(target).unlink(missing_ok=True)
     return 0
 
 
