@@ -1,18 +1,20 @@
 """Prepare a style's ONNX models in the background, so that a first run starts at once.
 
-On a fresh install neither the ONNX export (~10 s) nor the int8 model (calibration and its gate,
-~90 s on 2 cores) of a style is in the cache. Rather than make the first frames wait,
-:func:`start_build` launches ``python -m vidstyle.stylize.prepare`` as a detached process at the
-lowest CPU priority (nice 19): it exports the fp32 ONNX file and, where auto considers int8,
-quantizes and gates it (:func:`~vidstyle.stylize.precision.cached_int8`), while the run that
-started it goes on in fp32. It outlives a short run (the way ``git gc --auto`` does), so the next
-run finds the models ready. Nothing is switched within a run: a video never changes its look
-halfway.
+On a fresh install neither the ONNX export (~10 s on 2 cores) nor the int8 model (calibration
+and its gate, ~90 s) of a style is in the cache. Rather than make the first frames wait,
+:func:`start_build` launches ``python -m vidstyle.stylize.prepare`` as a detached process (a
+session of its own: it outlives the run, the way ``git gc --auto`` does) while the run goes on in
+fp32. The builder exports the fp32 ONNX file at once (the run hands over to it:
+:mod:`.handover`); where auto considers int8, it then waits for the run that started it to end
+(or to call :func:`wait_for_builds`; after ``PATIENCE_S`` it goes on at nice 19), and quantizes
+and gates it (:func:`~vidstyle.stylize.precision.cached_int8`) for the next run. A run never
+switches to int8 halfway: a video keeps one look.
 
-Files beside the int8 model ``X.onnx``: ``X.building`` (a lock holding the builder's pid: one
-build per model at a time), ``X.gate.json`` written last (the model counts as ready when it
-loads), ``X.build.log`` (the builder's log) and, after a failure, ``X.failed`` (one line; the next
-run warns with it and tries again).
+Files beside the target ``X.onnx`` (the int8 model; without int8, the fp32 export):
+``X.building`` (a lock holding the builder's pid: one build per model at a time),
+``X.gate.json`` written last (the int8 model counts as ready when it loads), ``X.build.log``,
+``X.go`` (the run says: go on now) and, after a failure, ``X.failed`` (one line; the next run
+warns with it and tries again).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import ModelError
@@ -36,7 +38,9 @@ from .handover import Handover
 from .precision import ready_gate
 
 PREPARE_ENV = "VIDSTYLE_PREPARE"  # "wait": prepare in the foreground before the first frame (as before)
-NICE = 19  # the build takes CPU time only the run does not use
+NICE = 19  # the priority of a build that could not wait for its run's end
+PATIENCE_S = 600.0  # how long int8 waits for the run that started it to end
+POLL_S = 0.5
 STARTING_S = 30.0  # a lock without a pid yet is a build being started for this long
 
 
@@ -54,9 +58,10 @@ class BuildJob:
     cal_size: tuple[int, int]
     gate_frames: int
     gate_size: tuple[int, int]
+    parent: int = field(default_factory=os.getpid)  # the run: int8 waits for it to end
 
 
-_started: list[subprocess.Popen] = []  # builders this process launched (waited on by wait_for_builds)
+_started: list[tuple[subprocess.Popen, Path]] = []  # builders this process launched, their targets
 
 
 def lock_path(target: Path) -> Path:
@@ -138,25 +143,31 @@ def start_build(job: BuildJob) -> bool:
         raise
     finally:
         os.close(fd)
-    _started.append(proc)
+    _started.append((proc, target))
     return True
 
 
 def running_builds() -> int:
     """How many builders this process launched are still running."""
-    return sum(proc.poll() is None for proc in _started)
+    return sum(proc.poll() is None for proc, _ in _started)
 
 
 def wait_for_builds(timeout: float | None = None) -> bool:
-    """Wait for the builders this process launched; True when all have ended within ``timeout``."""
+    """Let the builders this process launched go on at once (this process is done stylizing) and
+    wait for them; True when all have ended within ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    for proc in list(_started):
+    for proc, target in _started:
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                go_path(target).touch()
+    for proc, target in list(_started):
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
             proc.wait(left)
         except subprocess.TimeoutExpired:
             return False
-        _started.remove(proc)
+        _started.remove((proc, target))
+        go_path(target).unlink(missing_ok=True)
     return True
 
 
@@ -239,17 +250,30 @@ def export_ready(entry: StyleEntry, target: Path) -> Path | None:
     raise ModelError(reason)
 
 
-def lower_priority() -> None:
-    """Nice 19, for this process and (Linux) for its session's autogroup: the builder has a session
-    of its own, and the scheduler shares the CPU between autogroups before nice values count."""
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(str(NICE))
+def go_path(target: Path) -> Path:
+    return target.with_suffix(".go")
+
+
+def wait_for_the_run(target: Path, parent: int, patience_s: float = PATIENCE_S) -> None:
+    """Until the run that started this builder (``parent``) has ended or said go
+    (:func:`wait_for_builds`); after ``patience_s`` of a process that keeps running (a server,
+    a batch worker), go on at nice 19 instead, taking only CPU time nobody else wants."""
+    deadline = time.monotonic() + patience_s
+    go = go_path(target)
+    while os.getppid() == parent and not go.exists():
+        if time.monotonic() > deadline:
+            with contextlib.suppress(OSError):
+                os.nice(NICE)
+            with contextlib.suppress(OSError):  # Linux: the builder's own session's autogroup too
+                Path("/proc/self/autogroup").write_text(str(NICE))
+            break
+        time.sleep(POLL_S)
+    go.unlink(missing_ok=True)
 
 
 def run_job(job: BuildJob) -> None:
-    """Export our model to ONNX and, when ``job.int8``, quantize and gate it (the builder's work)."""
+    """Export our model to ONNX and, when ``job.int8``, quantize and gate it once the run that
+    started us has ended (the builder's work)."""
     import torch
 
     from ..export import quantize
@@ -261,10 +285,10 @@ def run_job(job: BuildJob) -> None:
     quantize.GATE_FRAMES, quantize.GATE_SIZE = job.gate_frames, (job.gate_size[0], job.gate_size[1])
     entry = resolve_style_mix(job.style, job.style_mix)
     style = entry.style(job.style_mix)
-    fp32 = cached_onnx(entry, False)  # at the run's priority: the run switches to it (seconds)
+    fp32 = cached_onnx(entry, False)  # now: the run switches to it (seconds)
     if not job.int8:
         return
-    lower_priority()  # int8 is for later runs: only CPU time this run leaves
+    wait_for_the_run(Path(job.target), job.parent)  # int8 is for later runs: the run keeps the CPU
 
     def make(path: Path, threads: int = 1) -> OnnxStylizer:
         return OnnxStylizer(path, torch.device("cpu"), "cpu", style=style, threads=threads)
