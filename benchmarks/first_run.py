@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTE = "a shared 2-core machine loaded by other jobs: compare before/after within one repeat only"
 
 # The child: the CLI, with the progress hook reporting the first written frame on stderr.
 CHILD = """
@@ -114,7 +115,7 @@ def main() -> int:
                         f"[{second['engine']}]",
                         flush=True,
                     )
-    save_json(args.json, {"machine": machine(), "note": "shared, loaded 2-core machine", "runs": rows})
+                    save_json(args.json, {"machine": machine(), "note": NOTE, "runs": rows})  # so far
     return 0
 
 

@@ -96,3 +96,21 @@ def test_a_failing_next_engine_is_a_warning_and_the_first_goes_on(caplog):
     assert len(polls) == 1 and not s.waiting and s.current is first
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["the ONNX export is not available (disk full); going on with torch-cpu-fp32"]
+
+
+def test_begin_runs_once_after_the_first_frames():
+    first, second = Engine("a", 0.25), Engine("b", 0.75)
+    events = []
+
+    def ready():
+        events.append("poll")
+        return second
+
+    def begin():
+        events.append(f"begin after {len(first.seen)} frames")
+
+    s = Handover(first, ready, "b", every_s=0.0, begin=begin)
+    for i in range(3):
+        s(torch.full((2, 3, 4, 4), float(i)))
+    assert events == ["begin after 2 frames", "poll"] and s.current is second
+    assert len(first.seen) == 2 and len(second.seen) == 4

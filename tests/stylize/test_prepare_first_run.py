@@ -110,6 +110,7 @@ def test_the_next_run_uses_the_int8_model_the_background_made(wide_model, monkey
     with caplog.at_level(logging.INFO, logger="vidstyle"):
         first = stylizer_for(wide_model)
     assert isinstance(first, Handover) and "preparing its int8 model in the background" in caplog.text
+    first(frames())  # the build starts after the first frames
     assert prepare.wait_for_builds(timeout=300)
     gates = list((cache.cache_dir() / "onnx").glob("*.gate.json"))
     assert len(gates) == 1 and not list(gates[0].parent.glob("*.building"))

@@ -30,8 +30,17 @@ class Handover:
     (what the run's plan and log were made with); :attr:`current` is the engine in use.
     """
 
-    def __init__(self, first: Stylizer, ready: Poll, what: str, every_s: float = 0.5):
-        """``what`` names the next engine in the warning and the debug line."""
+    def __init__(
+        self,
+        first: Stylizer,
+        ready: Poll,
+        what: str,
+        every_s: float = 0.5,
+        begin: Callable[[], object] | None = None,
+    ):
+        """``what`` names the next engine in the warning and the debug line; ``begin`` (e.g.
+        launching the build of the next engine) runs once, after the first call has returned its
+        frames, so that it does not delay them."""
         self.current: Stylizer = first
         self.name, self.device, self.precision = first.name, first.device, first.precision
         self.activation_bytes_per_px = first.activation_bytes_per_px
@@ -41,6 +50,7 @@ class Handover:
         self._every_s = every_s
         self._next_check = 0.0
         self._frames = 0
+        self._begin = begin
         self._checking = threading.Lock()
         self._counting = threading.Lock()
 
@@ -50,13 +60,24 @@ class Handover:
         return self._ready is not None
 
     def __call__(self, batch: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        if self._ready is not None and time.monotonic() >= self._next_check:
+        if self._ready is not None and self._begin is None and time.monotonic() >= self._next_check:
             self._check()
         engine = self.current  # one engine for the whole call
         out = engine(batch, style)
         with self._counting:
             self._frames += batch.shape[0]
+            begin, self._begin = self._begin, None
+        if begin is not None:
+            self._start(begin)
         return out
+
+    def _start(self, begin: Callable[[], object]) -> None:
+        try:
+            begin()
+        except (VidstyleError, OSError) as exc:
+            with self._checking:
+                self._ready = None
+            log.warning(f"{self._what} is not available ({exc}); going on with {self.name}")
 
     def _check(self) -> None:
         if not self._checking.acquire(blocking=False):  # another worker is checking

@@ -10,7 +10,9 @@ read from the CPU flags), our networks whose family says int8 may pay off for th
 (``NetworkFamily.int8_refusal``: ``transformer_net`` below 32 base channels does not) are
 quantized once and gated against fp32 on held-out frames: int8 is used when the worst PSNR is at
 least ``model.precision_gate_db`` and it ran faster; otherwise fp32. The log names the choice and
-the measured numbers. Foreign ONNX files stay fp32 under auto.
+the measured numbers. Foreign ONNX files stay fp32 under auto. The first run does not wait for
+the int8 model: it runs fp32 while a background process makes it after that run
+(:mod:`.prepare`); the next run finds it here (:func:`ready_gate`).
 ``--precision int8`` quantizes any float32 model: ours are used whatever the gate says (it is
 logged); a foreign file whose int8 version misses ``model.precision_gate_db`` is refused.
 """

@@ -212,8 +212,8 @@ def cold_start(
         quantize.GATE_FRAMES,
         quantize.GATE_SIZE,
     )
-    started = start_build(job)
     if fp32_path.is_file():
+        started = start_build(job)  # its int8 part waits for this run's end
         stylizer, engine = make_onnx(fp32_path), "ONNX Runtime"
     else:
 
@@ -222,7 +222,8 @@ def cold_start(
             return None if path is None else make_onnx(path)
 
         assert make_torch is not None  # exported above otherwise
-        stylizer = Handover(make_torch(), onnx_when_ready, "the ONNX export")
+        started = not building(target)  # launched after the first frames: they come first
+        stylizer = Handover(make_torch(), onnx_when_ready, "the ONNX export", begin=lambda: start_build(job))
         engine = "torch until its ONNX export, made in the background, is ready; then ONNX Runtime"
     build_log = target.with_suffix(".build.log")
     later = (
