@@ -1,5 +1,6 @@
 """A fresh install's first run starts at once in fp32 while a real background process prepares
-the ONNX export and the int8 model; the next run uses what it made."""
+the ONNX export and the int8 model; the next run uses what it made. (Each test waits for a real
+builder process: slow.)"""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ def until_settled(stylizer: Handover, x: torch.Tensor, timeout: float = 240.0) -
     return outs
 
 
+@pytest.mark.slow
 def test_first_use_starts_in_torch_and_hands_over_to_the_export(tiny_model, caplog, no_foreground_build):
     with caplog.at_level(logging.INFO, logger="vidstyle"):
         s = stylizer_for(tiny_model)
@@ -87,6 +89,7 @@ def test_first_use_starts_in_torch_and_hands_over_to_the_export(tiny_model, capl
     assert all(torch.allclose(o, want, atol=1e-4) for o in outs)  # same precision: same frames
 
 
+@pytest.mark.slow
 def test_a_failed_background_build_is_a_warning_and_the_run_goes_on(tiny_model, caplog):
     blocked = cache.onnx_cache_path(resolve_style(str(tiny_model)), False)
     blocked.mkdir(parents=True)  # a directory where the export goes: the builder fails
@@ -109,7 +112,8 @@ def test_the_next_run_uses_the_int8_model_the_background_made(wide_model, monkey
     monkeypatch.setattr(precision, "cpu_has_int8_dot", lambda: True)
     with caplog.at_level(logging.INFO, logger="vidstyle"):
         first = stylizer_for(wide_model)
-    assert isinstance(first, Handover) and "preparing its int8 model in the background" in caplog.text
+    assert isinstance(first, Handover)
+    assert "preparing its int8 model in the background once this run ends" in caplog.text
     first(frames())  # the build starts after the first frames
     assert prepare.wait_for_builds(timeout=300)
     gates = list((cache.cache_dir() / "onnx").glob("*.gate.json"))
@@ -129,6 +133,7 @@ def test_the_next_run_uses_the_int8_model_the_background_made(wide_model, monkey
     assert "first use of" not in caplog.text
 
 
+@pytest.mark.slow
 def test_cli_first_run_logs_one_line_and_writes_its_output(tmp_path, tiny_model):
     """A real `vidstyle stylize` process on an empty home: one line says what happens, the
     frames are written, the builder outlives the run and leaves the export for the next one."""
@@ -152,6 +157,7 @@ def test_cli_first_run_logs_one_line_and_writes_its_output(tmp_path, tiny_model)
     assert "[onnxruntime-cpu]" in again.stderr
 
 
+@pytest.mark.slow
 def test_demo_leaves_the_models_ready(tmp_path, tiny_model):
     """`vidstyle demo` (what `make demo` runs) waits for the background build it started."""
     home = tmp_path / "home"
@@ -171,6 +177,7 @@ def test_demo_leaves_the_models_ready(tmp_path, tiny_model):
     assert list(onnx_dir.glob("*-fp32.onnx")) and not list(onnx_dir.glob("*.building"))
 
 
+@pytest.mark.slow
 def test_int8_asked_for_waits_for_a_background_build_of_it(tiny_model, monkeypatch):
     """`--precision int8` quantizes in the foreground: not over a builder's files."""
     entry = resolve_style(str(tiny_model))

@@ -227,8 +227,8 @@ def cold_start(
         engine = "torch until its ONNX export, made in the background, is ready; then ONNX Runtime"
     build_log = target.with_suffix(".build.log")
     later = (
-        f"; {'preparing' if started else 'still preparing'} its int8 model in the background at low "
-        f"priority for later runs, used if it passes the quality gate (log {build_log})"
+        f"; {'preparing' if started else 'still preparing'} its int8 model in the background once this "
+        f"run ends, for later runs, used if it passes the quality gate (log {build_log})"
         if job.int8
         else ""
     )
