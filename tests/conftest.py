@@ -67,6 +67,9 @@ def _isolated_home(tmp_path_factory):
     """Keep tests away from the real user model directory and cache; one cache per session, so
     each test model is exported to ONNX once."""
     os.environ["VIDSTYLE_HOME"] = str(tmp_path_factory.mktemp("vidstyle_home"))
+    # models are prepared before the first frame (no background builds, one engine per run);
+    # tests/stylize/test_prepare_first_run.py tests the background way
+    os.environ["VIDSTYLE_PREPARE"] = "wait"
 
 
 def make_model(

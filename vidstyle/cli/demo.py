@@ -1,4 +1,6 @@
-"""``vidstyle demo``: make a sample clip (portrait pan/zoom + tone) and stylize it."""
+"""``vidstyle demo``: make a sample clip (portrait pan/zoom + tone) and stylize it; on a fresh
+install it then waits for the default style's models (ONNX export, int8) being prepared in the
+background, so that `make demo` leaves them ready for the user's first own run."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.synth import demo_clip
     from ..log import log
     from ..pipeline.api import Pipeline
+    from ..stylize.prepare import running_builds, wait_for_builds
     from .files import writing
 
     cfg = config_from_args(args)
@@ -45,5 +48,8 @@ def run(args: argparse.Namespace) -> int:
     pipeline = Pipeline(cfg)
     report = pipeline.run(sample)  # -> out_dir/sample.<style>.mp4
     log.info(f"stylized ({pipeline.stylizer.name}, {report.fps:.1f} fps)")
-    print(f"output: {report.output}")
+    print(f"output: {report.output}", flush=True)
+    if running_builds():  # set-up: leave the models ready for the user's first own run
+        log.info("finishing the style's models for later runs (Ctrl-C leaves them to the background)")
+        wait_for_builds()
     return 0

@@ -189,7 +189,10 @@ class GateResult:
         )
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self)))
+        """Write atomically: a reader (another run) sees no result or the whole of it."""
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> GateResult | None:

@@ -26,13 +26,18 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
-    """Our model exported to ONNX (dynamic shapes), reusing an earlier export of the same file."""
-    out = (
+def onnx_cache_path(entry: StyleEntry, fp16: bool) -> Path:
+    """Where our model's ONNX export is cached (keyed by the model file's hash and precision)."""
+    return (
         cache_dir()
         / "onnx"
         / f"{entry.meta.name}-{_digest(entry.model_path)}-{'fp16' if fp16 else 'fp32'}.onnx"
     )
+
+
+def cached_onnx(entry: StyleEntry, fp16: bool) -> Path:
+    """Our model exported to ONNX (dynamic shapes), reusing an earlier export of the same file."""
+    out = onnx_cache_path(entry, fp16)
     if not out.is_file():
         log.info(f"exporting {entry.name} to ONNX once (cached at {out})")
         net, meta = load_model(entry.model_path)

@@ -9,6 +9,8 @@ CUDA; ONNX Runtime on the CPU.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,16 @@ from .base import Stylizer
 from .cache import cache_dir, cached_engine, cached_onnx, int8_cache_path
 from .device import resolve_precision
 from .onnx_backend import OnnxStylizer
-from .precision import foreign_int8_tag, int8_problem, int8_tag, named, onnx_precision, tries_int8
+from .precision import (
+    auto_int8_refusal,
+    foreign_int8_tag,
+    int8_problem,
+    int8_tag,
+    named,
+    onnx_precision,
+    tries_int8,
+)
+from .prepare import PREPARE_ENV, cold_start, wait_while_building
 from .tensorrt_backend import TensorRTStylizer
 from .torch_backend import TorchStylizer
 
@@ -104,8 +115,13 @@ def _ours(
                 path, device, m.onnx_provider, style=style, threads=n_threads, precision=chosen
             )
 
+        if device.type == "cpu" and m.precision in ("auto", "fp32"):  # no waiting for the cache
+            cold = _cold_start(m, entry, device, precision, style, threads, make)
+            if cold is not None:
+                return cold
         if tries_int8(m.precision, device):
             int8_path = int8_cache_path(entry.meta.name, entry.model_path, int8_tag(style))
+            wait_while_building(int8_path)  # `--precision int8` meets a background build of it
             chosen, path = onnx_precision(
                 m.precision,
                 entry.name,
@@ -128,6 +144,36 @@ def _ours(
         stylizer.net, suffix = accelerate(stylizer.net, device, m.compile, m.compile_mode, m.cuda_graphs)
         stylizer.name += suffix
     return stylizer
+
+
+def _cold_start(
+    m: ModelConfig,
+    entry: StyleEntry,
+    device: torch.device,
+    precision: str,
+    style: list[float] | None,
+    threads: int,
+    make: Callable[..., OnnxStylizer],
+) -> Stylizer | None:
+    """fp32 at once while the background builds what auto wants of ``entry`` (None: it is cached)."""
+    if os.environ.get(PREPARE_ENV, "background") == "wait":
+        return None
+    int8_path = None
+    if m.precision == "auto" and not auto_int8_refusal(entry.meta):
+        int8_path = int8_cache_path(entry.meta.name, entry.model_path, int8_tag(style))
+
+    def make_torch() -> Stylizer:
+        return _ours(m, entry, "torch", device, precision, style, threads)
+
+    torch_ok = m.backend == "auto"  # `--backend onnx`: export first
+    return cold_start(
+        m.style,
+        m.style_mix,
+        entry,
+        int8_path,
+        make_torch if torch_ok else None,
+        lambda p: make(p, chosen="fp32"),
+    )
 
 
 def _foreign(m: ModelConfig, path: Path, kind: str, device: torch.device, threads: int) -> Stylizer:

@@ -10,7 +10,9 @@ read from the CPU flags), our networks whose family says int8 may pay off for th
 (``NetworkFamily.int8_refusal``: ``transformer_net`` below 32 base channels does not) are
 quantized once and gated against fp32 on held-out frames: int8 is used when the worst PSNR is at
 least ``model.precision_gate_db`` and it ran faster; otherwise fp32. The log names the choice and
-the measured numbers. Foreign ONNX files stay fp32 under auto.
+the measured numbers. Foreign ONNX files stay fp32 under auto. The first run does not wait for
+the int8 model: it runs fp32 while a background process makes it after that run
+(:mod:`.prepare`); the next run finds it here (:func:`ready_gate`).
 ``--precision int8`` quantizes any float32 model: ours are used whatever the gate says (it is
 logged); a foreign file whose int8 version misses ``model.precision_gate_db`` is refused.
 """
@@ -85,12 +87,27 @@ def named(stylizer: S) -> S:
     return stylizer
 
 
+def ready_gate(int8_path: Path) -> GateResult | None:
+    """The check result of the cached int8 model at ``int8_path``; None until both are written
+    (the result last: a background build is finished when it loads)."""
+    from ..export.quantize import GateResult
+
+    return GateResult.load(int8_path.with_suffix(".gate.json")) if int8_path.is_file() else None
+
+
+def auto_int8_refusal(meta: ModelMeta) -> str | None:
+    """Why auto keeps our network of ``meta`` in fp32 on this CPU; None: auto considers int8."""
+    if not cpu_has_int8_dot():
+        return "no int8 dot-product instructions on this CPU"
+    return meta.network_family().int8_refusal(meta.arch_config)
+
+
 def cached_int8(fp32_path: Path, int8_path: Path, make: MakeStylizer, label: str) -> tuple[Path, GateResult]:
     """The int8 model at ``int8_path`` (quantized from ``fp32_path`` once) and its GateResult."""
-    from ..export.quantize import GateResult, measure_gate, quantize_onnx
+    from ..export.quantize import measure_gate, quantize_onnx
 
     gate_path = int8_path.with_suffix(".gate.json")
-    gate = GateResult.load(gate_path) if int8_path.is_file() else None
+    gate = ready_gate(int8_path)
     if gate is None:
         log.info(
             f"quantizing {label} to int8 once (calibration and a check against fp32, about a "
