@@ -311,7 +311,7 @@ def main(argv: list[str]) -> int:
         failure_path(target).write_text(f"{exc}\n")
         log.error(str(exc))
         return 1
-    except Exception as exc:  # noqa: BLE001 - any failure of the build is reported, not raised
+    except Exception as exc:  # any other failure: recorded for the next run, then raised
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         failure_path(target).write_text(f"{type(exc).__name__}: {first}\n")
         raise
