@@ -29,6 +29,7 @@ from ..optional import require
 from ..pipeline.api import Pipeline, PipelineRun, RunReport, apply_overrides
 from ..pipeline.memory import MemoryPlan
 from ..pipeline.stages import EncodeStage, PostprocessStage, PreprocessStage, StageOutputs, StageSpec
+from ..pipeline.stages.spec import StageHost
 from ..stylize.base import Stylizer
 from .gatys import Gatys, check_memory, load_identity, noise_image
 from .progress import OptimizeProgress
@@ -105,10 +106,10 @@ class OptimizePipeline(Pipeline):
             StageSpec("encode", lambda pipeline, run: EncodeStage(run.sink)),
         )
 
-    def _preprocess_stage(self, pipeline: Pipeline, run: StageOutputs) -> PreprocessStage:
+    def _preprocess_stage(self, pipeline: StageHost, run: StageOutputs) -> PreprocessStage:
         return PreprocessStage(self.device, self.opt.size if run.max_side is None else run.max_side)
 
-    def _optimize_stage(self, pipeline: Pipeline, run: StageOutputs) -> OptimizeStage:
+    def _optimize_stage(self, pipeline: StageHost, run: StageOutputs) -> OptimizeStage:
         job = self.job
         gatys = self.gatys()
         motion = Motion(self.cfg.flow, self.cfg.temporal, self.device)

@@ -9,14 +9,21 @@ ask the family of a file (``family(meta.family)``) instead of knowing the networ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from torch import nn
 
 from ...errors import ModelError
 
-if TYPE_CHECKING:
-    from ..store import ModelMeta
+
+class StyleList(Protocol):
+    """What a family reads of a model file to choose a style (``ModelMeta`` is one)."""
+
+    name: str
+
+    @property
+    def style_names(self) -> list[str]: ...
+
 
 DEFAULT_FAMILY = "transformer_net"  # what a model file without a ``family`` field holds
 HALF_PRECISIONS = ("fp16", "bf16")  # activations of two bytes
@@ -55,7 +62,7 @@ class NetworkFamily(Protocol):
         """Shape of the exported graph's style input (``contract.STYLE_INPUT``), None for none."""
         ...
 
-    def choose_style(self, meta: ModelMeta, index: int, mix: str = "") -> list[float] | None:
+    def choose_style(self, meta: StyleList, index: int, mix: str = "") -> list[float] | None:
         """The style selection that runs style ``index`` of ``meta``'s model, or the ``'a=0.7,b=0.3'``
         ``mix`` of its styles; None when the network takes no style input. ModelError for a bad mix."""
         ...

@@ -8,7 +8,6 @@ one per frame; one-hot picks a style. Multi-style exports take the (S,) row as t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from torch import nn
 
@@ -16,10 +15,7 @@ from ..arch import ARCH_PRESETS, ArchConfig
 from ..arch import preset_name as arch_preset_name
 from ..mix import parse_style_mix
 from ..transformer_net import TransformerNet
-from .registry import HALF_PRECISIONS, register
-
-if TYPE_CHECKING:
-    from ..store import ModelMeta
+from .registry import HALF_PRECISIONS, StyleList, register
 
 # Peak activations of one call per pixel and base channel in fp32 (two-byte precisions: half):
 # ONNX Runtime measured up to 1008 B/px for the full net (32 channels), torch eager 773 on the CPU
@@ -57,10 +53,10 @@ class TransformerNetFamily:
         styles = self.num_styles(arch)
         return (styles,) if styles > 1 else None
 
-    def choose_style(self, meta: ModelMeta, index: int, mix: str = "") -> list[float] | None:
+    def choose_style(self, meta: StyleList, index: int, mix: str = "") -> list[float] | None:
         if mix:
             return parse_style_mix(mix, meta.style_names, meta.name)
-        return [1.0 if i == index else 0.0 for i in range(len(meta.styles))]
+        return [1.0 if i == index else 0.0 for i in range(len(meta.style_names))]
 
     def activation_bytes_per_px(self, arch: dict, precision: str) -> float:
         half = 0.5 if precision in HALF_PRECISIONS else 1.0

@@ -16,8 +16,7 @@ from ..item import FaceDebug, Item, need
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class ComposeStage(BaseStage):
@@ -109,7 +108,7 @@ class ComposeStage(BaseStage):
         return out
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> ComposeStage:
+def build(pipeline: StageHost, run: StageOutputs) -> ComposeStage:
     """Keeps the per-frame stylization when a comparison video is written."""
     cfg, plan = pipeline.cfg, pipeline.people_plan
     return ComposeStage(

@@ -10,8 +10,7 @@ from ..item import Item, need
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class EncodeStage(BaseStage):
@@ -35,5 +34,5 @@ class EncodeStage(BaseStage):
         return items
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> EncodeStage:
+def build(pipeline: StageHost, run: StageOutputs) -> EncodeStage:
     return EncodeStage(run.sink, run.compare)

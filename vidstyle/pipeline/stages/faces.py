@@ -14,8 +14,7 @@ from ..item import Item
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class FaceDetectStage(BaseStage):
@@ -66,5 +65,5 @@ class FaceDetectStage(BaseStage):
         }
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> FaceDetectStage:
+def build(pipeline: StageHost, run: StageOutputs) -> FaceDetectStage:
     return FaceDetectStage(pipeline.cfg.faces, pipeline.stylizer.device)

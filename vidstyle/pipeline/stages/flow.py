@@ -13,8 +13,7 @@ from ..item import Item, need
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class FlowStage(BaseStage):
@@ -57,5 +56,5 @@ class FlowStage(BaseStage):
         return items
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> FlowStage:
+def build(pipeline: StageHost, run: StageOutputs) -> FlowStage:
     return FlowStage(pipeline.cfg.flow, pipeline.cfg.temporal)

@@ -10,8 +10,7 @@ from ..item import Item
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class PeopleSegmentStage(BaseStage):
@@ -44,5 +43,5 @@ class PeopleSegmentStage(BaseStage):
         return {"people_segmented": self.segmented}
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> PeopleSegmentStage:
+def build(pipeline: StageHost, run: StageOutputs) -> PeopleSegmentStage:
     return PeopleSegmentStage(pipeline.cfg.people)

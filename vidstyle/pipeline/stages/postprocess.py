@@ -11,8 +11,7 @@ from ..item import Item, need
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class PostprocessStage(BaseStage):
@@ -44,5 +43,5 @@ class PostprocessStage(BaseStage):
         return items
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> PostprocessStage:
+def build(pipeline: StageHost, run: StageOutputs) -> PostprocessStage:
     return PostprocessStage()

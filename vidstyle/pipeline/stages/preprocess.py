@@ -12,8 +12,7 @@ from ..item import Item
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class PreprocessStage(BaseStage):
@@ -34,7 +33,7 @@ class PreprocessStage(BaseStage):
         return items
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> PreprocessStage:
+def build(pipeline: StageHost, run: StageOutputs) -> PreprocessStage:
     """At ``run.max_side``, else ``model.max_side``, on the stylizer's device."""
     max_side = pipeline.cfg.model.max_side if run.max_side is None else run.max_side
     return PreprocessStage(pipeline.stylizer.device, max_side)

@@ -11,13 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ...config import PipelineConfig
     from ...io.compare import CompareSink
     from ...io.sink import FrameSink
-    from ..api import Pipeline
+    from ...people.styles import PeoplePlan
+    from ...stylize.bank import StyleBank
+    from ...stylize.base import Stylizer
     from ..stage import Stage
+
+
+class StageHost(Protocol):
+    """What a stage builder reads of the pipeline it joins (:class:`~vidstyle.pipeline.api.Pipeline`
+    is one): its config, and its stylizer, people plan and style bank, loaded on first use."""
+
+    cfg: PipelineConfig
+
+    @property
+    def stylizer(self) -> Stylizer: ...
+
+    @property
+    def people_plan(self) -> PeoplePlan | None: ...
+
+    @property
+    def style_bank(self) -> StyleBank: ...
 
 
 @dataclass(frozen=True)
@@ -32,13 +51,13 @@ class StageOutputs:
     max_side: int | None = None
 
 
-StageBuilder = Callable[["Pipeline", StageOutputs], "Stage"]
-StageSwitch = Callable[["Pipeline", bool], bool]
+StageBuilder = Callable[["StageHost", StageOutputs], "Stage"]
+StageSwitch = Callable[["StageHost", bool], bool]
 """``(pipeline, comparing)`` -> whether a run has the stage; ``comparing``: a side-by-side
 comparison video is written too."""
 
 
-def always(pipeline: Pipeline, comparing: bool) -> bool:
+def always(pipeline: StageHost, comparing: bool) -> bool:
     return True
 
 
@@ -51,17 +70,17 @@ class StageSpec:
     enabled: StageSwitch = always
 
 
-def temporal_on(pipeline: Pipeline, comparing: bool) -> bool:
+def temporal_on(pipeline: StageHost, comparing: bool) -> bool:
     """The temporal blend is on (``temporal.mode`` not off)."""
     return pipeline.cfg.temporal.mode != "off"
 
 
-def faces_on(pipeline: Pipeline, comparing: bool) -> bool:
+def faces_on(pipeline: StageHost, comparing: bool) -> bool:
     """Face preservation is on (``faces.mode`` not off)."""
     return pipeline.cfg.faces.mode != "off"
 
 
-def people_on(pipeline: Pipeline, comparing: bool) -> bool:
+def people_on(pipeline: StageHost, comparing: bool) -> bool:
     """Person features are on (the pipeline has a people plan)."""
     return pipeline.people_plan is not None
 
@@ -69,12 +88,12 @@ def people_on(pipeline: Pipeline, comparing: bool) -> bool:
 def any_of(*switches: StageSwitch) -> StageSwitch:
     """On when one of ``switches`` is."""
 
-    def enabled(pipeline: Pipeline, comparing: bool) -> bool:
+    def enabled(pipeline: StageHost, comparing: bool) -> bool:
         return any(switch(pipeline, comparing) for switch in switches)
 
     return enabled
 
 
-def comparing(pipeline: Pipeline, comparing: bool) -> bool:
+def comparing(pipeline: StageHost, comparing: bool) -> bool:
     """A comparison video is written."""
     return comparing

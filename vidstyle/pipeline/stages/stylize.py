@@ -15,8 +15,7 @@ from ..scheduling import stylize_batch, stylize_workers
 from ..stage import BaseStage
 
 if TYPE_CHECKING:
-    from ..api import Pipeline
-    from .spec import StageOutputs
+    from .spec import StageHost, StageOutputs
 
 
 class StylizeStage(BaseStage):
@@ -85,7 +84,7 @@ def _images(items: list[Item]) -> torch.Tensor:
     return torch.stack([need(it.image, "image") for it in items])
 
 
-def build(pipeline: Pipeline, run: StageOutputs) -> StylizeStage:
+def build(pipeline: StageHost, run: StageOutputs) -> StylizeStage:
     """Batch and workers for the stylizer's device; with person features, the style bank."""
     stylizer, cfg = pipeline.stylizer, pipeline.cfg
     return StylizeStage(
