@@ -14,6 +14,11 @@ from .configtools import dump_yaml, from_dict, knob, load_yaml, override, sectio
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
 
+def device_knob(help: str) -> str:
+    """A ``device`` setting: auto, cpu, cuda or cuda:N (validated), ``help`` its line."""
+    return knob("auto", help, pattern=DEVICE_PATTERN, pattern_help="auto, cpu, cuda or cuda:N")
+
+
 @dataclass
 class ModelConfig:
     style: str = knob("default", "style name from `vidstyle models list`, or a model file path")
@@ -46,12 +51,7 @@ class ModelConfig:
         choices=("auto", "0-1", "0-255"),
     )
     bgr: bool = knob(False, "foreign .onnx models without our metadata: they take BGR")
-    device: str = knob(
-        "auto",
-        "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
-        pattern=DEVICE_PATTERN,
-        pattern_help="auto, cpu, cuda or cuda:N",
-    )
+    device: str = device_knob("auto (cuda when available, else cpu), cpu, cuda or cuda:N")
     precision: str = knob(
         "auto",
         "auto = fp16 on cuda; on cpu int8 where it passes the quality gate "
@@ -633,12 +633,7 @@ class OptimizeConfig:
         "VGG16 weights (features state dict or torchvision's checkpoint); "
         "empty: torchvision's ImageNet weights, downloaded on first use",
     )
-    device: str = knob(
-        "auto",
-        "auto (cuda when available, else cpu), cpu, cuda or cuda:N",
-        pattern=DEVICE_PATTERN,
-        pattern_help="auto, cpu, cuda or cuda:N",
-    )
+    device: str = device_knob("auto (cuda when available, else cpu), cpu, cuda or cuda:N")
     precision: str = knob(
         "auto",
         "VGG forward precision; auto = bf16 on CUDA with bf16 support, "

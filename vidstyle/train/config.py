@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import DEVICE_PATTERN
+from ..config import device_knob
 from ..configtools import dump_yaml, knob, load_yaml, override, section
 from ..errors import ConfigError
 from ..models.arch import ARCH_PRESETS
@@ -126,12 +126,7 @@ class OptimConfig:
 @dataclass
 class RunSection:
     seed: int = knob(0, "random seed (data order, crops, motion, init)", min=0)
-    device: str = knob(
-        "auto",
-        "auto (cuda when available), cpu, cuda or cuda:N",
-        pattern=DEVICE_PATTERN,
-        pattern_help="auto, cpu, cuda or cuda:N",
-    )
+    device: str = device_knob("auto (cuda when available), cpu, cuda or cuda:N")
     amp: str = knob(
         "auto",
         "mixed precision (fp16/bf16 on cuda, bf16 on cpu); auto = on for cuda "
