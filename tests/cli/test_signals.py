@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import make_model, moving_frames, probe
+from conftest import make_model, moving_frames, probe, run_cli
 
 from vidstyle.io.synth import tone, write_clip
 
@@ -97,25 +97,18 @@ def test_the_next_run_deals_with_a_killed_runs_temp_file(
     proc.kill()
     proc.communicate(timeout=30)
     assert len(list(tmp_path.glob(".out.*.part.mp4"))) == 1
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vidstyle",
-            "stylize",
-            str(long_clip),
-            "-o",
-            str(tmp_path / "out.mp4"),
-            "--style",
-            str(tiny_model),
-            "--preset",
-            "ultrafast",
-            "--no-progress",
-            "--faces",
-            "off",
-        ],
-        capture_output=True,
-        text=True,
+    again = run_cli(
+        "stylize",
+        str(long_clip),
+        "-o",
+        str(tmp_path / "out.mp4"),
+        "--style",
+        str(tiny_model),
+        "--preset",
+        "ultrafast",
+        "--no-progress",
+        "--faces",
+        "off",
         timeout=300,
     )
     assert again.returncode == 0, again.stderr

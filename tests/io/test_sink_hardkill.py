@@ -18,7 +18,7 @@ import time
 
 import av
 import pytest
-from conftest import make_model, moving_frames
+from conftest import make_model, moving_frames, run_cli
 
 from vidstyle.io.sink import FLUSH_MS, muxer_options
 from vidstyle.io.synth import tone, write_clip
@@ -131,27 +131,20 @@ def test_sigkill_loses_at_most_the_lookahead_and_half_a_second(
     shown = run.freeze_and_kill()
     assert len(list(tmp_path.glob(f".out.*.part.{ext}"))) == 1
 
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vidstyle",
-            "stylize",
-            str(long_clip),
-            "-o",
-            str(out),
-            "--style",
-            str(tiny_model),
-            "--preset",
-            "ultrafast",
-            "--no-progress",
-            "--faces",
-            "off",
-            "-t",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
+    again = run_cli(
+        "stylize",
+        str(long_clip),
+        "-o",
+        str(out),
+        "--style",
+        str(tiny_model),
+        "--preset",
+        "ultrafast",
+        "--no-progress",
+        "--faces",
+        "off",
+        "-t",
+        "1",
         timeout=300,
     )
     assert again.returncode == 0, again.stderr
