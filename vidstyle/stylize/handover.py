@@ -76,8 +76,7 @@ class Handover:
             begin()
         except (VidstyleError, OSError) as exc:
             with self._checking:
-                self._ready = None
-            log.warning(f"{self._what} is not available ({exc}); going on with {self.name}")
+                self._give_up(exc)
 
     def _check(self) -> None:
         if not self._checking.acquire(blocking=False):  # another worker is checking
@@ -90,8 +89,7 @@ class Handover:
             try:
                 engine = ready()
             except (VidstyleError, OSError) as exc:
-                self._ready = None
-                log.warning(f"{self._what} is not available ({exc}); going on with {self.name}")
+                self._give_up(exc)
                 return
             if engine is not None:
                 self._ready = None
@@ -99,3 +97,8 @@ class Handover:
                 log.debug(f"switched to {engine.name} after {self._frames} frames")
         finally:
             self._checking.release()
+
+    def _give_up(self, exc: Exception) -> None:
+        """The next engine will not come: stay on this one, and say why (holds ``_checking``)."""
+        self._ready = None
+        log.warning(f"{self._what} is not available ({exc}); going on with {self.name}")
