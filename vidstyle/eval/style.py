@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..io.imagefile import open_image
 from ..perceptual.losses import gram
 from ..perceptual.vgg import load_vgg
 
@@ -28,9 +29,8 @@ class GramMeter:
         if isinstance(style_image, np.ndarray):
             self.style = style_image
         else:
-            from PIL import Image
-
-            self.style = np.asarray(Image.open(style_image).convert("RGB"))
+            with open_image(style_image) as im:  # the shared opener: one-line answer to a bomb
+                self.style = np.asarray(im.convert("RGB"))
         self._targets: dict[int, dict[str, torch.Tensor]] = {}
 
     def _grams(self, rgb: np.ndarray) -> dict[str, torch.Tensor]:
